@@ -1,0 +1,25 @@
+"""The declarative base, with the constraint naming convention every model inherits."""
+
+from sqlalchemy import CheckConstraint, MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from .vocabularies import sql_in
+
+# Names for every constraint and index, so migrations can refer to them (Alembic naming.rst).
+# With %(constraint_name)s in "ck", an unnamed CheckConstraint is an error: each rule has a name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def check_in(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """A CHECK constraint named after the column it keeps within a vocabulary."""
+    return CheckConstraint(sql_in(column, values), name=f"{column}_vocabulary")

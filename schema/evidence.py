@@ -1,0 +1,138 @@
+"""The numbers: measurements (condition x muscle) and reported comparisons (findings)."""
+
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, check_in
+from .study import Condition, Source, Study
+from .types import slug
+from .vocab import Muscle
+from .vocabularies import (
+    DIRECTIONS,
+    DISPERSION_TYPES,
+    ELECTRODES,
+    METRICS,
+    NON_NEGATIVE_METRICS,
+    NORMALISATION_CATEGORIES,
+    P_RELATIONS,
+    PHASES,
+    SIZE_TYPES,
+    STATISTICS,
+    sql_in,
+)
+
+
+class Measurement(Base):
+    """One value a source reports for one condition and one muscle, with what it measures."""
+
+    __tablename__ = "measurement"
+    __table_args__ = (
+        check_in("metric", METRICS),
+        check_in("normalisation_category", NORMALISATION_CATEGORIES),
+        check_in("electrode", ELECTRODES),
+        check_in("statistic", STATISTICS),
+        check_in("phase", PHASES),
+        check_in("dispersion_type", DISPERSION_TYPES),
+        CheckConstraint("dispersion >= 0", name="dispersion_non_negative"),
+        CheckConstraint(
+            "(dispersion IS NULL) = (dispersion_type IS NULL)", name="dispersion_has_type"
+        ),
+        CheckConstraint("n > 0", name="n_positive"),
+        CheckConstraint(
+            "NOT " + sql_in("metric", NON_NEGATIVE_METRICS) + " OR value >= 0",
+            name="value_non_negative",
+        ),
+        CheckConstraint(
+            "metric <> 'emg_share_of_sum' OR value <= 100", name="share_at_most_100"
+        ),
+        # Only EMG metrics have an EMG normalisation.
+        CheckConstraint(
+            "metric IN ('emg_amplitude', 'emg_share_of_sum')"
+            " OR normalisation_category = 'not_applicable'",
+            name="normalisation_only_for_emg",
+        ),
+        Index(None, "muscle_id", "metric"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    condition_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
+    muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"))
+    #: The paper's own name for the muscle or site.
+    muscle_label: Mapped[Optional[str]]
+    metric: Mapped[str]
+    unit: Mapped[Optional[str]]
+    normalisation: Mapped[Optional[str]]
+    normalisation_category: Mapped[str]
+    electrode: Mapped[str]
+    statistic: Mapped[str]
+    phase: Mapped[str]
+    value: Mapped[float]
+    dispersion: Mapped[Optional[float]]
+    dispersion_type: Mapped[Optional[str]]
+    n: Mapped[Optional[int]]
+    source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
+    locator: Mapped[str]
+    #: For a secondary value (review, article): the primary measurement it restates.
+    restates_id: Mapped[Optional[int]] = mapped_column(ForeignKey("measurement.id"), index=True)
+    #: The measurement's key within its extraction file, where it has one.
+    key: Mapped[Optional[str]]
+    notes: Mapped[Optional[str]]
+
+    condition: Mapped[Condition] = relationship(back_populates="measurements")
+    muscle: Mapped[Muscle] = relationship()
+    source: Mapped[Source] = relationship(back_populates="measurements")
+    restates: Mapped[Optional["Measurement"]] = relationship(
+        remote_side=[id], back_populates="restated_by"
+    )
+    restated_by: Mapped[list["Measurement"]] = relationship(back_populates="restates")
+
+
+class Finding(Base):
+    """A comparison a source reports, with or without absolute numbers ('A > B, p = 0.004')."""
+
+    __tablename__ = "finding"
+    __table_args__ = (
+        check_in("metric", METRICS),
+        check_in("statistic", STATISTICS),
+        check_in("phase", PHASES),
+        check_in("direction", DIRECTIONS),
+        check_in("size_type", SIZE_TYPES),
+        check_in("p_relation", P_RELATIONS),
+        CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
+        CheckConstraint("(size IS NULL) OR (size_type IS NOT NULL)", name="size_has_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), index=True)
+    condition_a_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
+    #: NULL for a trend across the study's conditions ('increases with load').
+    condition_b_id: Mapped[Optional[int]] = mapped_column(ForeignKey("condition.id"), index=True)
+    muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
+    metric: Mapped[str]
+    statistic: Mapped[str]
+    phase: Mapped[str]
+    direction: Mapped[str]
+    size: Mapped[Optional[float]]
+    size_type: Mapped[Optional[str]]
+    p_value: Mapped[Optional[float]]
+    p_relation: Mapped[Optional[str]]
+    summary: Mapped[str]
+    source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
+    locator: Mapped[str]
+
+    study: Mapped[Study] = relationship(back_populates="findings")
+    condition_a: Mapped[Condition] = relationship(foreign_keys=[condition_a_id])
+    condition_b: Mapped[Optional[Condition]] = relationship(foreign_keys=[condition_b_id])
+    muscle: Mapped[Muscle] = relationship()
+    source: Mapped[Source] = relationship()
+
+
+class BuildInfo(Base):
+    """Facts about the build that made this file: its content hash is the release identifier."""
+
+    __tablename__ = "build_info"
+
+    key: Mapped[str] = mapped_column(primary_key=True)
+    value: Mapped[str]

@@ -1,0 +1,58 @@
+"""Canonical muscles, their synonyms, and the exercise vocabulary."""
+
+from typing import TYPE_CHECKING, Optional
+
+from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base, check_in
+from .types import slug, slugpk
+from .vocabularies import EXERCISE_PATTERNS, SYNONYM_KINDS
+
+if TYPE_CHECKING:
+    from .study import Condition
+
+
+class Muscle(Base):
+    """A muscle, or one region of it (gluteus maximus / upper), within a muscle group."""
+
+    __tablename__ = "muscle"
+
+    id: Mapped[slugpk]
+    name: Mapped[str]
+    region: Mapped[Optional[str]]
+    muscle_group: Mapped[str] = mapped_column(index=True)
+
+    synonyms: Mapped[list["MuscleSynonym"]] = relationship(back_populates="muscle")
+
+
+class MuscleSynonym(Base):
+    """A word for a muscle: abbreviation, anatomical or lay word, or a known mistranslation."""
+
+    __tablename__ = "muscle_synonym"
+    __table_args__ = (
+        UniqueConstraint("term", "muscle_id"),
+        check_in("kind", SYNONYM_KINDS),
+        Index(None, "term"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str]
+    muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
+    kind: Mapped[str]
+    note: Mapped[Optional[str]]
+
+    muscle: Mapped[Muscle] = relationship(back_populates="synonyms")
+
+
+class Exercise(Base):
+    """A canonical exercise; a study's own variant of it is a Condition."""
+
+    __tablename__ = "exercise"
+    __table_args__ = (check_in("pattern", EXERCISE_PATTERNS),)
+
+    id: Mapped[slugpk]
+    name: Mapped[str]
+    pattern: Mapped[str]
+
+    conditions: Mapped[list["Condition"]] = relationship(back_populates="exercise")

@@ -1,0 +1,60 @@
+"""Controlled vocabularies, shared by the models' CHECK constraints and the extraction validator.
+
+One tuple per vocabulary, so the database and the ingest can never disagree on what is allowed.
+"""
+
+#: What was measured. EMG amplitude is comparable across studies only when normalised to an MVC.
+METRICS = (
+    "emg_amplitude",  # EMG amplitude, normalised as normalisation_category says
+    "emg_share_of_sum",  # one muscle's share (%) of the summed EMG of several muscles
+    "relative_muscular_effort",  # net joint moment as % of a maximal moment
+    "joint_moment",
+    "joint_work",
+    "other",
+)
+
+#: Metrics that can never be negative.
+NON_NEGATIVE_METRICS = ("emg_amplitude", "emg_share_of_sum", "relative_muscular_effort")
+
+#: EMG normalisation after the CEDE project's normalisation matrix (Besomi et al.).
+NORMALISATION_CATEGORIES = (
+    "mvc_same_task",
+    "mvc_standardised_isometric",
+    "submaximal_reference",
+    "task_peak_or_mean",
+    "not_normalised",
+    "not_applicable",
+)
+
+#: The categories whose values are a share of a maximal voluntary contraction.
+MVC_CATEGORIES = ("mvc_same_task", "mvc_standardised_isometric")
+
+#: How the signal was summarised within a repetition or trial.
+STATISTICS = ("mean", "peak", "median", "integrated", "other")
+
+PHASES = (
+    "whole",
+    "concentric",
+    "eccentric",
+    "isometric",
+    "upper_range",
+    "lower_range",
+    "not_reported",
+)
+
+DISPERSION_TYPES = ("sd", "se", "iqr", "ci95", "range")
+ELECTRODES = ("surface", "fine_wire", "not_reported")
+PROVENANCES = ("primary", "review", "article")
+IDENTIFICATIONS = ("verified", "probable", "unverified")
+SEXES = ("female", "male", "mixed", "not_reported")
+EXERCISE_PATTERNS = ("squat", "lunge", "hinge", "bridge", "isolation")
+SYNONYM_KINDS = ("canonical", "abbreviation", "anatomical", "lay", "mistranslation")
+DIRECTIONS = ("a_greater", "b_greater", "no_difference", "increases", "decreases", "mixed")
+SIZE_TYPES = ("percent_difference", "mean_difference", "effect_size_d", "ratio", "other")
+P_RELATIONS = ("=", "<", ">")
+
+
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """SQL for a CHECK that ``column`` holds one of ``values`` (NULL passes, as in SQL)."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
