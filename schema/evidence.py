@@ -102,6 +102,10 @@ class Finding(Base):
         check_in("p_relation", P_RELATIONS),
         CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
         CheckConstraint("(size IS NULL) OR (size_type IS NOT NULL)", name="size_has_type"),
+        # Either two conditions on one muscle, or two muscles within one condition.
+        CheckConstraint(
+            "condition_b_id IS NULL OR muscle_b_id IS NULL", name="one_contrast_at_a_time"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +114,8 @@ class Finding(Base):
     #: NULL for a trend across the study's conditions ('increases with load').
     condition_b_id: Mapped[Optional[int]] = mapped_column(ForeignKey("condition.id"), index=True)
     muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
+    #: The second muscle, for a comparison between muscles within condition A.
+    muscle_b_id: Mapped[Optional[str]] = mapped_column(ForeignKey("muscle.id"), index=True)
     metric: Mapped[str]
     statistic: Mapped[str]
     phase: Mapped[str]
@@ -125,7 +131,8 @@ class Finding(Base):
     study: Mapped[Study] = relationship(back_populates="findings")
     condition_a: Mapped[Condition] = relationship(foreign_keys=[condition_a_id])
     condition_b: Mapped[Optional[Condition]] = relationship(foreign_keys=[condition_b_id])
-    muscle: Mapped[Muscle] = relationship()
+    muscle: Mapped[Muscle] = relationship(foreign_keys=[muscle_id])
+    muscle_b: Mapped[Optional[Muscle]] = relationship(foreign_keys=[muscle_b_id])
     source: Mapped[Source] = relationship()
 
 

@@ -23,6 +23,7 @@ NORMALISATION_CATEGORIES = (
     "submaximal_reference",
     "task_peak_or_mean",
     "not_normalised",
+    "not_reported",  # EMG whose normalisation the readable source does not state
     "not_applicable",
 )
 
@@ -58,3 +59,15 @@ def sql_in(column: str, values: tuple[str, ...]) -> str:
     """SQL for a CHECK that ``column`` holds one of ``values`` (NULL passes, as in SQL)."""
     quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
     return f"{column} IN ({quoted})"
+
+
+#: Plausible bounds of a value for its metric; a value outside is almost surely a typo or a
+#: unit slip. EMG above 500 %MVC is not plausible for these tasks; moments are in N·m or N·m/kg.
+PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
+    "emg_amplitude": (0.0, 500.0),
+    "emg_share_of_sum": (0.0, 100.0),
+    "relative_muscular_effort": (0.0, 500.0),
+    "joint_moment": (-1000.0, 1000.0),
+    "joint_work": (-10000.0, 10000.0),
+    "other": (-1e6, 1e6),
+}

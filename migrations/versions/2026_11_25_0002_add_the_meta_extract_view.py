@@ -1,7 +1,7 @@
 """Add the meta_extract view
 
-Revision ID: 9c72260eac97
-Revises: c7b018e024ee
+Revision ID: 0002
+Revises: 0001
 Create Date: 2026-11-25 22:32:05.858771
 """
 
@@ -59,8 +59,8 @@ JOIN source src ON src.id = m.source_id
 """
 
 
-revision: str = '9c72260eac97'
-down_revision: Union[str, Sequence[str], None] = 'c7b018e024ee'
+revision: str = '0002'
+down_revision: Union[str, Sequence[str], None] = '0001'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

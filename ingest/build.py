@@ -1,0 +1,132 @@
+"""The one build: data folder -> a fresh, migrated, indexed evidence.db.
+
+The new database is written to a temporary file beside the target and moved over it only when
+every step succeeded, so a failed or killed build leaves the previous evidence.db as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+
+from .extraction import load_dataset
+from .load import insert_rows, to_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+DB_PATH = ROOT / "evidence.db"
+
+#: Full-text indexes: table -> columns (sqlite-utils' enable_fts; Datasette finds them itself).
+FTS_COLUMNS = {"study": ["title", "authors", "journal", "cited_as"]}
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    content_hash: str
+    counts: dict[str, int]
+
+
+def alembic_config(connection: Any = None) -> Config:
+    """Alembic's config for this project, optionally bound to an open connection."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def migrate(url: str) -> None:
+    """Bring the database at ``url`` to the newest schema revision."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+    engine.dispose()
+
+
+def ingest_engine(url: str):
+    """An engine that enforces foreign keys on SQLite (off during migrations, per batch.rst)."""
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _fk_on(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    return engine
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a canonical SQL dump of the database, leaving out build_info itself.
+
+    The dump lists tables by name and rows in primary-key order, so equal content gives an
+    equal hash whatever the file's page layout.
+    """
+    digest = hashlib.sha256()
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        for statement in connection.iterdump():
+            if statement.startswith('INSERT INTO "build_info"'):
+                continue
+            digest.update(statement.encode("utf-8"))
+            digest.update(b"\n")
+    finally:
+        connection.close()
+    return digest.hexdigest()
+
+
+def enable_fts(path: Path) -> None:
+    db = sqlite_utils.Database(path)
+    for table, columns in FTS_COLUMNS.items():
+        db[table].enable_fts(columns, fts_version="FTS5", replace=True)
+    db.close()
+
+
+def build(
+    db_path: Path = DB_PATH,
+    data_dir: Path = DATA_DIR,
+    progress: Callable[[str], None] = lambda message: None,
+) -> BuildResult:
+    """Build ``db_path`` from ``data_dir``; on any error the old file is left untouched.
+
+    :param db_path: the database to (re)place
+    :param data_dir: the folder with vocab/, sources.yaml and extractions/
+    :param progress: called with a line of text after each step
+    """
+    dataset = load_dataset(data_dir)  # raises DataError before anything is written
+    progress(f"validated {len(dataset.extractions)} extraction files")
+    db_path = Path(db_path)
+    tmp = db_path.parent / f".evidence-{os.getpid()}.db"
+    tmp.unlink(missing_ok=True)
+    try:
+        url = f"sqlite:///{tmp}"
+        migrate(url)
+        progress("migrated a fresh database to head")
+        engine = ingest_engine(url)
+        with engine.begin() as connection:
+            counts = insert_rows(connection, to_rows(dataset))
+        engine.dispose()
+        progress("inserted " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
+        enable_fts(tmp)
+        digest = content_hash(tmp)
+        connection = sqlite3.connect(tmp)
+        with connection:
+            connection.executemany(
+                "INSERT INTO build_info (key, value) VALUES (?, ?)",
+                [("content_hash", digest), ("release", digest[:12])],
+            )
+        connection.execute("VACUUM")
+        connection.close()
+        os.replace(tmp, db_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return BuildResult(db_path, digest, counts)

@@ -1,0 +1,117 @@
+"""The ``evidence`` command: a thin click layer over the plain functions in this package."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .build import DATA_DIR, DB_PATH, ROOT, build
+from .extraction import DataError
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+METADATA = ROOT / "metadata.yml"
+PLUGINS_DIR = ROOT / "plugins"
+TEMPLATES_DIR = ROOT / "templates"
+
+#: Serving limits: the database is public and read-only, so no query may run long or dump all.
+SERVE_SETTINGS = {
+    "sql_time_limit_ms": "1000",
+    "max_returned_rows": "1000",
+    "allow_download": "off",
+    "default_page_size": "100",
+}
+
+
+def db_option(fn):
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=DB_PATH,
+        show_default=True,
+        help="The SQLite database file",
+    )(fn)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.version_option(package_name="emg-evidence")
+def cli():
+    """Build and serve the emg-evidence database."""
+
+
+@cli.command(name="build")
+@db_option
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DATA_DIR,
+    show_default=True,
+    help="Folder with vocab/, sources.yaml and extractions/",
+)
+def build_command(db_path: Path, data_dir: Path):
+    """Build the database from the data folder, replacing it only on success.
+
+    Prints the content hash of what it built: the release identifier.
+
+    Example:
+
+    \b
+        evidence build
+        evidence build --db /tmp/test.db --data data
+    """
+    try:
+        result = build(db_path, data_dir, progress=lambda line: click.echo(line, err=True))
+    except DataError as e:
+        for problem in e.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.ClickException(
+            f"{len(e.problems)} problem(s) in the data; {db_path} was left unchanged"
+        )
+    click.echo(f"built {result.path}")
+    click.echo(f"content hash {result.content_hash}")
+
+
+def serve_args(db_path: Path, host: str, port: int) -> list[str]:
+    """The datasette command line that ``evidence serve`` runs (and that tests start)."""
+    args = [
+        sys.executable, "-m", "datasette", "serve",
+        "-i", str(db_path),
+        "--metadata", str(METADATA),
+        "--plugins-dir", str(PLUGINS_DIR),
+        "--host", host,
+        "--port", str(port),
+    ]  # fmt: skip
+    if TEMPLATES_DIR.exists():
+        args += ["--template-dir", str(TEMPLATES_DIR)]
+    for name, value in SERVE_SETTINGS.items():
+        args += ["--setting", name, value]
+    return args
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind")
+@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on")
+def serve(db_path: Path, host: str, port: int):
+    """Serve the database read-only (immutable) with Datasette and metadata.yml.
+
+    Example:
+
+    \b
+        evidence serve
+        evidence serve --port 8080
+    """
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path} does not exist: run `evidence build` first")
+    args = serve_args(db_path, host, port)
+    click.echo(" ".join(args[1:]), err=True)
+    os.execv(args[0], args)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,195 @@
+"""Turn a validated Dataset into rows and insert them.
+
+Integer ids are given in a fixed order (studies by id, then file order), so two builds from the
+same files produce the same rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+import schema
+
+from .extraction import Dataset, ExtractionIn, StudyIn
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def surname(author: str) -> str:
+    """'Contreras B' -> 'Contreras'; 'Collazo García CL' -> 'Collazo García'."""
+    parts = author.split()
+    if len(parts) > 1 and parts[-1].isupper() and len(parts[-1]) <= 4:
+        parts = parts[:-1]
+    return " ".join(parts)
+
+
+def citation(study: StudyIn) -> str:
+    """A short citation such as 'Contreras et al. (2015) J Appl Biomech 31:452-458'."""
+    if not study.authors:
+        return f"Unidentified study ({study.id})"
+    names = [surname(a) for a in study.authors]
+    if len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} & {names[1]}"
+    else:
+        who = f"{names[0]} et al."
+    text = f"{who} ({study.year if study.year else 'n.d.'})"
+    if study.journal:
+        text += f" {study.journal}"
+        if study.volume:
+            text += f" {study.volume}"
+            if study.issue:
+                text += f"({study.issue})"
+        if study.pages:
+            text += f":{study.pages}" if study.volume else f" {study.pages}"
+    return text
+
+
+def population(study: StudyIn) -> str | None:
+    p = study.participants
+    head = " ".join(str(x) for x in (p.n, p.sex if p.sex != "not_reported" else None) if x)
+    parts = [x for x in (head, p.training_status) if x]
+    return ", ".join(parts) or None
+
+
+def to_rows(ds: Dataset) -> Rows:
+    """Every table's rows, as dicts keyed by column name."""
+    rows: Rows = {t: [] for t in schema.Base.metadata.tables}
+    rows["muscle"] = [
+        {"id": m.id, "name": m.name, "region": m.region, "muscle_group": m.group}
+        for m in ds.muscles
+    ]
+    rows["muscle_synonym"] = [
+        {"id": i, "term": s.term, "muscle_id": s.muscle, "kind": s.kind, "note": s.note}
+        for i, s in enumerate(ds.synonyms, start=1)
+    ]
+    rows["exercise"] = [{"id": e.id, "name": e.name, "pattern": e.pattern} for e in ds.exercises]
+    rows["source"] = [
+        {"id": s.id, "kind": s.kind, "citation": s.citation, "url": s.url, "study_id": None}
+        for s in ds.shared_sources
+    ]
+    condition_id = measurement_id = finding_id = 0
+    for ex in sorted(ds.extractions, key=lambda e: e.data.study.id):
+        data: ExtractionIn = ex.data
+        st = data.study
+        rows["study"].append(
+            {
+                "id": st.id,
+                "citation": citation(st),
+                "authors": "; ".join(st.authors) if st.authors else None,
+                "first_author": surname(st.authors[0]) if st.authors else None,
+                "year": st.year,
+                "title": st.title,
+                "journal": st.journal,
+                "volume": st.volume,
+                "issue": st.issue,
+                "pages": st.pages,
+                "doi": st.doi,
+                "pmid": st.pmid,
+                "design": st.design,
+                "n": st.participants.n,
+                "sex": st.participants.sex,
+                "training_status": st.participants.training_status,
+                "population": population(st),
+                "identification": st.identification,
+                "identification_note": st.identification_note,
+                "cited_as": st.cited_as,
+            }
+        )
+        for s in data.sources:
+            rows["source"].append(
+                {"id": s.id, "kind": s.kind, "citation": s.citation, "url": s.url, "study_id": st.id}
+            )
+        conditions: dict[str, int] = {}
+        for c in data.conditions:
+            condition_id += 1
+            conditions[c.id] = condition_id
+            rows["condition"].append(
+                {
+                    "id": condition_id,
+                    "study_id": st.id,
+                    "key": c.id,
+                    "exercise_id": c.exercise,
+                    "label": c.label,
+                    "load": c.load,
+                    "load_pct_1rm": c.load_pct_1rm,
+                    "load_kg": c.load_kg,
+                    "depth": c.depth,
+                    "knee_angle_deg": c.knee_angle_deg,
+                    "stance": c.stance,
+                    "cue": c.cue,
+                    "notes": c.notes,
+                }
+            )
+        keys: dict[str, int] = {}
+        first = measurement_id + 1
+        for m in data.measurements:
+            measurement_id += 1
+            if m.key:
+                keys[m.key] = measurement_id
+        for offset, m in enumerate(data.measurements):
+            rows["measurement"].append(
+                {
+                    "id": first + offset,
+                    "condition_id": conditions[m.condition],
+                    "muscle_id": m.muscle,
+                    "muscle_label": m.muscle_label,
+                    "metric": m.metric,
+                    "unit": m.unit,
+                    "normalisation": m.normalisation,
+                    "normalisation_category": m.normalisation_category,
+                    "electrode": m.electrode,
+                    "statistic": m.statistic,
+                    "phase": m.phase,
+                    "value": m.value,
+                    "dispersion": m.dispersion,
+                    "dispersion_type": m.dispersion_type,
+                    "n": m.n,
+                    "source_id": m.source,
+                    "locator": m.locator,
+                    "restates_id": keys[m.restates] if m.restates else None,
+                    "key": m.key,
+                    "notes": m.notes,
+                }
+            )
+        for f in data.findings:
+            finding_id += 1
+            rows["finding"].append(
+                {
+                    "id": finding_id,
+                    "study_id": st.id,
+                    "condition_a_id": conditions[f.a],
+                    "condition_b_id": conditions[f.b] if f.b else None,
+                    "muscle_id": f.muscle,
+                    "muscle_b_id": f.muscle_b,
+                    "metric": f.metric,
+                    "statistic": f.statistic,
+                    "phase": f.phase,
+                    "direction": f.direction,
+                    "size": f.size,
+                    "size_type": f.size_type,
+                    "p_value": f.p_value,
+                    "p_relation": f.p_relation,
+                    "summary": f.summary,
+                    "source_id": f.source,
+                    "locator": f.locator,
+                }
+            )
+    # A restating value may come before the value it restates; insert primaries first so the
+    # self-referencing foreign key is satisfied row by row.
+    rows["measurement"].sort(key=lambda r: (r["restates_id"] is not None, r["id"]))
+    return rows
+
+
+def insert_rows(connection: Connection, rows: Rows) -> dict[str, int]:
+    """Insert in foreign-key order; return the row count of each table."""
+    counts = {}
+    for table in schema.Base.metadata.sorted_tables:
+        batch = rows.get(table.name) or []
+        if batch:
+            connection.execute(table.insert(), batch)
+        counts[table.name] = len(batch)
+    return counts
