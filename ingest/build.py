@@ -118,12 +118,11 @@ def build(
         progress("inserted " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
         enable_fts(tmp)
         digest = content_hash(tmp)
+        info = [("content_hash", digest), ("release", digest[:12])]
         connection = sqlite3.connect(tmp)
         with connection:
-            connection.executemany(
-                "INSERT INTO build_info (key, value) VALUES (?, ?)",
-                [("content_hash", digest), ("release", digest[:12])],
-            )
+            connection.executemany("INSERT INTO build_info (key, value) VALUES (?, ?)", info)
+        counts["build_info"] = len(info)
         connection.execute("VACUUM")
         connection.close()
         os.replace(tmp, db_path)

@@ -10,7 +10,7 @@ from logging.config import fileConfig
 from pathlib import Path
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, Engine, create_engine
 
 import schema
 
@@ -63,14 +63,17 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    connection = config.attributes.get("connection", None)
-    if connection is not None:
-        run_migrations(connection)
+    # The build hands over a Connection; pytest-alembic hands over an Engine.
+    connectable = config.attributes.get("connection", None)
+    if isinstance(connectable, Connection):
+        run_migrations(connectable)
         return
-    engine = create_engine(database_url())
+    engine = connectable if isinstance(connectable, Engine) else create_engine(database_url())
     with engine.connect() as connection:
         run_migrations(connection)
-    engine.dispose()
+        connection.commit()
+    if connectable is None:
+        engine.dispose()
 
 
 if context.is_offline_mode():

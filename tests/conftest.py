@@ -1,0 +1,42 @@
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from datasette.app import Datasette
+
+from ingest.build import DATA_DIR, DB_PATH, ROOT, build
+
+METADATA = ROOT / "metadata.yml"
+PLUGINS = ROOT / "plugins"
+
+
+@pytest.fixture(scope="session")
+def fresh_build(tmp_path_factory):
+    """A database built now from data/, to compare with the committed evidence.db."""
+    path = tmp_path_factory.mktemp("build") / "evidence.db"
+    return build(path, DATA_DIR)
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of the data folder, for tests that break it on purpose."""
+    target = tmp_path / "data"
+    shutil.copytree(DATA_DIR, target)
+    return target
+
+
+def make_datasette(db_path: Path = DB_PATH) -> Datasette:
+    return Datasette(
+        [],
+        immutables=[str(db_path)],
+        metadata=yaml.safe_load(METADATA.read_text()),
+        plugins_dir=str(PLUGINS),
+        settings={"sql_time_limit_ms": 1000, "max_returned_rows": 1000},
+    )
+
+
+@pytest.fixture
+def ds() -> Datasette:
+    """Datasette over the committed evidence.db, as `evidence serve` configures it."""
+    return make_datasette()

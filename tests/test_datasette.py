@@ -1,0 +1,94 @@
+"""Datasette serves the committed evidence.db: pages, JSON, the meta_extract CSV, the release."""
+
+import csv
+import io
+import sqlite3
+
+import pytest
+
+from ingest.build import DB_PATH
+
+
+def db_rows(sql, *params):
+    with sqlite3.connect(DB_PATH) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/", "emg-evidence"),
+        ("/evidence", "meta_extract"),
+        ("/evidence/study", "Contreras et al. (2015)"),
+        ("/evidence/study/contreras2015", "Back Squat and Barbell Hip Thrust"),
+        ("/evidence/measurement", "gluteus_maximus_upper"),
+        ("/evidence/meta_extract", "comparable_mvc"),
+        ("/evidence/finding", "a_greater"),
+        ("/evidence/muscle_synonym", "hocks"),
+        ("/evidence/study_numbers?study_id=contreras2015", "69.5"),
+    ],
+)
+async def test_pages_render(ds, path, expected):
+    response = await ds.client.get(path)
+    assert response.status_code == 200, path
+    assert expected in response.text, path
+
+
+async def test_study_json_matches_database(ds):
+    response = await ds.client.get("/evidence/study.json?_shape=array&_size=max")
+    ids = [row["id"] for row in response.json()]
+    assert ids == [r[0] for r in db_rows("select id from study order by id")]
+    assert "contreras2015" in ids
+
+
+async def test_study_full_text_search(ds):
+    response = await ds.client.get("/evidence/study.json?_search=thrust&_shape=array")
+    assert "contreras2015" in [row["id"] for row in response.json()]
+
+
+async def test_meta_extract_csv_downloads_every_row(ds):
+    response = await ds.client.get("/evidence/meta_extract.csv?_size=max")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain") or "csv" in response.headers[
+        "content-type"
+    ]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    (expected,) = db_rows("select count(*) from measurement")[0]
+    assert len(rows) == expected
+    upper = [
+        r for r in rows
+        if r["study_id"] == "contreras2015" and r["muscle_id"] == "gluteus_maximus_upper"
+        and r["provenance"] == "primary" and r["statistic"] == "mean"
+        and r["exercise_id"] == "barbell_hip_thrust"
+    ]  # fmt: skip
+    assert [float(r["value"]) for r in upper] == [69.5]
+    assert upper[0]["comparable_mvc"] == "1"
+    assert upper[0]["source_url"].startswith("http")
+
+
+async def test_measurement_filter_by_muscle(ds):
+    response = await ds.client.get(
+        "/evidence/measurement.json?muscle_id=gluteus_maximus_upper&_shape=array&_size=max"
+    )
+    rows = response.json()
+    assert rows and all(r["muscle_id"] == "gluteus_maximus_upper" for r in rows)
+    (expected,) = db_rows(
+        "select count(*) from measurement where muscle_id = 'gluteus_maximus_upper'"
+    )[0]
+    assert len(rows) == expected
+
+
+async def test_about_shows_release_hash(ds):
+    response = await ds.client.get("/-/metadata.json")
+    (digest,) = db_rows("select value from build_info where key = 'content_hash'")[0]
+    assert digest[:12] in response.json()["about"]
+    home = await ds.client.get("/")
+    assert digest[:12] in home.text
+
+
+async def test_database_is_immutable(ds):
+    response = await ds.client.get(
+        "/evidence.json?sql=" + "delete from study"
+    )
+    assert response.status_code == 400
+    assert db_rows("select count(*) from study")[0][0] > 0
