@@ -183,6 +183,8 @@ class FindingIn(Record):
             raise ValueError("size_type: required when size is given")
         if (self.p_value is None) != (self.p_relation is None):
             raise ValueError("p_value and p_relation: give both or neither")
+        if self.b is not None and self.b == self.a:
+            raise ValueError("b: same condition as a; to compare two muscles use muscle_b")
         if self.b is not None and self.muscle_b is not None:
             raise ValueError("b and muscle_b: compare two conditions or two muscles, not both")
         return self

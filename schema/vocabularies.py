@@ -50,7 +50,11 @@ IDENTIFICATIONS = ("verified", "probable", "unverified")
 SEXES = ("female", "male", "mixed", "not_reported")
 EXERCISE_PATTERNS = ("squat", "lunge", "hinge", "bridge", "isolation")
 SYNONYM_KINDS = ("canonical", "abbreviation", "anatomical", "lay", "mistranslation")
-DIRECTIONS = ("a_greater", "b_greater", "no_difference", "increases", "decreases", "mixed")
+#: a_greater/b_greater: A (condition a, muscle) vs B (condition b, or muscle_b within a);
+#: different: a significant difference whose direction the readable source does not state.
+DIRECTIONS = (
+    "a_greater", "b_greater", "no_difference", "different", "increases", "decreases", "mixed",
+)  # fmt: skip
 SIZE_TYPES = ("percent_difference", "mean_difference", "effect_size_d", "ratio", "other")
 P_RELATIONS = ("=", "<", ">")
 
