@@ -161,6 +161,7 @@ class MeasurementIn(Record):
 
 
 class FindingIn(Record):
+    key: Optional[Slug] = None
     a: Slug
     b: Optional[Slug] = None
     muscle: Slug
@@ -394,6 +395,10 @@ def cross_check(ds: Dataset) -> list[str]:
                     problems.append(f"{where}.restates: {m.restates!r} is not a primary value")
                 if source is not None and source.kind == "primary":
                     problems.append(f"{where}.restates: a primary value restates nothing")
+        finding_keys = [f.key for f in data.findings if f.key is not None]
+        for i, key in enumerate(finding_keys):
+            if key in finding_keys[:i]:
+                problems.append(f"{path}: findings: duplicate key {key!r}")
         for i, f in enumerate(data.findings):
             where = f"{path}: findings[{i}]"
             for name in ("a", "b"):

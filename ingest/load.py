@@ -176,6 +176,7 @@ def to_rows(ds: Dataset) -> Rows:
                     "summary": f.summary,
                     "source_id": f.source,
                     "locator": f.locator,
+                    "key": f.key,
                 }
             )
     # A restating value may come before the value it restates; insert primaries first so the

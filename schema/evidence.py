@@ -127,6 +127,8 @@ class Finding(Base):
     summary: Mapped[str]
     source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
     locator: Mapped[str]
+    #: The finding's key within its extraction file, where it has one.
+    key: Mapped[Optional[str]]
 
     study: Mapped[Study] = relationship(back_populates="findings")
     condition_a: Mapped[Condition] = relationship(foreign_keys=[condition_a_id])

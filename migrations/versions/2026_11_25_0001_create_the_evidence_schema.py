@@ -145,6 +145,7 @@ def upgrade() -> None:
     sa.Column('summary', sa.String(), nullable=False),
     sa.Column('source_id', sa.String(length=80), nullable=False),
     sa.Column('locator', sa.String(), nullable=False),
+    sa.Column('key', sa.String(), nullable=True),
     sa.CheckConstraint("direction IN ('a_greater', 'b_greater', 'no_difference', 'different', 'increases', 'decreases', 'mixed')", name=op.f('ck_finding_direction_vocabulary')),
     sa.CheckConstraint("metric IN ('emg_amplitude', 'emg_share_of_sum', 'relative_muscular_effort', 'joint_moment', 'joint_work', 'other')", name=op.f('ck_finding_metric_vocabulary')),
     sa.CheckConstraint("p_relation IN ('=', '<', '>')", name=op.f('ck_finding_p_relation_vocabulary')),
