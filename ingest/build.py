@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 
+from .claims import claim_rows, load_claims
 from .extraction import load_dataset
 from .load import insert_rows, to_rows
 
@@ -26,7 +27,10 @@ DATA_DIR = ROOT / "data"
 DB_PATH = ROOT / "evidence.db"
 
 #: Full-text indexes: table -> columns (sqlite-utils' enable_fts; Datasette finds them itself).
-FTS_COLUMNS = {"study": ["title", "authors", "journal", "cited_as"]}
+FTS_COLUMNS = {
+    "study": ["title", "authors", "journal", "cited_as"],
+    "claim": ["assertion", "section", "article_terms", "verdict_reason"],
+}
 
 
 @dataclass
@@ -68,19 +72,20 @@ def ingest_engine(url: str):
 def content_hash(path: Path) -> str:
     """SHA-256 of a canonical SQL dump of the database, leaving out build_info itself.
 
-    The dump lists tables by name and rows in primary-key order, so equal content gives an
-    equal hash whatever the file's page layout.
+    The dump's statements are sorted: iterdump lists views and indexes in sqlite_master order,
+    which VACUUM may change, and equal content must give an equal hash whatever the layout.
     """
-    digest = hashlib.sha256()
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        for statement in connection.iterdump():
-            if statement.startswith('INSERT INTO "build_info"'):
-                continue
-            digest.update(statement.encode("utf-8"))
-            digest.update(b"\n")
+        statements = sorted(
+            s for s in connection.iterdump() if not s.startswith('INSERT INTO "build_info"')
+        )
     finally:
         connection.close()
+    digest = hashlib.sha256()
+    for statement in statements:
+        digest.update(statement.encode("utf-8"))
+        digest.update(b"\n")
     return digest.hexdigest()
 
 
@@ -102,8 +107,13 @@ def build(
     :param data_dir: the folder with vocab/, sources.yaml and extractions/
     :param progress: called with a line of text after each step
     """
-    dataset = load_dataset(data_dir)  # raises DataError before anything is written
-    progress(f"validated {len(dataset.extractions)} extraction files")
+    # Everything is validated and resolved before anything is written: a DataError leaves the
+    # old database as it was.
+    dataset = load_dataset(data_dir)
+    rows = to_rows(dataset)
+    claims_path = data_dir / "claims.yaml"
+    claim_rows(claims_path, load_claims(claims_path), rows)
+    progress(f"validated {len(dataset.extractions)} extraction files and {len(rows['claim'])} claims")
     db_path = Path(db_path)
     tmp = db_path.parent / f".evidence-{os.getpid()}.db"
     tmp.unlink(missing_ok=True)
@@ -113,7 +123,7 @@ def build(
         progress("migrated a fresh database to head")
         engine = ingest_engine(url)
         with engine.begin() as connection:
-            counts = insert_rows(connection, to_rows(dataset))
+            counts = insert_rows(connection, rows)
         engine.dispose()
         progress("inserted " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
         enable_fts(tmp)

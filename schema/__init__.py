@@ -4,6 +4,14 @@ Importing this package registers every model on ``Base.metadata``, which Alembic
 """
 
 from .base import NAMING_CONVENTION, Base
+from .claims import (
+    Claim,
+    ClaimEvidence,
+    ClaimExercise,
+    ClaimMuscle,
+    Recommendation,
+    RecommendationClaim,
+)
 from .evidence import BuildInfo, Finding, Measurement
 from .study import Condition, Source, Study
 from .vocab import Exercise, Muscle, MuscleSynonym
@@ -12,12 +20,18 @@ __all__ = [
     "NAMING_CONVENTION",
     "Base",
     "BuildInfo",
+    "Claim",
+    "ClaimEvidence",
+    "ClaimExercise",
+    "ClaimMuscle",
     "Condition",
     "Exercise",
     "Finding",
     "Measurement",
     "Muscle",
     "MuscleSynonym",
+    "Recommendation",
+    "RecommendationClaim",
     "Source",
     "Study",
 ]

@@ -75,3 +75,22 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "joint_work": (-10000.0, 10000.0),
     "other": (-1e6, 1e6),
 }
+
+
+#: What the evidence says of one of the article's claims. Computed by the build where the data
+#: allows (numbers, metrics, reported findings), else curated with a reason.
+VERDICTS = (
+    "supported",  # the linked findings agree with what the claim asserts
+    "partly_supported",  # some parts agree, others are not covered or not checkable
+    "numbers_match",  # every number the claim quotes equals the primary value
+    "numbers_differ",  # at least one quoted number differs from the primary value
+    "metric_not_mvc",  # the claim reads the numbers as %MVC activation, the paper measured otherwise
+    "no_difference_reported",  # the claim asserts a difference where the source reports none
+    "contradicted",  # the source reports the opposite direction
+    "different_muscle_or_task",  # the source measured another muscle, task or study than claimed
+    "not_verifiable",  # the readable source neither confirms nor refutes it
+    "study_unidentified",  # the cited study could not be identified
+)
+VERDICT_BASES = ("computed", "curated")
+#: How one piece of evidence bears on a claim.
+AGREEMENTS = ("match", "differs", "unchecked", "agrees", "no_difference", "disagrees", "unclear")

@@ -1,0 +1,380 @@
+"""The seed article's claims: validate data/claims.yaml, link each claim to the evidence, and
+compute its verdict from the data wherever the data allows.
+
+A claim's verdict comes, in this order, from: the cited study's identification; a curated
+judgement (for what needs one, with its reason); the numbers it quotes compared with the primary
+values they restate; the reported findings compared with the direction the claim asserts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import Field, model_validator
+
+from schema.vocabularies import (
+    DIRECTIONS,
+    METRICS,
+    MVC_CATEGORIES,
+    STATISTICS,
+    VERDICTS,
+)
+
+from .extraction import DataError, Number, Record, Slug, Text, parse, read_yaml
+from .load import Rows
+
+# --- the file ----------------------------------------------------------------------------------
+
+
+class TermIn(Record):
+    term: Text
+    muscle: Slug
+
+
+class NumberIn(Record):
+    condition: Slug
+    muscle: Slug
+    value: Number
+
+
+class FindingRef(Record):
+    """A finding by key, or by the fields that pick it out; every finding that matches is linked."""
+
+    study: Optional[Slug] = None
+    key: Optional[Slug] = None
+    a: Optional[Slug] = None
+    b: Optional[Slug] = None
+    muscle: Optional[Slug] = None
+    muscle_b: Optional[Slug] = None
+    metric: Optional[Literal[METRICS]] = None  # type: ignore[valid-type]
+    statistic: Optional[Literal[STATISTICS]] = None  # type: ignore[valid-type]
+    asserts: Literal[DIRECTIONS]  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _selects(self) -> "FindingRef":
+        if self.key is None and self.a is None:
+            raise ValueError("key or a: give a finding key, or at least its condition a")
+        return self
+
+
+class JudgementIn(Record):
+    verdict: Literal[VERDICTS]  # type: ignore[valid-type]
+    reason: Text
+
+
+class ClaimIn(Record):
+    id: Slug
+    section: Text
+    paragraph: Annotated[int, Field(strict=True, gt=0)]
+    study: Optional[Slug]
+    asserts: Text
+    terms: list[TermIn] = []
+    exercises: list[Slug] = []
+    reads_as_mvc: bool = False
+    numbers: list[NumberIn] = []
+    findings: list[FindingRef] = []
+    gaps: Optional[Text] = None
+    judgement: Optional[JudgementIn] = None
+
+
+class RecommendationIn(Record):
+    id: Slug
+    advice: Text
+    claims: Annotated[list[Slug], Field(min_length=1)]
+
+
+class ClaimsFileIn(Record):
+    claims: Annotated[list[ClaimIn], Field(min_length=1)]
+    recommendations: list[RecommendationIn] = []
+
+
+def load_claims(path: Path) -> ClaimsFileIn:
+    data = read_yaml(path)
+    if not isinstance(data, dict):
+        raise DataError([f"{path}: (top level): expected a mapping with claims and recommendations"])
+    return parse(path, ClaimsFileIn, data)
+
+
+# --- verdicts ----------------------------------------------------------------------------------
+
+OPPOSITE = {"a_greater": "b_greater", "b_greater": "a_greater", "increases": "decreases",
+            "decreases": "increases"}  # fmt: skip
+
+
+def agreement(asserted: str, reported: str, source_kind: str) -> str:
+    """How one reported finding bears on the direction a claim asserts."""
+    if source_kind != "primary" and source_kind != "review":
+        return "unclear"  # only the article itself says so
+    if reported in ("different", "mixed"):
+        return "unclear"
+    if reported == asserted:
+        return "agrees"
+    if reported == "no_difference":
+        return "no_difference"
+    if asserted == "no_difference" or OPPOSITE.get(asserted) == reported:
+        return "disagrees"
+    return "unclear"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def compute_verdict(
+    identification: str | None,
+    judgement: JudgementIn | None,
+    reads_as_mvc: bool,
+    numbers: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    gaps: str | None,
+) -> tuple[str, str, str]:
+    """(verdict, reason, basis) for one claim.
+
+    :param identification: the cited study's identification, None where no study is cited
+    :param numbers: per quoted number: ``article`` value and the restated ``primary`` row or None
+    :param findings: per linked finding: ``agreement`` and the finding row
+    """
+    if identification is None or identification == "unverified":
+        return "study_unidentified", "The cited study could not be identified.", "computed"
+    if judgement is not None:
+        return judgement.verdict, judgement.reason, "curated"
+    suffix = f" Not covered: {gaps}" if gaps else ""
+    if numbers:
+        checked = [n for n in numbers if n["primary"] is not None]
+        differ = [n for n in checked if n["primary"]["value"] != n["article"]]
+        not_mvc = [
+            n for n in checked
+            if n["primary"]["metric"] != "emg_amplitude"
+            or n["primary"]["normalisation_category"] not in MVC_CATEGORIES
+        ]  # fmt: skip
+        pairs = "; ".join(
+            f"{_fmt(n['article'])} vs {_fmt(n['primary']['value'])}" for n in differ
+        )
+        if reads_as_mvc and not_mvc:
+            metrics = sorted({n["primary"]["metric"] for n in not_mvc})
+            categories = sorted({n["primary"]["normalisation_category"] for n in not_mvc})
+            reason = (
+                f"The article reads these numbers as activation (%MVC), but the paper reports "
+                f"{', '.join(metrics)} (normalisation: {', '.join(categories)})."
+            )
+            if differ:
+                reason += f" The numbers also differ from the paper (article vs paper: {pairs})."
+            return "metric_not_mvc", reason + suffix, "computed"
+        if differ:
+            return (
+                "numbers_differ",
+                f"{len(differ)} of {len(numbers)} quoted numbers differ from the paper "
+                f"(article vs paper: {pairs})." + suffix,
+                "computed",
+            )
+        if not checked:
+            return (
+                "not_verifiable",
+                "No primary value could be read to check the quoted numbers against." + suffix,
+                "computed",
+            )
+        if len(checked) < len(numbers):
+            return (
+                "partly_supported",
+                f"{len(checked)} of {len(numbers)} quoted numbers match the paper; "
+                f"{len(numbers) - len(checked)} could not be checked in the readable source."
+                + suffix,
+                "computed",
+            )
+        if gaps:
+            return "partly_supported", f"All {len(numbers)} quoted numbers match the paper." + suffix, "computed"
+        return "numbers_match", f"All {len(numbers)} quoted numbers match the paper.", "computed"
+    if findings:
+        if all(f["source_kind"] == "article" for f in findings):
+            return (
+                "not_verifiable",
+                "Only the article itself reports this comparison; no readable source does."
+                + suffix,
+                "computed",
+            )
+        counts = Counter(f["agreement"] for f in findings)
+        tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        reason = f"Reported findings linked: {tally}."
+        agree, no_diff, disagree = counts["agrees"], counts["no_difference"], counts["disagrees"]
+        if disagree and not agree:
+            return "contradicted", reason + suffix, "computed"
+        if no_diff and not agree and not disagree:
+            return "no_difference_reported", reason + suffix, "computed"
+        if agree and (disagree or no_diff or counts["unclear"] or gaps):
+            return "partly_supported", reason + suffix, "computed"
+        if agree:
+            return "supported", reason, "computed"
+        return "not_verifiable", reason + " None states the asserted direction." + suffix, "computed"
+    return "not_verifiable", "No number or finding in the readable sources bears on it." + suffix, "computed"
+
+
+STRONG = {"supported", "numbers_match"}
+PARTIAL = {"partly_supported", "numbers_differ"}
+
+
+def support(verdicts: list[str]) -> tuple[str, str]:
+    """A recommendation's support from the verdicts of the claims it rests on."""
+    counts = Counter(verdicts)
+    summary = f"{len(verdicts)} claims: " + ", ".join(
+        f"{n} {v}" for v, n in sorted(counts.items())
+    )
+    if all(v in STRONG for v in verdicts):
+        return "supported", summary
+    if any(v in STRONG | PARTIAL for v in verdicts):
+        return "partly supported", summary
+    return "not shown by the evidence", summary
+
+
+# --- linking -----------------------------------------------------------------------------------
+
+
+def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
+    """Resolve every claim against ``rows`` (from load.to_rows) and add the claim tables' rows.
+
+    Raises DataError naming the file and field for anything that does not resolve.
+    """
+    problems: list[str] = []
+    studies = {s["id"]: s for s in rows["study"]}
+    muscles = {m["id"] for m in rows["muscle"]}
+    exercises = {e["id"] for e in rows["exercise"]}
+    sources = {s["id"]: s for s in rows["source"]}
+    measurements = {m["id"]: m for m in rows["measurement"]}
+    conditions = {(c["study_id"], c["key"]): c["id"] for c in rows["condition"]}
+    words = {(s["term"].casefold(), s["muscle_id"]) for s in rows["muscle_synonym"]}
+    words |= {(m["name"].casefold(), m["id"]) for m in rows["muscle"]}
+
+    for table in ("claim", "claim_muscle", "claim_exercise", "claim_evidence",
+                  "recommendation", "recommendation_claim"):  # fmt: skip
+        rows[table] = []
+    seen: set[str] = set()
+    for i, claim in enumerate(doc.claims):
+        where = f"{path}: claims[{i}]"
+        if claim.id in seen:
+            problems.append(f"{where}.id: duplicate claim id {claim.id!r}")
+        seen.add(claim.id)
+        if claim.study is not None and claim.study not in studies:
+            problems.append(f"{where}.study: unknown study {claim.study!r}")
+            continue
+        for j, t in enumerate(claim.terms):
+            if t.muscle not in muscles:
+                problems.append(f"{where}.terms[{j}].muscle: unknown muscle {t.muscle!r}")
+            elif (t.term.casefold(), t.muscle) not in words:
+                problems.append(
+                    f"{where}.terms[{j}].term: {t.term!r} is not a known word for {t.muscle!r}"
+                    " (add it to vocab/synonyms.yaml)"
+                )
+        for j, e in enumerate(claim.exercises):
+            if e not in exercises:
+                problems.append(f"{where}.exercises[{j}]: unknown exercise {e!r}")
+
+        evidence: list[dict[str, Any]] = []
+        numbers = []
+        for j, number in enumerate(claim.numbers):
+            cid = conditions.get((claim.study, number.condition))
+            matches = [
+                m for m in rows["measurement"]
+                if m["condition_id"] == cid and m["muscle_id"] == number.muscle
+                and m["value"] == number.value and sources[m["source_id"]]["kind"] == "article"
+            ]  # fmt: skip
+            if len(matches) != 1:
+                problems.append(
+                    f"{where}.numbers[{j}]: {len(matches)} article measurements of "
+                    f"{claim.study}/{number.condition}/{number.muscle} with value "
+                    f"{_fmt(number.value)} (need exactly one)"
+                )
+                continue
+            article = matches[0]
+            primary = measurements.get(article["restates_id"]) if article["restates_id"] else None
+            numbers.append({"article": number.value, "primary": primary})
+            if primary is None:
+                kind, note = "unchecked", f"article {_fmt(number.value)}; no readable primary value"
+            else:
+                kind = "match" if primary["value"] == number.value else "differs"
+                note = (
+                    f"article {_fmt(number.value)} vs paper {_fmt(primary['value'])} "
+                    f"({primary['metric']}, {primary['statistic']}, {primary['locator']})"
+                )
+            evidence.append({"measurement_id": article["id"],
+                             "primary_measurement_id": primary["id"] if primary else None,
+                             "finding_id": None, "asserted_direction": None,
+                             "agreement": kind, "note": note})  # fmt: skip
+
+        findings = []
+        for j, ref in enumerate(claim.findings):
+            study = ref.study or claim.study
+            if study not in studies:
+                problems.append(f"{where}.findings[{j}].study: unknown study {study!r}")
+                continue
+            wanted: dict[str, Any] = {"study_id": study}
+            if ref.key is not None:
+                wanted["key"] = ref.key
+            for name in ("a", "b"):
+                value = getattr(ref, name)
+                if value is not None:
+                    if (study, value) not in conditions:
+                        problems.append(f"{where}.findings[{j}].{name}: unknown condition {value!r}")
+                    wanted[f"condition_{name}_id"] = conditions.get((study, value))
+            for name, column in (("muscle", "muscle_id"), ("muscle_b", "muscle_b_id"),
+                                 ("metric", "metric"), ("statistic", "statistic")):  # fmt: skip
+                if getattr(ref, name) is not None:
+                    wanted[column] = getattr(ref, name)
+            matches = [f for f in rows["finding"] if all(f[k] == v for k, v in wanted.items())]
+            if not matches:
+                problems.append(f"{where}.findings[{j}]: no finding of {study} matches {wanted}")
+            for f in matches:
+                kind = agreement(ref.asserts, f["direction"], sources[f["source_id"]]["kind"])
+                findings.append({"agreement": kind, "finding": f,
+                                 "source_kind": sources[f["source_id"]]["kind"]})
+                evidence.append({"measurement_id": None, "primary_measurement_id": None,
+                                 "finding_id": f["id"], "asserted_direction": ref.asserts,
+                                 "agreement": kind,
+                                 "note": f"claim asserts {ref.asserts}; source reports "
+                                         f"{f['direction']}"})  # fmt: skip
+
+        identification = studies[claim.study]["identification"] if claim.study else None
+        verdict, reason, basis = compute_verdict(
+            identification, claim.judgement, claim.reads_as_mvc, numbers, findings, claim.gaps
+        )
+        rows["claim"].append(
+            {
+                "id": claim.id,
+                "position": i + 1,
+                "section": claim.section,
+                "paragraph": claim.paragraph,
+                "assertion": claim.asserts,
+                "quoted_numbers": "; ".join(_fmt(n.value) for n in claim.numbers) or None,
+                "article_terms": "; ".join(dict.fromkeys(t.term for t in claim.terms)) or None,
+                "study_id": claim.study,
+                "reads_as_mvc": claim.reads_as_mvc,
+                "gaps": claim.gaps,
+                "verdict": verdict,
+                "verdict_reason": reason,
+                "verdict_basis": basis,
+            }
+        )
+        for t in dict.fromkeys((t.term, t.muscle) for t in claim.terms):
+            rows["claim_muscle"].append({"id": len(rows["claim_muscle"]) + 1, "claim_id": claim.id,
+                                         "muscle_id": t[1], "article_term": t[0]})  # fmt: skip
+        for e in dict.fromkeys(claim.exercises):
+            rows["claim_exercise"].append({"id": len(rows["claim_exercise"]) + 1,
+                                           "claim_id": claim.id, "exercise_id": e})  # fmt: skip
+        for e in evidence:
+            rows["claim_evidence"].append({"id": len(rows["claim_evidence"]) + 1,
+                                           "claim_id": claim.id, **e})  # fmt: skip
+
+    verdicts = {c["id"]: c["verdict"] for c in rows["claim"]}
+    for i, rec in enumerate(doc.recommendations):
+        where = f"{path}: recommendations[{i}]"
+        missing = [c for c in rec.claims if c not in verdicts]
+        if missing:
+            problems.append(f"{where}.claims: unknown claim(s) {', '.join(missing)}")
+            continue
+        level, summary = support([verdicts[c] for c in rec.claims])
+        rows["recommendation"].append({"id": rec.id, "position": i + 1, "advice": rec.advice,
+                                       "support": level, "support_summary": summary})  # fmt: skip
+        for c in dict.fromkeys(rec.claims):
+            rows["recommendation_claim"].append({"recommendation_id": rec.id, "claim_id": c})
+    if problems:
+        raise DataError(problems)
