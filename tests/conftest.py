@@ -9,6 +9,7 @@ from ingest.build import DATA_DIR, DB_PATH, ROOT, build
 
 METADATA = ROOT / "metadata.yml"
 PLUGINS = ROOT / "plugins"
+TEMPLATES = ROOT / "templates"
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +33,8 @@ def make_datasette(db_path: Path = DB_PATH) -> Datasette:
         immutables=[str(db_path)],
         metadata=yaml.safe_load(METADATA.read_text()),
         plugins_dir=str(PLUGINS),
+        # As `evidence serve` does: custom pages (a study's row page) live in templates/.
+        template_dir=str(TEMPLATES) if TEMPLATES.exists() else None,
         settings={"sql_time_limit_ms": 1000, "max_returned_rows": 1000},
     )
 

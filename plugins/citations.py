@@ -1,0 +1,219 @@
+"""Citation export: the studies behind any table view, row or query, as BibTeX (.bib) and RIS (.ris).
+
+A page offers the two formats when its rows name studies: they carry a ``study_id`` column
+(meta_extract, condition, finding, source, most canned queries), a ``measurement_id`` (study_numbers)
+or a ``condition_id`` (measurement), or they are study rows (the study
+table, one study's row page, or a query whose ``id`` values are all study ids). The export holds
+each study once, in the order the rows first name it, and covers the rows of the page as shown: add
+``_size=max`` to a table URL to cite every matching row rather than the first page.
+
+The files are written by maintained libraries (pybtex for BibTeX, rispy for RIS) rather than by
+string formatting, so quoting, braces and RIS line syntax follow those formats.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import rispy
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from pybtex.database import BibliographyData, Entry, Person
+
+STUDY_TABLE = "study"
+STUDY_FIELDS = "id, authors, year, title, journal, volume, issue, pages, doi, pmid"
+
+# Authors are stored as 'Surname Initials' (Vancouver/NLM style): the last word is the initials.
+INITIALS = re.compile(r"^[A-Z]{1,4}$")
+
+
+def split_author(name: str) -> tuple[str, str]:
+    """Split 'Rockland Hellebø LR' into ('Rockland Hellebø', 'L. R.'); no initials gives ('Name', '')."""
+    words = name.split()
+    if len(words) > 1 and INITIALS.match(words[-1]):
+        return " ".join(words[:-1]), " ".join(f"{letter}." for letter in words[-1])
+    return name.strip(), ""
+
+
+def authors_of(study: dict[str, Any]) -> list[tuple[str, str]]:
+    return [split_author(a) for a in (study.get("authors") or "").split(";") if a.strip()]
+
+
+def page_range(pages: str | None) -> tuple[str | None, str | None]:
+    """'587-593' gives ('587', '593'); an article number such as '3846123' gives ('3846123', None)."""
+    if not pages:
+        return None, None
+    first, _, last = pages.partition("-")
+    return first.strip() or None, last.strip() or None
+
+
+def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
+    """One @article per study, keyed by the study id."""
+    entries = {}
+    for study in studies:
+        first_page, last_page = page_range(study.get("pages"))
+        fields = {
+            "title": study.get("title"),
+            "journal": study.get("journal"),
+            "year": study.get("year"),
+            "volume": study.get("volume"),
+            "number": study.get("issue"),
+            # BibTeX writes a page range with an en dash, '--'.
+            "pages": f"{first_page}--{last_page}" if last_page else first_page,
+            "doi": study.get("doi"),
+            "pmid": study.get("pmid"),
+        }
+        persons = {
+            "author": [Person(last=last, first=first) for last, first in authors_of(study)]
+        }
+        entries[study["id"]] = Entry(
+            "article",
+            fields=[(k, str(v)) for k, v in fields.items() if v not in (None, "")],
+            persons={k: v for k, v in persons.items() if v},
+        )
+    if not entries:
+        return ""
+    return BibliographyData(entries=entries).to_string("bibtex")
+
+
+class PlainRisWriter(rispy.RisWriter):
+    """rispy's writer without its numbered '1.' line before each record, which RIS does not define."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
+def to_ris(studies: Iterable[dict[str, Any]]) -> str:
+    """One JOUR record per study; the PMID goes in AN with DB = PubMed, as MEDLINE exports do."""
+    records = []
+    for study in studies:
+        first_page, last_page = page_range(study.get("pages"))
+        urls = []
+        if study.get("doi"):
+            urls.append(f"https://doi.org/{study['doi']}")
+        if study.get("pmid"):
+            urls.append(f"https://pubmed.ncbi.nlm.nih.gov/{study['pmid']}/")
+        record = {
+            "type_of_reference": "JOUR",
+            "id": study["id"],
+            "authors": [f"{last}, {first}" if first else last for last, first in authors_of(study)],
+            "title": study.get("title"),
+            # We store the NLM abbreviation: T2 is what reference managers read as the journal,
+            # J2 marks it as the abbreviated form.
+            "secondary_title": study.get("journal"),
+            "alternate_title1": study.get("journal"),
+            "year": str(study["year"]) if study.get("year") else None,
+            "volume": study.get("volume"),
+            "number": study.get("issue"),
+            "start_page": first_page,
+            "end_page": last_page,
+            "doi": study.get("doi"),
+            "accession_number": study.get("pmid"),
+            "name_of_database": "PubMed" if study.get("pmid") else None,
+            "urls": urls,
+        }
+        records.append({k: v for k, v in record.items() if v not in (None, "", [])})
+    if not records:
+        return ""
+    return rispy.dumps(records, implementation=PlainRisWriter)
+
+
+def _plain(value: Any) -> Any:
+    # With _labels=on, foreign-key cells arrive as {"value": ..., "label": ...}.
+    return value.get("value") if isinstance(value, dict) else value
+
+
+def _column_values(rows: Sequence[Any], column: str) -> list[str]:
+    values = []
+    for row in rows:
+        value = _plain(row[column])
+        if value not in (None, "") and str(value) not in values:
+            values.append(str(value))
+    return values
+
+
+async def _study_rows(datasette, database: str, ids: list[str]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    db = datasette.get_database(database)
+    placeholders = ", ".join("?" for _ in ids)
+    result = await db.execute(
+        f"select {STUDY_FIELDS} from {STUDY_TABLE} where id in ({placeholders})", ids
+    )
+    by_id = {row["id"]: dict(row) for row in result.rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+# Columns through which rows name a study, with the SQL that maps their values to study ids.
+STUDY_LINKS = {
+    "measurement_id": "select m.id, c.study_id from measurement m"
+    " join condition c on c.id = m.condition_id where m.id in ({})",
+    "condition_id": "select id, study_id from condition where id in ({})",
+}
+
+
+async def _linked_study_ids(datasette, database: str, column: str, rows) -> list[str]:
+    keys = _column_values(rows, column)
+    if not keys:
+        return []
+    db = datasette.get_database(database)
+    sql = STUDY_LINKS[column].format(", ".join("?" for _ in keys))
+    study_of = {str(row[0]): row[1] for row in (await db.execute(sql, keys)).rows}
+    return list(dict.fromkeys(study_of[k] for k in keys if k in study_of))
+
+
+async def cited_study_ids(datasette, database: str, table: str | None, columns, rows) -> list[str] | None:
+    """The ids of the studies the rows name, in order of first mention; None if they name none."""
+    if "study_id" in columns:
+        return _column_values(rows, "study_id")
+    for column in STUDY_LINKS:
+        if column in columns:
+            return await _linked_study_ids(datasette, database, column, rows)
+    if "id" not in columns:
+        return None
+    if table == STUDY_TABLE:
+        return _column_values(rows, "id")
+    if table is None and rows:
+        # A query over the study table: every id it returns is a study id.
+        ids = _column_values(rows, "id")
+        try:
+            found = await _study_rows(datasette, database, ids)
+        except Exception:  # a database without a study table
+            return None
+        if ids and len(found) == len(ids):
+            return ids
+    return None
+
+
+def _renderer(extension: str, content_type: str, write):
+    async def render(datasette, database, table, query_name, columns, rows):
+        ids = await cited_study_ids(datasette, database, table, columns, rows)
+        if ids is None:
+            return Response.text(
+                "No studies here: citation export needs rows with a study_id, measurement_id or condition_id"
+                " column, or study rows.",
+                status=400,
+            )
+        studies = await _study_rows(datasette, database, ids)
+        filename = f"{table or query_name or database}.{extension}"
+        return Response(
+            write(studies),
+            content_type=f"{content_type}; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="{filename}"'},
+        )
+
+    async def can_render(datasette, database, table, columns, rows):
+        ids = await cited_study_ids(datasette, database, table, columns, rows)
+        return ids is not None
+
+    return {"extension": extension, "render": render, "can_render": can_render}
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    return [
+        _renderer("bib", "application/x-bibtex", to_bibtex),
+        _renderer("ris", "application/x-research-info-systems", to_ris),
+    ]

@@ -1,0 +1,177 @@
+"""Citation export (plugins/citations.py): .bib and .ris of the studies behind a page, parsed back with
+bibtexparser and rispy and compared field by field with the study table."""
+
+import re
+import sqlite3
+
+import bibtexparser
+import pytest
+import rispy
+
+from ingest.build import DB_PATH
+
+
+def study_table() -> dict[str, dict]:
+    with sqlite3.connect(DB_PATH) as connection:
+        connection.row_factory = sqlite3.Row
+        return {row["id"]: dict(row) for row in connection.execute("select * from study")}
+
+
+def db_ids(sql: str, *params) -> list[str]:
+    with sqlite3.connect(DB_PATH) as connection:
+        return [row[0] for row in connection.execute(sql, params)]
+
+
+STUDIES = study_table()
+
+
+def expected_authors(study: dict) -> list[tuple[str, str]]:
+    """(surname, initials) from 'Surname INITIALS; ...' as stored."""
+    out = []
+    for name in (study["authors"] or "").split(";"):
+        words = name.split()
+        if not words:
+            continue
+        if len(words) > 1 and re.fullmatch(r"[A-Z]{1,4}", words[-1]):
+            out.append((" ".join(words[:-1]), words[-1]))
+        else:
+            out.append((" ".join(words), ""))
+    return out
+
+
+def parse_bibtex(text: str) -> dict[str, dict[str, str]]:
+    library = bibtexparser.parse_string(text)
+    assert not library.failed_blocks, [b.error for b in library.failed_blocks]
+    return {
+        entry.key: {"ENTRYTYPE": entry.entry_type, **{f.key: f.value for f in entry.fields}}
+        for entry in library.entries
+    }
+
+
+def bib_authors(field: str) -> list[tuple[str, str]]:
+    out = []
+    for person in field.split(" and "):
+        last, _, first = person.partition(", ")
+        out.append((last, first.replace(".", "").replace(" ", "")))
+    return out
+
+
+def assert_bibtex_matches(entry: dict[str, str], study: dict) -> None:
+    assert entry["ENTRYTYPE"] == "article"
+    assert entry["title"] == study["title"]
+    assert entry["journal"] == study["journal"]
+    assert entry["year"] == str(study["year"])
+    for field, column in [("volume", "volume"), ("number", "issue"), ("doi", "doi"), ("pmid", "pmid")]:
+        assert entry.get(field) == (study[column] or None), (study["id"], field)
+    assert (entry.get("pages") or "").replace("--", "-") == (study["pages"] or "")
+    assert bib_authors(entry["author"]) if study["authors"] else "author" not in entry
+    if study["authors"]:
+        assert bib_authors(entry["author"]) == expected_authors(study)
+
+
+def assert_ris_matches(record: dict, study: dict) -> None:
+    assert record["type_of_reference"] == "JOUR"
+    assert record["id"] == study["id"]
+    assert record["title"] == study["title"]
+    assert record["secondary_title"] == study["journal"]
+    assert record["year"] == str(study["year"])
+    assert record.get("volume") == (study["volume"] or None)
+    assert record.get("number") == (study["issue"] or None)
+    assert record.get("doi") == (study["doi"] or None)
+    assert record.get("accession_number") == (study["pmid"] or None)
+    pages = "-".join(p for p in (record.get("start_page"), record.get("end_page")) if p)
+    assert pages == (study["pages"] or "")
+    authors = [
+        (last, first.replace(".", "").replace(" ", ""))
+        for last, _, first in (a.partition(", ") for a in record.get("authors", []))
+    ]
+    assert authors == expected_authors(study)
+
+
+async def test_every_study_round_trips_through_bibtex(ds):
+    response = await ds.client.get("/evidence/study.bib?_size=max")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-bibtex")
+    assert 'filename="study.bib"' in response.headers["content-disposition"]
+    entries = parse_bibtex(response.text)
+    assert sorted(entries) == sorted(STUDIES)
+    for key, entry in entries.items():
+        assert_bibtex_matches(entry, STUDIES[key])
+
+
+async def test_every_study_round_trips_through_ris(ds):
+    response = await ds.client.get("/evidence/study.ris?_size=max")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/x-research-info-systems")
+    records = rispy.loads(response.text)
+    assert sorted(r["id"] for r in records) == sorted(STUDIES)
+    for record in records:
+        assert_ris_matches(record, STUDIES[record["id"]])
+    # Plain RIS: every record starts with TY, no numbering lines between records.
+    assert all(line.startswith(("TY", "ER")) or line[2:6] == "  - " or not line for line in response.text.splitlines())
+
+
+@pytest.mark.parametrize(
+    "path, sql, params",
+    [
+        # a filtered table view whose rows carry study_id
+        (
+            "/evidence/meta_extract.bib?muscle_id=hamstrings&_size=max",
+            "select distinct study_id from meta_extract where muscle_id = ?",
+            ("hamstrings",),
+        ),
+        # measurement rows name their study through condition_id
+        (
+            "/evidence/measurement.bib?muscle_id=gluteus_maximus_upper&_size=max",
+            "select distinct c.study_id from measurement m join condition c on c.id = m.condition_id"
+            " where m.muscle_id = ?",
+            ("gluteus_maximus_upper",),
+        ),
+        # one study's row page
+        ("/evidence/study/contreras2015.bib", "select id from study where id = ?", ("contreras2015",)),
+        # a canned query with a parameter
+        (
+            "/evidence/study_numbers.bib?study_id=mccurdy2018",
+            "select distinct study_id from meta_extract where study_id = ?",
+            ("mccurdy2018",),
+        ),
+        # arbitrary SQL returning study rows
+        ("/evidence.bib?sql=select+id,+title+from+study+where+year+>=+2016", "select id from study where year >= ?", (2016,)),
+        # findings carry study_id
+        (
+            "/evidence/finding.bib?direction=a_greater&_size=max",
+            "select distinct study_id from finding where direction = ?",
+            ("a_greater",),
+        ),
+    ],
+)
+async def test_export_holds_the_studies_behind_the_rows(ds, path, sql, params):
+    expected = db_ids(sql, *params)
+    assert expected, "the case must cite at least one study"
+    response = await ds.client.get(path)
+    assert response.status_code == 200, response.text
+    entries = parse_bibtex(response.text)
+    assert sorted(entries) == sorted(expected)
+    for key, entry in entries.items():
+        assert_bibtex_matches(entry, STUDIES[key])
+    ris = await ds.client.get(path.replace(".bib", ".ris", 1))
+    assert sorted(r["id"] for r in rispy.loads(ris.text)) == sorted(expected)
+
+
+async def test_pages_offer_bib_and_ris_only_where_rows_name_studies(ds):
+    page = await ds.client.get("/evidence/meta_extract")
+    assert 'href="/evidence/meta_extract.bib"' in page.text
+    assert 'href="/evidence/meta_extract.ris"' in page.text
+    study = await ds.client.get("/evidence/study/contreras2015")
+    assert "/evidence/study/contreras2015.bib" in study.text
+    muscles = await ds.client.get("/evidence/muscle")
+    assert "muscle.bib" not in muscles.text
+    refused = await ds.client.get("/evidence/muscle.bib")
+    assert refused.status_code == 400
+    assert "study_id" in refused.text
+
+
+async def test_empty_result_gives_empty_bibliography(ds):
+    response = await ds.client.get("/evidence/meta_extract.bib?muscle_id=no_such_muscle")
+    assert response.status_code == 200
+    assert parse_bibtex(response.text) == {}

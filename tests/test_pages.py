@@ -1,0 +1,164 @@
+"""Canned queries (defaults, parameters, results against the database), a study's row page, and the
+activation chart's dashboard and data."""
+
+import re
+import sqlite3
+
+import pytest
+import yaml
+
+from ingest.build import DB_PATH, ROOT
+
+QUERIES = yaml.safe_load((ROOT / "metadata.yml").read_text())["databases"]["evidence"]["queries"]
+
+
+def db_rows(sql: str, *params) -> list[sqlite3.Row]:
+    with sqlite3.connect(DB_PATH) as connection:
+        connection.row_factory = sqlite3.Row
+        return connection.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+async def test_canned_query_opens_without_parameters(ds, name):
+    """Every canned query page opens on results, never on an error, with its parameters empty."""
+    page = await ds.client.get(f"/evidence/{name}")
+    assert page.status_code == 200
+    assert "message-error" not in page.text
+    data = await ds.client.get(f"/evidence/{name}.json?_shape=objects")
+    assert data.status_code == 200, data.text
+    assert data.json()["ok"] is True
+
+
+@pytest.mark.parametrize("name", ["muscle_activation", "exercises_compared", "muscle_meta_extract"])
+async def test_canned_query_defaults_give_rows(ds, name):
+    data = await ds.client.get(f"/evidence/{name}.json?_shape=array")
+    assert data.json(), f"{name} with its defaults returns no rows"
+
+
+def activation_expected(muscle_ids: list[str]) -> list[tuple]:
+    marks = ", ".join("?" for _ in muscle_ids)
+    return [
+        (r["measurement_id"], r["value"])
+        for r in db_rows(
+            f"select measurement_id, value from meta_extract where comparable_mvc = 1"
+            f" and restates_measurement_id is null and value is not null and muscle_id in ({marks})",
+            *muscle_ids,
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "muscle, muscle_ids",
+    [
+        ("", ["gluteus_maximus", "gluteus_maximus_upper", "gluteus_maximus_lower"]),  # default
+        ("gluteus_maximus_upper", ["gluteus_maximus_upper"]),  # a region alone
+        ("hocks", [r[0] for r in db_rows("select id from muscle where muscle_group = 'hamstrings'")]),  # synonym of a group
+        ("BF", ["biceps_femoris"]),  # abbreviation
+        ("vastus lateralis", ["vastus_lateralis"]),  # name
+    ],
+)
+async def test_muscle_activation_is_mvc_only_and_ranked(ds, muscle, muscle_ids):
+    rows = (await ds.client.get(f"/evidence/muscle_activation.json?_shape=array&muscle={muscle}")).json()
+    expected = activation_expected(muscle_ids)
+    assert expected
+    assert sorted((r["measurement_id"], r["value"]) for r in rows) == sorted(expected)
+    for statistic in {r["statistic"] for r in rows}:
+        ranked = [r for r in rows if r["statistic"] == statistic]
+        assert [r["value"] for r in ranked] == sorted((r["value"] for r in ranked), reverse=True)
+        assert ranked[0]["rank"] == 1
+
+
+async def test_exercises_compared_pairs_values_within_a_study(ds):
+    rows = (
+        await ds.client.get(
+            "/evidence/exercises_compared.json?_shape=array&exercise_a=barbell_hip_thrust"
+            "&exercise_b=back_squat&muscle=gluteus_maximus_upper"
+        )
+    ).json()
+    valued = [r for r in rows if r["value_a"] is not None]
+    # Contreras 2015: upper gluteus maximus, mean, hip thrust 69.5 vs back squat 29.4 %MVIC (abstract).
+    mean = [r for r in valued if r["study_id"] == "contreras2015" and r["statistic"] == "mean"]
+    assert [(r["value_a"], r["value_b"], r["direction"]) for r in mean] == [(69.5, 29.4, "a_greater")]
+    # Every pair comes from one study that performed both exercises.
+    both = {
+        r["study_id"]
+        for r in db_rows(
+            "select c.study_id from condition c group by c.study_id"
+            " having sum(exercise_id = 'barbell_hip_thrust') > 0 and sum(exercise_id = 'back_squat') > 0"
+        )
+    }
+    assert {r["study_id"] for r in rows} <= both
+    # Reported findings appear too, direction seen from exercise A.
+    reported = [r for r in rows if r["evidence"].startswith("finding:")]
+    assert reported and all(r["direction"] == "a_greater" for r in reported if r["study_id"] == "contreras2015")
+
+
+async def test_exercises_compared_flips_direction_when_exercises_swap(ds):
+    def findings(rows):
+        return sorted((r["study_id"], r["muscle_id"], r["direction"]) for r in rows if r["evidence"].startswith("finding:"))
+
+    ab = (await ds.client.get("/evidence/exercises_compared.json?_shape=array")).json()
+    ba = (
+        await ds.client.get(
+            "/evidence/exercises_compared.json?_shape=array&exercise_a=back_squat&exercise_b=barbell_hip_thrust"
+        )
+    ).json()
+    flip = {"a_greater": "b_greater", "b_greater": "a_greater"}
+    assert findings(ba) == sorted((s, m, flip.get(d, d)) for s, m, d in findings(ab))
+
+
+async def test_muscle_meta_extract_matches_meta_extract(ds):
+    rows = (await ds.client.get("/evidence/muscle_meta_extract.json?_shape=array&muscle=hamstrings")).json()
+    expected = db_rows(
+        "select * from meta_extract where comparable_mvc = 1 and restates_measurement_id is null"
+        " and muscle_id in (select id from muscle where muscle_group = 'hamstrings')"
+    )
+    assert sorted(r["measurement_id"] for r in rows) == sorted(r["measurement_id"] for r in expected)
+    by_id = {r["measurement_id"]: r for r in expected}
+    for row in rows:
+        for column in ("value", "dispersion", "dispersion_type", "n", "doi", "pmid", "locator", "source_url"):
+            assert row[column] == by_id[row["measurement_id"]][column]
+
+
+async def test_study_page_shows_conditions_measurements_findings(ds):
+    page = await ds.client.get("/evidence/study/contreras2015")
+    assert page.status_code == 200
+    text = page.text
+    for heading in ("Conditions (", "Measurements (", "Findings ("):
+        assert heading in text
+    (conditions,) = db_rows("select count(*) from condition where study_id = 'contreras2015'")[0]
+    (measurements,) = db_rows(
+        "select count(*) from measurement m join condition c on c.id = m.condition_id where c.study_id = 'contreras2015'"
+    )[0]
+    (findings,) = db_rows("select count(*) from finding where study_id = 'contreras2015'")[0]
+    assert f"Conditions ({conditions})" in text
+    assert f"Measurements ({measurements})" in text
+    assert f"Findings ({findings})" in text
+    assert text.count('class="measurement"') == measurements
+    assert text.count('class="finding"') == findings
+    assert ">69.5</a>" in text
+    assert "/evidence/study_numbers?study_id=contreras2015" in text
+
+
+async def test_activation_dashboard_and_its_data(ds):
+    redirect = await ds.client.get("/-/dashboards/activation")
+    assert redirect.status_code == 302
+    assert "muscle=gluteus_maximus" in redirect.headers["location"]
+    page = await ds.client.get("/-/dashboards/activation?muscle=hamstrings&mvc_only=yes")
+    assert page.status_code == 200
+    assert "vega-lite.min.js" in page.text and "Activation per exercise" in page.text
+    # The chart's own query, as the page's script sends it to Datasette.
+    chart = yaml.safe_load((ROOT / "metadata.yml").read_text())["plugins"]["datasette-dashboards"]["activation"][
+        "charts"
+    ]["activation-bars"]
+    sql = re.sub(r"\[\[(.*?)\]\]", r"\1", chart["query"])
+    data = await ds.client.get(
+        "/evidence.json", params={"sql": sql, "muscle": "hamstrings", "mvc_only": "yes", "_shape": "array"}
+    )
+    rows = data.json()
+    expected = db_rows(
+        "select value from meta_extract where muscle_id = 'hamstrings' and comparable_mvc = 1"
+        " and restates_measurement_id is null and value is not null order by value desc"
+    )
+    assert [r["value"] for r in rows] == [r["value"] for r in expected]
+    assert all(r["study"] and r["metric"] for r in rows)
