@@ -24,6 +24,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -134,11 +135,9 @@ def main(argv: list[str] | None = None) -> None:
     db = args.db.resolve()
     if db.stem != "evidence":
         # Serve it under the name metadata.yml and the plugin's URL use.
-        link = Path(sys.argv[0]).resolve().parent / ".bench-evidence"
-        link.mkdir(exist_ok=True)
-        (link / "evidence.db").unlink(missing_ok=True)
-        (link / "evidence.db").symlink_to(db)
-        db = link / "evidence.db"
+        link = Path(tempfile.mkdtemp(prefix="bench-csv-")) / "evidence.db"
+        link.symlink_to(db)
+        db = link
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as c:
         (rows,) = c.execute("select count(*) from meta_extract").fetchone()
     print(f"meta_extract rows: {rows:,}")

@@ -26,6 +26,7 @@ import re
 import sqlite3
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -97,11 +98,13 @@ async def run(db_path: Path, runs: int, fixed: dict[str, str], target_ms: float)
     settings = {k: int(v) if v.isdigit() else v for k, v in SERVE_SETTINGS.items()}
     metadata = yaml.safe_load(METADATA.read_text())
     database = "evidence"
+    if db_path.stem != database:
+        # The file's stem names the database; serve it as `evidence`, as metadata.yml expects.
+        link = Path(tempfile.mkdtemp(prefix="bench-queries-")) / f"{database}.db"
+        link.symlink_to(db_path)
+        db_path = link
     ds = Datasette([], immutables=[str(db_path)], metadata=metadata,
                    plugins_dir=str(PLUGINS_DIR), settings=settings)  # fmt: skip
-    # The file's stem names the database; serve it as `evidence`, as metadata.yml expects.
-    ds.databases[database] = ds.databases.pop(db_path.stem)
-    ds.databases[database].name = database
     db = ds.databases[database]
     raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     views = {r[0]: r[1] for r in raw.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'")}

@@ -19,8 +19,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, event
 
 from .claims import claim_rows, load_claims
-from .extraction import load_dataset
-from .load import insert_rows, to_rows
+from .extraction import Dataset, load_dataset
+from .load import Rows, insert_rows, to_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
@@ -109,11 +109,34 @@ def build(
     """
     # Everything is validated and resolved before anything is written: a DataError leaves the
     # old database as it was.
+    dataset, rows = validated_rows(data_dir)
+    progress(f"validated {len(dataset.extractions)} extraction files and {len(rows['claim'])} claims")
+    return write_database(rows, db_path, progress)
+
+
+def validated_rows(data_dir: Path = DATA_DIR) -> tuple[Dataset, Rows]:
+    """Validate ``data_dir`` and turn it into every table's rows; raise DataError on problems.
+
+    The SQLite build and the PostgreSQL load (ingest/postgres.py) both start here.
+    """
     dataset = load_dataset(data_dir)
     rows = to_rows(dataset)
     claims_path = data_dir / "claims.yaml"
     claim_rows(claims_path, load_claims(claims_path), rows)
-    progress(f"validated {len(dataset.extractions)} extraction files and {len(rows['claim'])} claims")
+    return dataset, rows
+
+
+def write_database(
+    rows: Rows,
+    db_path: Path = DB_PATH,
+    progress: Callable[[str], None] = lambda message: None,
+    defer_foreign_keys: bool = False,
+) -> BuildResult:
+    """Write ``rows`` to a fresh, migrated, indexed SQLite file and move it over ``db_path``.
+
+    :param defer_foreign_keys: check foreign keys at commit, not row by row, for rows read back
+        from another database in primary-key order (ingest/postgres.py's publish)
+    """
     db_path = Path(db_path)
     tmp = db_path.parent / f".evidence-{os.getpid()}.db"
     tmp.unlink(missing_ok=True)
@@ -123,6 +146,8 @@ def build(
         progress("migrated a fresh database to head")
         engine = ingest_engine(url)
         with engine.begin() as connection:
+            if defer_foreign_keys:
+                connection.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             counts = insert_rows(connection, rows)
         engine.dispose()
         progress("inserted " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))

@@ -113,5 +113,65 @@ def serve(db_path: Path, host: str, port: int):
     os.execv(args[0], args)
 
 
+def url_option(fn):
+    return click.option(
+        "--url",
+        envvar="EVIDENCE_DATABASE_URL",
+        required=True,
+        help="SQLAlchemy URL of the team database, e.g. postgresql+psycopg://user@host/evidence"
+        " (or $EVIDENCE_DATABASE_URL)",
+    )(fn)
+
+
+@cli.command(name="load")
+@url_option
+@click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DATA_DIR,
+    show_default=True,
+    help="Folder with vocab/, sources.yaml and extractions/",
+)
+def load_command(url: str, data_dir: Path):
+    """Migrate a team database (PostgreSQL) to head and replace its rows with the data folder.
+
+    Validates first: on any problem nothing is written.
+
+    Example:
+
+    \b
+        evidence load --url postgresql+psycopg://curator@db.example/evidence
+    """
+    from .postgres import load
+
+    try:
+        counts = load(url, data_dir, progress=lambda line: click.echo(line, err=True))
+    except DataError as e:
+        for problem in e.problems:
+            click.echo(f"error: {problem}", err=True)
+        raise click.ClickException(f"{len(e.problems)} problem(s) in the data; nothing was loaded")
+    click.echo(f"loaded {sum(counts.values())} rows")
+
+
+@cli.command(name="publish")
+@url_option
+@db_option
+def publish_command(url: str, db_path: Path):
+    """Write the SQLite file Datasette serves from the team database, replacing it on success.
+
+    Example:
+
+    \b
+        evidence publish --url postgresql+psycopg://curator@db.example/evidence
+        evidence publish --url sqlite:///team.db --db /tmp/evidence.db
+    """
+    from .postgres import publish
+
+    result = publish(url, db_path, progress=lambda line: click.echo(line, err=True))
+    click.echo(f"published {result.path}")
+    click.echo(f"content hash {result.content_hash}")
+
+
 if __name__ == "__main__":
     cli()

@@ -1,0 +1,66 @@
+"""The benchmarks in bench/ run end to end at a small size and print their figures.
+
+Not timed assertions: the figures of a full-size run are in README.md; this only shows the
+programs work on a fresh clone (CI runs them here).
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def small_db(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bench")
+    data, db = base / "data", base / "large.db"
+    generated = run("bench/generate.py", "--studies", "40", "--measurements", "4000",
+                    "--out", str(data))  # fmt: skip
+    assert generated.returncode == 0, generated.stderr
+    again = run("bench/generate.py", "--studies", "40", "--measurements", "4000",
+                "--out", str(base / "again"))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    files = sorted((data / "extractions").glob("*.yaml"))
+    assert len(files) == 40
+    # Fixed seed: the same files twice.
+    assert all(f.read_bytes() == (base / "again" / "extractions" / f.name).read_bytes() for f in files)
+    ingest = run("bench/ingest.py", "--data", str(data), "--db", str(db))
+    assert ingest.returncode == 0, ingest.stderr
+    return db, ingest.stdout
+
+
+def test_ingest_benchmark_prints_figures(small_db):
+    db, out = small_db
+    assert re.search(r"rows ingested \(all tables\): +[\d,]+ \(4,000 measurements\)", out), out
+    assert re.search(r"ratio insert_rows / raw: +\d+\.\d\d", out), out
+    assert re.search(r"ratio validate\+rows\+insert / raw: +\d+\.\d\d", out), out
+
+
+def test_query_benchmark_prints_figures(small_db):
+    db, _ = small_db
+    result = run("bench/queries.py", "--db", str(db), "--runs", "3")
+    assert "study_numbers" in result.stdout, result.stderr
+    # Every canned query of metadata.yml got a line with p50/p95/max and a plan verdict.
+    lines = [l for l in result.stdout.splitlines() if re.search(r"\s3\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+", l)]
+    assert len(lines) >= 1 and all(("index" in l) or ("FULL SCAN" in l) for l in lines), result.stdout
+    assert "ERRORS" not in result.stdout.split("study_numbers", 1)[1].splitlines()[0]
+
+
+def test_csv_benchmark_prints_figures(small_db):
+    db, _ = small_db
+    result = run("bench/csv_export.py", "--db", str(db), "--small", "500")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"ratio fast_csv / sqlite3 -csv, rows/s by wall time: \d+\.\d\d", result.stdout)
+    # The stream carried every row of the view, plus the header.
+    rows = int(re.search(r"meta_extract rows: ([\d,]+)", result.stdout).group(1).replace(",", ""))
+    fast_lines = re.search(r"fast_csv, all rows:.*?([\d,]+) lines", result.stdout).group(1)
+    assert int(fast_lines.replace(",", "")) == rows + 1
