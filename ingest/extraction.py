@@ -6,6 +6,7 @@ Everything is checked before anything is written, and every problem is reported 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
@@ -146,7 +147,7 @@ class MeasurementIn(Record):
     @model_validator(mode="after")
     def _consistent(self) -> "MeasurementIn":
         if (self.dispersion is None) != (self.dispersion_type is None):
-            raise ValueError("dispersion and dispersion_type: give both or neither")
+            raise ValueError("dispersion_type: give dispersion and dispersion_type, or neither")
         low, high = PLAUSIBLE_RANGES[self.metric]
         if not low <= self.value <= high:
             raise ValueError(
@@ -183,11 +184,13 @@ class FindingIn(Record):
         if self.size is not None and self.size_type is None:
             raise ValueError("size_type: required when size is given")
         if (self.p_value is None) != (self.p_relation is None):
-            raise ValueError("p_value and p_relation: give both or neither")
+            raise ValueError("p_relation: give p_value and p_relation, or neither")
         if self.b is not None and self.b == self.a:
             raise ValueError("b: same condition as a; to compare two muscles use muscle_b")
         if self.b is not None and self.muscle_b is not None:
-            raise ValueError("b and muscle_b: compare two conditions or two muscles, not both")
+            raise ValueError(
+                "muscle_b: compare two conditions (b) or two muscles (muscle_b), not both"
+            )
         return self
 
 
@@ -237,24 +240,98 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
+#: Most nodes a file may hold once its aliases are expanded. Anchors are fine (the data uses them
+#: for repeated notes); an alias bomb ("billion laughs") would otherwise hang validation.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    def __init__(self, field: str, line: int):
+        self.field, self.line = field, line
+        super().__init__(f"{field}: duplicate key at line {line}")
+
+
+class TooLargeError(yaml.YAMLError):
+    pass
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Reject duplicate keys and alias bombs, walking the node tree without recursion."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    visited = 0
+    while stack:
+        node, where = stack.pop()
+        visited += 1
+        if visited > MAX_EXPANDED_NODES:
+            raise TooLargeError(f"more than {MAX_EXPANDED_NODES} values once aliases are expanded")
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                name = str(key.value) if isinstance(key, yaml.ScalarNode) else "?"
+                path = f"{where}.{name}" if where else name
+                if isinstance(key, yaml.ScalarNode) and name != "<<":
+                    if name in seen:
+                        raise DuplicateKeyError(path, key.start_mark.line + 1)
+                    seen.add(name)
+                stack.append((value, path))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node.value))
+
+
+class StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader that refuses duplicate keys: plain PyYAML silently keeps the last one."""
+
+    def get_single_data(self) -> Any:
+        node = self.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node)
+        try:
+            return self.construct_document(node)
+        except yaml.YAMLError:
+            raise
+        except Exception as e:
+            # A tag that cannot build its value ("!!int sixty", "!!timestamp soon") raises a plain
+            # ValueError, IndexError or AttributeError inside PyYAML; it is still bad input.
+            raise yaml.constructor.ConstructorError(problem=f"bad tagged value ({e})") from e
+
+
 def read_yaml(path: Path) -> Any:
     """Parse one YAML file, turning every way it can fail into a DataError naming the file."""
     try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataError([f"{path}: (file): not UTF-8 text ({e.reason} at byte {e.start})"])
+        raw = path.read_bytes()
     except OSError as e:
         raise DataError([f"{path}: (file): cannot read ({e.strerror})"])
     try:
-        data = yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        byte = raw[e.start]
+        raise DataError([f"{path}: (file): not UTF-8 text: byte 0x{byte:02x} at line {line}"])
+    try:
+        data = yaml.load(text, Loader=StrictLoader)
+    except DuplicateKeyError as e:
+        kept = "YAML would silently keep only the last value"
+        raise DataError([f"{path}: {e.field}: duplicate key at line {e.line} ({kept})"])
+    except TooLargeError as e:
+        raise DataError([f"{path}: (file): too large: {e}"])
+    except RecursionError:
+        raise DataError([f"{path}: (syntax): nested too deeply"])
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e)
+        problem = " ".join(problem.replace('in "<unicode string>",', "at").split())
+        lines = text.splitlines()
+        if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
+            problem += " (the line has a tab: indent with spaces)"
         raise DataError([f"{path}: (syntax): YAML error{where}: {problem}"])
     if data is None:
         raise DataError([f"{path}: (file): empty file"])
     return data
+
+
+_FIELD_FIRST = re.compile(r"^([a-z_]+): ")
 
 
 def parse(path: Path, model: type[BaseModel], data: Any, prefix: str = "") -> Any:
@@ -266,6 +343,11 @@ def parse(path: Path, model: type[BaseModel], data: Any, prefix: str = "") -> An
         for err in e.errors():
             loc = _loc(tuple(err["loc"]))
             msg = err["msg"].removeprefix("Value error, ")
+            # A cross-field check names its field first ("value: ..."): make it part of the path.
+            named = _FIELD_FIRST.match(msg) if err["type"] == "value_error" else None
+            if named:
+                loc = f"{loc}.{named[1]}" if loc != "(top level)" else named[1]
+                msg = msg[named.end() :]
             problems.append(f"{path}: {prefix}{loc}: {msg}")
         raise DataError(problems)
 
@@ -343,11 +425,18 @@ def cross_check(ds: Dataset) -> list[str]:
     for i, s in enumerate(ds.synonyms):
         if s.muscle not in muscles:
             problems.append(f"vocab/synonyms.yaml: [{i}].muscle: unknown muscle {s.muscle!r}")
+    pairs: set[tuple[str, str]] = set()
+    for i, s in enumerate(ds.synonyms):
+        if (s.term, s.muscle) in pairs:
+            problems.append(f"vocab/synonyms.yaml: [{i}].term: duplicate {s.term!r} for {s.muscle!r}")
+        pairs.add((s.term, s.muscle))
 
     # Source ids are global: the shared ones, then each file's own.
     sources: dict[str, SourceIn] = {s.id: s for s in ds.shared_sources}
     source_owner: dict[str, Path] = {}
     study_owner: dict[str, Path] = {}
+    doi_owner: dict[str, Path] = {}
+    pmid_owner: dict[str, Path] = {}
     for ex in ds.extractions:
         path, data = ex.path, ex.data
         sid = data.study.id
@@ -356,6 +445,13 @@ def cross_check(ds: Dataset) -> list[str]:
         if sid in study_owner:
             problems.append(f"{path}: study.id: duplicate study id {sid!r} (also {study_owner[sid]})")
         study_owner[sid] = path
+        # The study table holds each DOI and PMID once: a repeat is a copy-paste slip.
+        for name, owners in (("doi", doi_owner), ("pmid", pmid_owner)):
+            value = getattr(data.study, name)
+            if value is not None and value in owners:
+                problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[value]})")
+            elif value is not None:
+                owners[value] = path
         for i, s in enumerate(data.sources):
             if s.id in sources and (s.id in source_owner or sources[s.id] != s):
                 other = source_owner.get(s.id, "sources.yaml")

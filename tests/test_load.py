@@ -1,0 +1,30 @@
+"""Smoke run of the load script (bench/load.py) in reduced size: 16 concurrent clients against a
+real `evidence serve`, and not one error. The figures it prints are for reading, not asserted."""
+
+import re
+import subprocess
+import sys
+
+from ingest.build import ROOT
+
+
+def test_sixteen_clients_get_no_errors():
+    result = subprocess.run(
+        [sys.executable, "bench/load.py", "--clients", "16", "--requests", "192",
+         "--time-limit", "240"],
+        cwd=ROOT, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    print(result.stdout)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "requests 192 of 192 in" in result.stdout
+    assert re.search(r"^errors 0$", result.stdout, re.M)
+    assert re.search(r"^throughput [\d.]+ requests/s$", result.stdout, re.M)
+
+
+def test_refuses_anything_but_loopback():
+    result = subprocess.run(
+        [sys.executable, "bench/load.py", "--url", "http://192.0.2.1:8001", "--requests", "1"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "loopback addresses only" in result.stderr
