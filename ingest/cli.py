@@ -113,6 +113,78 @@ def serve(db_path: Path, host: str, port: int):
     os.execv(args[0], args)
 
 
+
+@cli.command(name="export")
+@db_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("meta-analysis"),
+    show_default=True,
+    help="Folder to write contrasts.csv, single_conditions.csv and datapackage.json into",
+)
+@click.option(
+    "--ri",
+    type=click.FloatRange(-1, 1),
+    default=0.5,
+    show_default=True,
+    help="Imputed correlation between a participant's values in two conditions (no study reports it)",
+)
+def export_command(db_path: Path, out_dir: Path, ri: float):
+    """Write the meta-analysis extracts: metafor-ready CSVs and a Frictionless datapackage.json.
+
+    contrasts.csv: within-study pairs of conditions (metafor MC and SMCC: m1i, m2i, sd1i, sd2i,
+    ni, ri, yi, vi). single_conditions.csv: one value per row (metafor MN: mi, sdi, ni, yi, vi).
+
+    Example:
+
+    \b
+        evidence export
+        evidence export --out /tmp/extracts --ri 0.7
+    """
+    from .export import ExportError, export
+
+    try:
+        result = export(db_path, out_dir, ri)
+    except ExportError as e:
+        raise click.ClickException(str(e))
+    for path in result.files:
+        click.echo(f"wrote {path}")
+    click.echo(f"{result.contrasts} contrast rows, {result.single} single-condition rows, ri = {ri}")
+
+
+@cli.command(name="plot")
+@db_option
+@click.option("--muscle", "muscle_id", required=True, help="Muscle id, e.g. gluteus_maximus (includes its regions)")
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="PNG or SVG file to write  [default: <muscle>.png]",
+)
+def plot_command(db_path: Path, muscle_id: str, out_path: Path | None):
+    """Forest-style plot of one muscle across exercises and studies (MVC-normalised EMG only).
+
+    Example:
+
+    \b
+        evidence plot --muscle gluteus_maximus
+        evidence plot --muscle biceps_femoris --out bf.svg
+    """
+    from .export import ExportError
+    from .plot import forest_plot
+
+    if out_path is None:
+        out_path = Path(f"{muscle_id}.png")
+    try:
+        result = forest_plot(muscle_id, out_path, db_path)
+    except ExportError as e:
+        raise click.ClickException(str(e))
+    click.echo(f"wrote {result.path}: {result.points} values, {result.with_interval} with a 95% interval")
+
+
 def url_option(fn):
     return click.option(
         "--url",
