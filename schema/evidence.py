@@ -2,7 +2,7 @@
 
 from typing import Optional
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index
+from sqlalchemy import CheckConstraint, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, check_in
@@ -54,6 +54,14 @@ class Measurement(Base):
             name="normalisation_only_for_emg",
         ),
         Index(None, "muscle_id", "metric"),
+        # Partial: most values restate nothing, and a full index on restates_id made SQLite
+        # answer 'restates_id IS NULL' through it, scanning measurement (bench/queries.py).
+        Index(
+            None,
+            "restates_id",
+            sqlite_where=text("restates_id IS NOT NULL"),
+            postgresql_where=text("restates_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -75,7 +83,7 @@ class Measurement(Base):
     source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
     locator: Mapped[str]
     #: For a secondary value (review, article): the primary measurement it restates.
-    restates_id: Mapped[Optional[int]] = mapped_column(ForeignKey("measurement.id"), index=True)
+    restates_id: Mapped[Optional[int]] = mapped_column(ForeignKey("measurement.id"))
     #: The measurement's key within its extraction file, where it has one.
     key: Mapped[Optional[str]]
     notes: Mapped[Optional[str]]
