@@ -4,11 +4,7 @@ Screenshots go to artefacts/ (gitignored) for a person to look at."""
 
 import csv
 import io
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import bibtexparser
@@ -17,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from ingest.build import DB_PATH, ROOT
+from serving import evidence_serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,33 +30,10 @@ def db_rows(sql: str, *params) -> list[sqlite3.Row]:
         return connection.execute(sql, params).fetchall()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ingest.cli", "serve", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/-/versions.json", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(process.stdout.read().decode())
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with evidence_serve(DB_PATH) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -1,43 +1,19 @@
 """A real `evidence serve`: the command a user runs, on loopback, answering HTTP."""
 
-import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
 
-from ingest.build import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ingest.build import DB_PATH, ROOT
+from serving import evidence_serve
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ingest.cli", "serve", "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(base + "/-/versions.json", timeout=1)
-            break
-        except httpx.TransportError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(process.stdout.read().decode())
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with evidence_serve(DB_PATH) as base:
+        yield base
 
 
 def test_serves_pages_and_csv(server):
