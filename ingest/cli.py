@@ -37,6 +37,17 @@ def db_option(fn):
     )(fn)
 
 
+def data_option(fn):
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(exists=True, file_okay=False, path_type=Path),
+        default=DATA_DIR,
+        show_default=True,
+        help="Folder with vocab/, sources.yaml, claims.yaml and extractions/",
+    )(fn)
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
 @click.version_option(package_name="emg-evidence")
 def cli():
@@ -45,14 +56,7 @@ def cli():
 
 @cli.command(name="build")
 @db_option
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=DATA_DIR,
-    show_default=True,
-    help="Folder with vocab/, sources.yaml and extractions/",
-)
+@data_option
 def build_command(db_path: Path, data_dir: Path):
     """Build the database from the data folder, replacing it only on success.
 
@@ -197,14 +201,7 @@ def url_option(fn):
 
 @cli.command(name="load")
 @url_option
-@click.option(
-    "--data",
-    "data_dir",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=DATA_DIR,
-    show_default=True,
-    help="Folder with vocab/, sources.yaml and extractions/",
-)
+@data_option
 def load_command(url: str, data_dir: Path):
     """Migrate a team database (PostgreSQL) to head and replace its rows with the data folder.
 

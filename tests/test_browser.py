@@ -8,7 +8,6 @@ import sqlite3
 from pathlib import Path
 
 import bibtexparser
-import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
