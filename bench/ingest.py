@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import operator
-import os
 import sqlite3
 import sys
 import tempfile

@@ -26,13 +26,11 @@ import random
 import socket
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -43,7 +41,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.queries import candidate_values, canned_queries  # noqa: E402
 from ingest.build import DB_PATH  # noqa: E402
-from ingest.cli import METADATA, serve_args  # noqa: E402
+from ingest.cli import METADATA  # noqa: E402
+from ingest.serving import evidence_serve  # noqa: E402
 
 SEED = 11
 
@@ -94,44 +93,15 @@ def require_loopback(url: str) -> tuple[str, int]:
     return parts.hostname, parts.port or 80
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def started_server(db_path: Path) -> Iterator[str]:
-    """`evidence serve` on a free loopback port, its log in a temporary file (a pipe could fill)."""
-    port = free_port()
-    log = tempfile.TemporaryFile()
-    args = serve_args(db_path, "127.0.0.1", port)
-    process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/-/versions.json")
-                connection.getresponse().read()
-                connection.close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    output = log.read().decode(errors="replace")
-                    raise SystemExit(f"evidence serve did not start:\n{output}")
-                time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
+    """`evidence serve` on a free loopback port (ingest.serving, shared with the tests)."""
+    with ExitStack() as stack:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            url = stack.enter_context(evidence_serve(db_path))
+        except RuntimeError as e:  # only the start: errors of the load itself pass through
+            raise SystemExit(str(e))
+        yield url
 
 
 @dataclass
