@@ -18,6 +18,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 
+from schema.derived import derive
+
 from .claims import claim_rows, load_claims
 from .extraction import Dataset, load_dataset
 from .load import Rows, insert_rows, to_rows
@@ -96,6 +98,20 @@ def enable_fts(path: Path) -> None:
     db.close()
 
 
+def finish(path: Path) -> dict[str, int]:
+    """Add what the build computes from the inserted rows: derived tables, full-text indexes.
+
+    :return: the derived tables' row counts
+    """
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        counts = derive(connection)
+    finally:
+        connection.close()
+    enable_fts(path)
+    return counts
+
+
 def build(
     db_path: Path = DB_PATH,
     data_dir: Path = DATA_DIR,
@@ -151,7 +167,9 @@ def write_database(
             counts = insert_rows(connection, rows)
         engine.dispose()
         progress("inserted " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
-        enable_fts(tmp)
+        derived_counts = finish(tmp)
+        counts.update(derived_counts)
+        progress("derived " + ", ".join(f"{n} {t}" for t, n in derived_counts.items()))
         digest = content_hash(tmp)
         info = [("content_hash", digest), ("release", digest[:12])]
         connection = sqlite3.connect(tmp)

@@ -13,6 +13,7 @@ from alembic import context
 from sqlalchemy import Connection, Engine, create_engine
 
 import schema
+from schema import derived
 
 config = context.config
 if config.config_file_name is not None:
@@ -25,6 +26,9 @@ def include_name(name, type_, parent_names):
     # Full-text indexes (sqlite-utils' *_fts tables and their shadow tables) are made by the build
     # after migrations; they are not part of the models, so autogenerate must not see them.
     if type_ == "table" and name is not None and "_fts" in name:
+        return False
+    # So are the derived tables (schema/derived.py), refilled from the curated rows by each build.
+    if type_ == "table" and name in derived.NAMES:
         return False
     return True
 

@@ -1,0 +1,154 @@
+"""Derived tables: what the meta-analysis queries would otherwise recompute on every request.
+
+These are not curated data and not part of the models: every `evidence build` (and `evidence
+publish`) fills them from the curated tables, after the rows are in and before the content hash,
+like the full-text indexes. Alembic's env.py leaves them out of autogenerate, PostgreSQL never
+holds them, and no one edits them.
+
+Why they exist: pairing the values of one study's conditions, and choosing each value's best
+source, compares every value with its neighbours. On a 1,000,000-measurement database that took
+over a second per request in the canned queries `meta_contrasts`, `meta_single` and
+`exercises_compared` (bench/queries.py). Done once at build time, each query reads rows in the
+order of a primary key or an index and stops at Datasette's row cap.
+
+The rules of what may be paired or pooled live here, in SQL, once; the canned queries in
+metadata.yml join these rows to `meta_extract` and compute the effect sizes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DerivedTable:
+    name: str
+    create: str
+    fill: str
+    indexes: tuple[str, ...] = ()
+
+
+# Provenance rank: a primary value beats a review's table, which beats the article.
+_RANK = "CASE {e}.provenance WHEN 'primary' THEN 1 WHEN 'review' THEN 2 ELSE 3 END"
+
+CONTRAST_PAIR = DerivedTable(
+    name="contrast_pair",
+    create="""
+CREATE TABLE contrast_pair (
+    id INTEGER PRIMARY KEY,
+    measurement1_id INTEGER NOT NULL REFERENCES measurement (id),
+    measurement2_id INTEGER NOT NULL REFERENCES measurement (id),
+    study_id TEXT NOT NULL REFERENCES study (id),
+    muscle_id TEXT NOT NULL REFERENCES muscle (id),
+    exercise1_id TEXT NOT NULL REFERENCES exercise (id),
+    exercise2_id TEXT NOT NULL REFERENCES exercise (id)
+)""",
+    # Two values pair when one study measured them in two of its conditions, in the same
+    # participants (same n), for the same muscle, metric, normalisation, unit, statistic, phase
+    # and source rank. A pair of two restatements is left out (the primary pair says it), and so
+    # is a secondary pair where a better-ranked source gives the same contrast (its unit as
+    # spelled may differ). Pairs are numbered in the order meta_contrasts lists them.
+    fill=f"""
+WITH x AS MATERIALIZED (
+    SELECT e.measurement_id, e.study_id, e.muscle_id, e.metric, e.unit,
+           e.normalisation_category, e.statistic, e.phase, e.n, e.provenance,
+           e.condition_id, e.exercise_id, e.restates_measurement_id,
+           {_RANK.format(e="e")} AS rank
+    FROM meta_extract e
+),
+candidates AS MATERIALIZED (
+    SELECT a.measurement_id AS id1, b.measurement_id AS id2, a.rank, a.provenance,
+           a.study_id, a.muscle_id, a.metric, a.normalisation_category, a.statistic, a.phase,
+           a.condition_id AS c1, b.condition_id AS c2,
+           a.exercise_id AS e1, b.exercise_id AS e2,
+           a.restates_measurement_id IS NOT NULL
+               AND b.restates_measurement_id IS NOT NULL AS both_restate
+    FROM x a
+    JOIN x b
+      ON b.study_id = a.study_id AND b.muscle_id = a.muscle_id AND b.metric = a.metric
+     AND b.statistic = a.statistic AND b.phase = a.phase
+     AND b.unit IS a.unit AND b.normalisation_category = a.normalisation_category
+     AND b.rank = a.rank AND b.n IS a.n AND b.condition_id > a.condition_id
+)
+INSERT INTO contrast_pair
+    (measurement1_id, measurement2_id, study_id, muscle_id, exercise1_id, exercise2_id)
+SELECT p.id1, p.id2, p.study_id, p.muscle_id, p.e1, p.e2
+FROM candidates p
+WHERE NOT p.both_restate
+  AND NOT EXISTS (
+      SELECT 1 FROM candidates q
+      WHERE q.rank < p.rank AND q.c1 = p.c1 AND q.c2 = p.c2
+        AND q.muscle_id = p.muscle_id AND q.metric = p.metric
+        AND q.normalisation_category = p.normalisation_category
+        AND q.statistic = p.statistic AND q.phase = p.phase
+  )
+ORDER BY p.study_id, p.muscle_id, p.metric, p.statistic, p.phase, p.provenance, p.c1, p.c2
+""",
+    indexes=(
+        "CREATE INDEX ix_contrast_pair_exercises ON contrast_pair (exercise1_id, exercise2_id)",
+        "CREATE INDEX ix_contrast_pair_study_id ON contrast_pair (study_id)",
+    ),
+)
+
+SINGLE_VALUE = DerivedTable(
+    name="single_value",
+    create="""
+CREATE TABLE single_value (
+    id INTEGER PRIMARY KEY,
+    measurement_id INTEGER NOT NULL UNIQUE REFERENCES measurement (id),
+    study_id TEXT NOT NULL REFERENCES study (id),
+    exercise_id TEXT NOT NULL REFERENCES exercise (id),
+    muscle_id TEXT NOT NULL REFERENCES muscle (id)
+)""",
+    # Each value once, from its best source: a restatement is left out (the value it restates is
+    # there), and so is a value where a better-ranked source gives the same condition, muscle,
+    # metric, normalisation, statistic and phase. Numbered in meta_single's order.
+    fill=f"""
+WITH x AS MATERIALIZED (
+    SELECT e.measurement_id, e.study_id, e.exercise_id, e.muscle_id, e.condition_id,
+           e.metric, e.normalisation_category, e.statistic, e.phase,
+           {_RANK.format(e="e")} AS rank
+    FROM meta_extract e
+    WHERE e.restates_measurement_id IS NULL
+)
+INSERT INTO single_value (measurement_id, study_id, exercise_id, muscle_id)
+SELECT x.measurement_id, x.study_id, x.exercise_id, x.muscle_id
+FROM x
+WHERE NOT EXISTS (
+    SELECT 1 FROM x y
+    WHERE y.condition_id = x.condition_id AND y.muscle_id = x.muscle_id
+      AND y.rank < x.rank AND y.metric = x.metric
+      AND y.normalisation_category = x.normalisation_category
+      AND y.statistic = x.statistic AND y.phase = x.phase
+)
+ORDER BY x.muscle_id, x.exercise_id, x.study_id, x.statistic, x.phase, x.measurement_id
+""",
+    indexes=("CREATE INDEX ix_single_value_muscle_id ON single_value (muscle_id)",),
+)
+
+TABLES: tuple[DerivedTable, ...] = (CONTRAST_PAIR, SINGLE_VALUE)
+NAMES = frozenset(t.name for t in TABLES)
+
+
+def derive(connection: sqlite3.Connection) -> dict[str, int]:
+    """(Re)create and fill every derived table on ``connection``; return their row counts.
+
+    Runs in one explicit transaction (Python's sqlite3 would commit before each CREATE): on an
+    error the database keeps what it had.
+    """
+    counts = {}
+    connection.execute("BEGIN")
+    try:
+        for table in TABLES:
+            connection.execute(f"DROP TABLE IF EXISTS {table.name}")
+            connection.execute(table.create)
+            connection.execute(table.fill)
+            for index in table.indexes:
+                connection.execute(index)
+            (counts[table.name],) = connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+    return counts

@@ -1,0 +1,76 @@
+"""schema/derived.py: the tables each build computes from the curated rows."""
+
+import shutil
+import sqlite3
+
+import pytest
+from alembic import command
+
+from ingest.build import DB_PATH, alembic_config
+from schema import derived
+
+
+@pytest.fixture
+def db_copy(tmp_path):
+    path = tmp_path / "evidence.db"
+    shutil.copy(DB_PATH, path)
+    return path
+
+
+def rows(path, table):
+    with sqlite3.connect(path) as connection:
+        return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+
+
+def test_derive_again_gives_the_same_rows(db_copy):
+    before = {t.name: rows(db_copy, t.name) for t in derived.TABLES}
+    assert all(before.values())
+    connection = sqlite3.connect(db_copy, isolation_level=None)
+    counts = derived.derive(connection)
+    connection.close()
+    assert counts == {name: len(r) for name, r in before.items()}
+    assert {t.name: rows(db_copy, t.name) for t in derived.TABLES} == before
+
+
+def test_a_failing_derive_keeps_the_old_tables(db_copy, monkeypatch):
+    before = rows(db_copy, "single_value")
+    broken = derived.DerivedTable(
+        "single_value", derived.SINGLE_VALUE.create, "INSERT INTO single_value SELECT * FROM nowhere"
+    )
+    monkeypatch.setattr(derived, "TABLES", (derived.CONTRAST_PAIR, broken))
+    connection = sqlite3.connect(db_copy, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="nowhere"):
+        derived.derive(connection)
+    connection.close()
+    assert rows(db_copy, "single_value") == before
+
+
+def test_pairs_follow_the_rules(db_copy):
+    connection = sqlite3.connect(db_copy)
+    pairs = connection.execute(
+        """SELECT a.condition_id, b.condition_id, a.study_id, b.study_id, a.muscle_id, b.muscle_id,
+                  a.metric = b.metric AND a.statistic = b.statistic AND a.phase = b.phase
+                  AND a.normalisation_category = b.normalisation_category AND a.n IS b.n,
+                  a.provenance = b.provenance,
+                  a.restates_measurement_id IS NOT NULL AND b.restates_measurement_id IS NOT NULL
+           FROM contrast_pair p
+           JOIN meta_extract a ON a.measurement_id = p.measurement1_id
+           JOIN meta_extract b ON b.measurement_id = p.measurement2_id"""
+    ).fetchall()
+    assert pairs
+    for c1, c2, s1, s2, m1, m2, comparable, same_rank, both_restate in pairs:
+        assert c1 < c2 and s1 == s2 and m1 == m2 and comparable and same_rank and not both_restate
+    # A value restating another is never a single value; each measurement appears at most once.
+    restating = connection.execute(
+        "SELECT count(*) FROM single_value v JOIN measurement m ON m.id = v.measurement_id"
+        " WHERE m.restates_id IS NOT NULL"
+    ).fetchone()[0]
+    assert restating == 0
+    connection.close()
+
+
+def test_alembic_check_ignores_derived_and_full_text_tables(db_copy):
+    # The built file has the derived tables and FTS tables; the models do not, on purpose.
+    cfg = alembic_config()
+    cfg.cmd_opts = type("Opts", (), {"x": [f"url=sqlite:///{db_copy}"]})()
+    command.check(cfg)
