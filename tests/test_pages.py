@@ -62,10 +62,13 @@ async def test_muscle_activation_is_mvc_only_and_ranked(ds, muscle, muscle_ids):
     expected = activation_expected(muscle_ids)
     assert expected
     assert sorted((r["measurement_id"], r["value"]) for r in rows) == sorted(expected)
-    for statistic in {r["statistic"] for r in rows}:
-        ranked = [r for r in rows if r["statistic"] == statistic]
+    # Ranked within each muscle (or region) and statistic, highest first; ties share a rank.
+    for key in {(r["muscle_id"], r["statistic"]) for r in rows}:
+        ranked = [r for r in rows if (r["muscle_id"], r["statistic"]) == key]
         assert [r["value"] for r in ranked] == sorted((r["value"] for r in ranked), reverse=True)
         assert ranked[0]["rank"] == 1
+        assert all(b["rank"] == (a["rank"] if b["value"] == a["value"] else ranked.index(b) + 1)
+                   for a, b in zip(ranked, ranked[1:]))  # fmt: skip
 
 
 async def test_exercises_compared_pairs_values_within_a_study(ds):
