@@ -18,12 +18,22 @@ PLUGINS_DIR = ROOT / "plugins"
 TEMPLATES_DIR = ROOT / "templates"
 
 #: Serving limits: the database is public and read-only, so no query may run long or dump all.
+#: 200 rows per response: Datasette spends about 45 us per row of a 30-column answer in Python
+#: (text decoding, JSON), so a 1,000-row page took 60-100 ms however fast the SQL was, and held
+#: the server that long under load (bench/queries.py, bench/load.py). Whole extracts stream from
+#: /-/csv/ (plugins/fast_csv.py) or `evidence export`; tables page on with _next.
 SERVE_SETTINGS = {
     "sql_time_limit_ms": "1000",
-    "max_returned_rows": "1000",
+    "max_returned_rows": "200",
     "allow_download": "off",
     "default_page_size": "100",
 }
+
+
+def datasette_settings() -> dict[str, int | bool | str]:
+    """SERVE_SETTINGS as typed values, for a Datasette made in Python (tests, benchmarks)."""
+    typed = {"on": True, "off": False}
+    return {k: int(v) if v.isdigit() else typed.get(v, v) for k, v in SERVE_SETTINGS.items()}
 
 
 def db_option(fn):

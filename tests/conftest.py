@@ -6,6 +6,7 @@ import yaml
 from datasette.app import Datasette
 
 from ingest.build import DATA_DIR, DB_PATH, ROOT, build
+from ingest.cli import datasette_settings
 
 METADATA = ROOT / "metadata.yml"
 PLUGINS = ROOT / "plugins"
@@ -27,7 +28,8 @@ def data_copy(tmp_path) -> Path:
     return target
 
 
-def make_datasette(db_path: Path = DB_PATH) -> Datasette:
+def make_datasette(db_path: Path = DB_PATH, settings: dict | None = None) -> Datasette:
+    """Datasette over ``db_path`` as `evidence serve` configures it, ``settings`` overriding."""
     return Datasette(
         [],
         immutables=[str(db_path)],
@@ -35,7 +37,7 @@ def make_datasette(db_path: Path = DB_PATH) -> Datasette:
         plugins_dir=str(PLUGINS),
         # As `evidence serve` does: custom pages (a study's row page) live in templates/.
         template_dir=str(TEMPLATES) if TEMPLATES.exists() else None,
-        settings={"sql_time_limit_ms": 1000, "max_returned_rows": 1000},
+        settings={**datasette_settings(), **(settings or {})},
     )
 
 

@@ -50,3 +50,35 @@ async def test_bad_requests_are_refused(ds):
     ]:
         response = await ds.client.get(path)
         assert response.status_code == status, (path, response.text)
+
+
+async def test_canned_query_streams_every_row_past_the_row_cap():
+    # A cap of 10 rows: the query's page is cut off, its stream is not.
+    from conftest import make_datasette
+
+    from ingest.export import run_query
+
+    ds = make_datasette(settings={"max_returned_rows": 10})
+    page = (await ds.client.get("/evidence/meta_contrasts.json?_shape=objects&ri=0.7")).json()
+    assert page["truncated"] and len(page["rows"]) == 10
+    response = await ds.client.get("/-/csv/evidence/meta_contrasts.csv?ri=0.7")
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.text)))
+    # The same rows `evidence export` writes (it runs the same canned query, yi and vi included).
+    columns, want = run_query(DB_PATH, "meta_contrasts", {"ri": "0.7"})
+    assert rows[0] == columns
+    assert len(rows) - 1 == len(want) > 10
+    text = io.StringIO()
+    csv.writer(text).writerows(want)
+    assert rows[1:] == list(csv.reader(io.StringIO(text.getvalue())))
+    # Parameters left out are '' as on the query's page (ri then defaults to 0.5); _limit applies.
+    default = list(csv.reader(io.StringIO((await ds.client.get(
+        "/-/csv/evidence/meta_contrasts.csv?_limit=3")).text)))  # fmt: skip
+    assert len(default) == 4 and {r[columns.index("ri")] for r in default[1:]} == {"0.5"}
+
+
+async def test_canned_query_stream_refuses_unknown_parameters(ds):
+    response = await ds.client.get("/-/csv/evidence/muscle_activation.csv?muscle=hocks&sql=drop")
+    assert response.status_code == 400 and "sql: not a parameter" in response.text
+    response = await ds.client.get("/-/csv/evidence/muscle_activation.csv?muscle=hocks")
+    assert response.status_code == 200 and response.text.count("\n") > 1
