@@ -27,6 +27,9 @@ SERVE_SETTINGS = {
     "max_returned_rows": "200",
     "allow_download": "off",
     "default_page_size": "100",
+    # Facet suggestions run one timed query per column per table page: on a million rows each
+    # ran to its 50 ms limit, 3 s per page (docs/performance.rst suggests turning them off).
+    "suggest_facets": "off",
 }
 
 
