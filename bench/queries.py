@@ -8,8 +8,8 @@ or after a table takes that table's ids (``exercise_a`` too), any other gets '';
 name=value`` fixes one.
 
 It prints p50/p95/max per query and whether the query's bytecode walks the measurement table or
-one of its indexes from one end (directly or through a view): such a query is marked FULL SCAN. Exit status 1 if any query
-failed, scanned measurement, or had p95 over ``--target-ms``.
+one of its indexes from one end (directly or through a view): such a query is marked FULL SCAN.
+Exit status 1 if any query failed, scanned measurement, or had p95 over ``--target-ms``.
 
 Example:
 

@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl
 
 from datasette import hookimpl
 from datasette.plugins import pm
+from datasette.utils import derive_named_parameters
 from datasette.utils.asgi import Response
 
 #: Rows read and sent at a time: big enough that per-chunk overhead vanishes, small enough
@@ -153,8 +154,9 @@ async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
             return Response.text(f"no table, view or canned query {table!r} in {database!r}",
                                  status=404)  # fmt: skip
         await datasette.ensure_permissions(request.actor, [("view-query", (database, table))])
-        # As Datasette runs a canned query: its own parameters only, '' for one not given.
-        names = query.get("params") or []
+        # As Datasette runs a canned query: its declared parameters (or those its SQL names),
+        # '' for one not given, nothing else.
+        names = query.get("params") or await derive_named_parameters(db, query["sql"])
         params = {name: "" for name in names}
         for key, value in arguments:
             if key not in params:

@@ -82,3 +82,25 @@ async def test_canned_query_stream_refuses_unknown_parameters(ds):
     assert response.status_code == 400 and "sql: not a parameter" in response.text
     response = await ds.client.get("/-/csv/evidence/muscle_activation.csv?muscle=hocks")
     assert response.status_code == 200 and response.text.count("\n") > 1
+
+
+async def test_canned_query_without_declared_params_takes_those_its_sql_names():
+    import copy
+
+    import yaml
+    from datasette.app import Datasette
+
+    from conftest import METADATA, PLUGINS
+
+    metadata = copy.deepcopy(yaml.safe_load(METADATA.read_text()))
+    metadata["databases"]["evidence"]["queries"]["one_study"] = {
+        "sql": "select id, citation from study where id = :study_id -- not :other"
+    }
+    ds = Datasette([], immutables=[str(DB_PATH)], metadata=metadata, plugins_dir=str(PLUGINS))
+    response = await ds.client.get("/-/csv/evidence/one_study.csv?study_id=contreras2015")
+    assert response.status_code == 200, response.text
+    assert list(csv.reader(io.StringIO(response.text))) == expected(
+        "select id, citation from study where id = ?", ("contreras2015",)
+    )
+    response = await ds.client.get("/-/csv/evidence/one_study.csv?other=1")
+    assert response.status_code == 400
