@@ -29,8 +29,14 @@ class DerivedTable:
     indexes: tuple[str, ...] = ()
 
 
-# Provenance rank: a primary value beats a review's table, which beats the article.
-_RANK = "CASE {e}.provenance WHEN 'primary' THEN 1 WHEN 'review' THEN 2 ELSE 3 END"
+# meta_extract's rows as both fills compare them, with the provenance rank: a primary value
+# beats a review's table, which beats the article.
+_RANKED = """
+    SELECT e.measurement_id, e.study_id, e.exercise_id, e.muscle_id, e.condition_id,
+           e.metric, e.unit, e.normalisation_category, e.statistic, e.phase, e.n,
+           e.provenance, e.restates_measurement_id,
+           CASE e.provenance WHEN 'primary' THEN 1 WHEN 'review' THEN 2 ELSE 3 END AS rank
+    FROM meta_extract e"""
 
 CONTRAST_PAIR = DerivedTable(
     name="contrast_pair",
@@ -50,12 +56,7 @@ CREATE TABLE contrast_pair (
     # is a secondary pair where a better-ranked source gives the same contrast (its unit as
     # spelled may differ). Pairs are numbered in the order meta_contrasts lists them.
     fill=f"""
-WITH x AS MATERIALIZED (
-    SELECT e.measurement_id, e.study_id, e.muscle_id, e.metric, e.unit,
-           e.normalisation_category, e.statistic, e.phase, e.n, e.provenance,
-           e.condition_id, e.exercise_id, e.restates_measurement_id,
-           {_RANK.format(e="e")} AS rank
-    FROM meta_extract e
+WITH x AS MATERIALIZED ({_RANKED}
 ),
 candidates AS MATERIALIZED (
     SELECT a.measurement_id AS id1, b.measurement_id AS id2, a.rank, a.provenance,
@@ -105,11 +106,7 @@ CREATE TABLE single_value (
     # there), and so is a value where a better-ranked source gives the same condition, muscle,
     # metric, normalisation, statistic and phase. Numbered in meta_single's order.
     fill=f"""
-WITH x AS MATERIALIZED (
-    SELECT e.measurement_id, e.study_id, e.exercise_id, e.muscle_id, e.condition_id,
-           e.metric, e.normalisation_category, e.statistic, e.phase,
-           {_RANK.format(e="e")} AS rank
-    FROM meta_extract e
+WITH x AS MATERIALIZED ({_RANKED}
     WHERE e.restates_measurement_id IS NULL
 )
 INSERT INTO single_value (measurement_id, study_id, exercise_id, muscle_id)
