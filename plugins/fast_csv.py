@@ -49,8 +49,9 @@ def _semaphore() -> asyncio.Semaphore:
 class CsvStream:
     """An ASGI response that sends what ``chunks`` produces, one body message per chunk."""
 
-    def __init__(self, connection: sqlite3.Connection, sql: str, params: list[Any],
-                 filename: str, receive: Any, slots: asyncio.Semaphore):  # fmt: skip
+    def __init__(self, connection: sqlite3.Connection, sql: str,
+                 params: list[Any] | dict[str, Any], filename: str, receive: Any,
+                 slots: asyncio.Semaphore):  # fmt: skip
         self.connection, self.sql, self.params = connection, sql, params
         self.filename, self.receive, self.slots = filename, receive, slots
 
@@ -106,17 +107,6 @@ class CsvStream:
         return buffer.getvalue().encode("utf-8")
 
 
-def _number_or_text(value: str) -> Any:
-    # A view's computed column (comparable_mvc) has no type affinity, so 1 = '1' is false there;
-    # a number compared with a TEXT column is turned back into text, so this is safe for both.
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
-
-
 async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
     database = request.url_vars["database"]
     table = request.url_vars["table"]
@@ -144,7 +134,9 @@ async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
             if key not in columns:
                 return Response.text(f"{key}: not a column of {table}", status=400)
             where.append(f"[{key}] = ?")
-            params.append(_number_or_text(value))
+            # Bound as text: each column's type affinity converts it, as in Datasette's filters
+            # (meta_extract's computed columns have one since migration 0007).
+            params.append(value)
         sql = f"SELECT * FROM [{table}]"
         if where:
             sql += " WHERE " + " AND ".join(where)

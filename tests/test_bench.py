@@ -78,7 +78,8 @@ def test_every_canned_query_avoids_a_full_scan_of_measurement(small_db):
 @pytest.mark.parametrize(
     "sql, walked",
     [
-        ("select count(*) from measurement", ["measurement", "ix_measurement_condition_id"]),
+        # count(*) walks whichever b-tree of measurement is smallest: any one of them (None).
+        ("select count(*) from measurement", None),
         ("select * from measurement m where m.value > 50", ["measurement"]),
         ("select * from meta_extract where value > 50", ["measurement"]),
         ("select * from measurement where id = 3", []),
@@ -99,8 +100,7 @@ def test_full_scans_reads_the_bytecode(sql, walked):
     program = connection.execute("EXPLAIN " + sql).fetchall()
     connection.close()
     scans = full_scans(program, roots)
-    if walked == ["measurement", "ix_measurement_condition_id"]:
-        # count(*) walks whichever b-tree of measurement is smallest: any one of them.
+    if walked is None:
         assert len(scans) == 1 and scans[0].startswith(("measurement", "ix_measurement")), scans
     else:
         assert scans == walked

@@ -4,7 +4,12 @@ import csv
 import io
 import sqlite3
 
+import yaml
+from datasette.app import Datasette
+
+from conftest import METADATA, PLUGINS, make_datasette
 from ingest.build import DB_PATH
+from ingest.export import run_query
 
 
 def expected(sql: str, params=()) -> list[list[str]]:
@@ -54,10 +59,6 @@ async def test_bad_requests_are_refused(ds):
 
 async def test_canned_query_streams_every_row_past_the_row_cap():
     # A cap of 10 rows: the query's page is cut off, its stream is not.
-    from conftest import make_datasette
-
-    from ingest.export import run_query
-
     ds = make_datasette(settings={"max_returned_rows": 10})
     page = (await ds.client.get("/evidence/meta_contrasts.json?_shape=objects&ri=0.7")).json()
     assert page["truncated"] and len(page["rows"]) == 10
@@ -85,14 +86,7 @@ async def test_canned_query_stream_refuses_unknown_parameters(ds):
 
 
 async def test_canned_query_without_declared_params_takes_those_its_sql_names():
-    import copy
-
-    import yaml
-    from datasette.app import Datasette
-
-    from conftest import METADATA, PLUGINS
-
-    metadata = copy.deepcopy(yaml.safe_load(METADATA.read_text()))
+    metadata = yaml.safe_load(METADATA.read_text())
     metadata["databases"]["evidence"]["queries"]["one_study"] = {
         "sql": "select id, citation from study where id = :study_id -- not :other"
     }

@@ -1,7 +1,5 @@
 """plugins/permission_cache.py: the same view-table answers as Datasette's, computed once."""
 
-import copy
-
 import yaml
 from datasette.app import Datasette
 
@@ -25,7 +23,6 @@ async def test_a_table_allow_rule_still_denies(tmp_path):
     # With an `allow` block on one table, anonymous visitors stay out of it on every request,
     # and the other tables stay open.
     metadata = yaml.safe_load(METADATA.read_text())
-    metadata = copy.deepcopy(metadata)
     metadata["databases"]["evidence"]["tables"]["finding"]["allow"] = {"id": "curator"}
     ds = Datasette([], immutables=[str(DB_PATH)], metadata=metadata, plugins_dir=str(PLUGINS))
     for _ in range(3):
