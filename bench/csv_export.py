@@ -1,7 +1,7 @@
 """Benchmark: the meta-analysis CSV download, against ``sqlite3 -csv`` in the same run.
 
 Starts the real server (`evidence serve`'s command line) on a free loopback port, downloads
-``/-/csv/evidence/meta_extract.csv`` (plugins/fast_csv.py) over HTTP, and prints rows/s as a
+``/-/csv/evidence/meta_extract.csv`` (serving/plugins/fast_csv.py) over HTTP, and prints rows/s as a
 ratio to ``sqlite3 -csv -header <db> "select * from meta_extract"``. The server's peak resident
 memory (VmHWM in /proc/<pid>/status) is read after a download of ``--small`` rows and, from a
 freshly started server, after the whole table, to show it does not grow with the rows.
@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.cli import serve_args  # noqa: E402
+from emg_evidence.serving.settings import serve_args  # noqa: E402
 
 QUERY = "select * from meta_extract"
 

@@ -1,7 +1,7 @@
 """Generate a synthetic evidence base: a data folder that `evidence build` ingests as it is.
 
 The studies are made up (ids ``syn00001``...), but every file is an extraction file of the real
-format, validated with the real pydantic models (``ingest.extraction.ExtractionIn``) before it is
+format, validated with the real pydantic models (``emg_evidence.ingest.records.ExtractionIn``) before it is
 written, over the real vocabularies (copied from ``data/``). The same seed gives the same files.
 
 Example:
@@ -25,10 +25,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.extraction import EXTRACTION_SUFFIX, ExerciseIn, ExtractionIn, MuscleIn, parse_list  # noqa: E402
-from schema.vocabularies import (  # noqa: E402
+from emg_evidence.ingest.records import EXTRACTION_SUFFIX, ExerciseIn, ExtractionIn, MuscleIn  # noqa: E402
+from emg_evidence.ingest.yaml_reader import parse_list  # noqa: E402
+from emg_evidence.schema.comparability import MVC_CATEGORIES  # noqa: E402
+from emg_evidence.schema.allowed_values import (  # noqa: E402
     DIRECTIONS,
-    MVC_CATEGORIES,
     PHASES,
     SEXES,
     STATISTICS,

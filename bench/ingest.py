@@ -2,10 +2,10 @@
 
 Stages, each timed on the same data folder (made by bench/generate.py):
 
-- parse: YAML text -> Python objects (``ingest.extraction.read_yaml``), reported on its own;
-- validate: the pydantic models and the cross-checks (``ingest.extraction``);
-- rows: ``ingest.load.to_rows``;
-- insert: ``ingest.load.insert_rows`` into a freshly migrated database, foreign keys on;
+- parse: YAML text -> Python objects (``emg_evidence.ingest.yaml_reader.read_yaml``), reported on its own;
+- validate: the pydantic models and the cross-checks (``emg_evidence.ingest.records``, ``.dataset``);
+- rows: ``emg_evidence.ingest.rows.to_rows``;
+- insert: ``emg_evidence.ingest.rows.insert_rows`` into a freshly migrated database, foreign keys on;
 - raw: ``sqlite3`` ``executemany`` of the very same rows, as ready-made tuples, into another
   freshly migrated database with foreign keys on: the floor any ingest path can reach;
 - core (unless --no-core): SQLAlchemy Core ``executemany`` of the dicts, the portable path.
@@ -34,25 +34,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import schema  # noqa: E402
+from emg_evidence import schema  # noqa: E402
 from bench.generate import DEFAULT_SEED, generate  # noqa: E402
-from ingest.build import finish, ingest_engine, migrate  # noqa: E402
-from ingest.extraction import (  # noqa: E402
+from emg_evidence.ingest.build import finish, ingest_engine, migrate  # noqa: E402
+from emg_evidence.ingest.dataset import Dataset, Extraction, cross_check  # noqa: E402
+from emg_evidence.ingest.records import (  # noqa: E402
     EXTRACTION_SUFFIX,
-    DataError,
-    Dataset,
     ExerciseIn,
-    Extraction,
     ExtractionIn,
     MuscleIn,
     SourceIn,
     SynonymIn,
-    cross_check,
-    parse,
-    parse_list,
-    read_yaml,
 )
-from ingest.load import Rows, insert_rows, to_rows  # noqa: E402
+from emg_evidence.ingest.rows import Rows, insert_rows, to_rows  # noqa: E402
+from emg_evidence.ingest.yaml_reader import DataError, parse, parse_list, read_yaml  # noqa: E402
 
 
 class Clock:

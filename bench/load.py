@@ -40,9 +40,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.queries import candidate_values, canned_queries  # noqa: E402
-from ingest.build import DB_PATH  # noqa: E402
-from ingest.cli import METADATA  # noqa: E402
-from ingest.serving import evidence_serve  # noqa: E402
+from emg_evidence.paths import DB_PATH, METADATA  # noqa: E402
+from emg_evidence.serving.server import evidence_serve  # noqa: E402
 
 SEED = 11
 

@@ -39,20 +39,22 @@ sys.path.insert(0, str(ROOT))
 
 from datasette.app import Datasette  # noqa: E402
 
-from ingest.cli import METADATA, PLUGINS_DIR, datasette_settings  # noqa: E402
+from emg_evidence.analysis.queries import names as query_names  # noqa: E402
+from emg_evidence.analysis.queries import query_sql  # noqa: E402
+from emg_evidence.paths import METADATA, PLUGINS_DIR  # noqa: E402
+from emg_evidence.serving.settings import datasette_settings  # noqa: E402
 
 SEED = 7
 NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def canned_queries(metadata: Path, database: str) -> dict[str, dict[str, Any]]:
+    """Every canned query as Datasette serves it: metadata.yml's entry plus analysis/sql/'s SQL."""
     meta = yaml.safe_load(metadata.read_text())
-    queries = meta.get("databases", {}).get(database, {}).get("queries", {}) or {}
+    described = meta.get("databases", {}).get(database, {}).get("queries", {}) or {}
     out = {}
-    for name, q in queries.items():
-        q = {"sql": q} if isinstance(q, str) else dict(q)
-        if q.get("write"):
-            continue
+    for name in query_names():
+        q = {**(described.get(name) or {}), "sql": query_sql(name)}
         q.setdefault("params", sorted(set(NAMED_PARAM.findall(q["sql"]))))
         out[name] = q
     return out

@@ -18,15 +18,11 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 
-from schema.derived import derive
-
+from ..analysis.derived import derive
+from ..paths import DATA_DIR, DB_PATH, MIGRATIONS_DIR
 from .claims import claim_rows, load_claims
-from .extraction import Dataset, load_dataset
-from .load import Rows, insert_rows, to_rows
-
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
-DB_PATH = ROOT / "evidence.db"
+from .dataset import Dataset, load_dataset
+from .rows import Rows, insert_rows, to_rows
 
 #: Full-text indexes: table -> columns (sqlite-utils' enable_fts; Datasette finds them itself).
 FTS_COLUMNS = {
@@ -45,7 +41,7 @@ class BuildResult:
 def alembic_config(connection: Any = None) -> Config:
     """Alembic's config for this project, optionally bound to an open connection."""
     cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
         cfg.attributes["connection"] = connection
     return cfg

@@ -1,29 +1,21 @@
-"""The seed article's claims: validate data/claims.yaml, link each claim to the evidence, and
-compute its verdict from the data wherever the data allows.
+"""The seed article's claims: validate data/claims.yaml and link each claim to the evidence.
 
-A claim's verdict comes, in this order, from: the cited study's identification; a curated
-judgement (for what needs one, with its reason); the numbers it quotes compared with the primary
-values they restate; the reported findings compared with the direction the claim asserts.
+The verdict rules themselves are in ``analysis/verdicts.py``; this module resolves what a claim
+points at (numbers, findings, words, exercises) and writes the claim tables' rows.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from schema.vocabularies import (
-    DIRECTIONS,
-    METRICS,
-    MVC_CATEGORIES,
-    STATISTICS,
-    VERDICTS,
-)
-
-from .extraction import DataError, Number, Record, Slug, Text, parse, read_yaml
-from .load import Rows
+from ..analysis.verdicts import agreement, compute_verdict, fmt_number, support
+from ..schema.allowed_values import DIRECTIONS, METRICS, STATISTICS, VERDICTS
+from .records import Number, Record, Slug, Text
+from .rows import Rows
+from .yaml_reader import DataError, parse, read_yaml
 
 # --- the file ----------------------------------------------------------------------------------
 
@@ -97,136 +89,6 @@ def load_claims(path: Path) -> ClaimsFileIn:
     return parse(path, ClaimsFileIn, data)
 
 
-# --- verdicts ----------------------------------------------------------------------------------
-
-OPPOSITE = {"a_greater": "b_greater", "b_greater": "a_greater", "increases": "decreases",
-            "decreases": "increases"}  # fmt: skip
-
-
-def agreement(asserted: str, reported: str, source_kind: str) -> str:
-    """How one reported finding bears on the direction a claim asserts."""
-    if source_kind != "primary" and source_kind != "review":
-        return "unclear"  # only the article itself says so
-    if reported in ("different", "mixed"):
-        return "unclear"
-    if reported == asserted:
-        return "agrees"
-    if reported == "no_difference":
-        return "no_difference"
-    if asserted == "no_difference" or OPPOSITE.get(asserted) == reported:
-        return "disagrees"
-    return "unclear"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
-def compute_verdict(
-    identification: str | None,
-    judgement: JudgementIn | None,
-    reads_as_mvc: bool,
-    numbers: list[dict[str, Any]],
-    findings: list[dict[str, Any]],
-    gaps: str | None,
-) -> tuple[str, str, str]:
-    """(verdict, reason, basis) for one claim.
-
-    :param identification: the cited study's identification, None where no study is cited
-    :param numbers: per quoted number: ``article`` value and the restated ``primary`` row or None
-    :param findings: per linked finding: ``agreement`` and the finding row
-    """
-    if identification is None or identification == "unverified":
-        return "study_unidentified", "The cited study could not be identified.", "computed"
-    if judgement is not None:
-        return judgement.verdict, judgement.reason, "curated"
-    suffix = f" Not covered: {gaps}" if gaps else ""
-    if numbers:
-        checked = [n for n in numbers if n["primary"] is not None]
-        differ = [n for n in checked if n["primary"]["value"] != n["article"]]
-        not_mvc = [
-            n for n in checked
-            if n["primary"]["metric"] != "emg_amplitude"
-            or n["primary"]["normalisation_category"] not in MVC_CATEGORIES
-        ]  # fmt: skip
-        pairs = "; ".join(
-            f"{_fmt(n['article'])} vs {_fmt(n['primary']['value'])}" for n in differ
-        )
-        if reads_as_mvc and not_mvc:
-            metrics = sorted({n["primary"]["metric"] for n in not_mvc})
-            categories = sorted({n["primary"]["normalisation_category"] for n in not_mvc})
-            reason = (
-                f"The article reads these numbers as activation (%MVC), but the paper reports "
-                f"{', '.join(metrics)} (normalisation: {', '.join(categories)})."
-            )
-            if differ:
-                reason += f" The numbers also differ from the paper (article vs paper: {pairs})."
-            return "metric_not_mvc", reason + suffix, "computed"
-        if differ:
-            return (
-                "numbers_differ",
-                f"{len(differ)} of {len(numbers)} quoted numbers differ from the paper "
-                f"(article vs paper: {pairs})." + suffix,
-                "computed",
-            )
-        if not checked:
-            return (
-                "not_verifiable",
-                "No primary value could be read to check the quoted numbers against." + suffix,
-                "computed",
-            )
-        if len(checked) < len(numbers):
-            return (
-                "partly_supported",
-                f"{len(checked)} of {len(numbers)} quoted numbers match the paper; "
-                f"{len(numbers) - len(checked)} could not be checked in the readable source."
-                + suffix,
-                "computed",
-            )
-        if gaps:
-            return "partly_supported", f"All {len(numbers)} quoted numbers match the paper." + suffix, "computed"
-        return "numbers_match", f"All {len(numbers)} quoted numbers match the paper.", "computed"
-    if findings:
-        if all(f["source_kind"] == "article" for f in findings):
-            return (
-                "not_verifiable",
-                "Only the article itself reports this comparison; no readable source does."
-                + suffix,
-                "computed",
-            )
-        counts = Counter(f["agreement"] for f in findings)
-        tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        reason = f"Reported findings linked: {tally}."
-        agree, no_diff, disagree = counts["agrees"], counts["no_difference"], counts["disagrees"]
-        if disagree and not agree:
-            return "contradicted", reason + suffix, "computed"
-        if no_diff and not agree and not disagree:
-            return "no_difference_reported", reason + suffix, "computed"
-        if agree and (disagree or no_diff or counts["unclear"] or gaps):
-            return "partly_supported", reason + suffix, "computed"
-        if agree:
-            return "supported", reason, "computed"
-        return "not_verifiable", reason + " None states the asserted direction." + suffix, "computed"
-    return "not_verifiable", "No number or finding in the readable sources bears on it." + suffix, "computed"
-
-
-STRONG = {"supported", "numbers_match"}
-PARTIAL = {"partly_supported", "numbers_differ"}
-
-
-def support(verdicts: list[str]) -> tuple[str, str]:
-    """A recommendation's support from the verdicts of the claims it rests on."""
-    counts = Counter(verdicts)
-    summary = f"{len(verdicts)} claims: " + ", ".join(
-        f"{n} {v}" for v, n in sorted(counts.items())
-    )
-    if all(v in STRONG for v in verdicts):
-        return "supported", summary
-    if any(v in STRONG | PARTIAL for v in verdicts):
-        return "partly supported", summary
-    return "not shown by the evidence", summary
-
-
 # --- linking -----------------------------------------------------------------------------------
 
 
@@ -282,18 +144,18 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
                 problems.append(
                     f"{where}.numbers[{j}]: {len(matches)} article measurements of "
                     f"{claim.study}/{number.condition}/{number.muscle} with value "
-                    f"{_fmt(number.value)} (need exactly one)"
+                    f"{fmt_number(number.value)} (need exactly one)"
                 )
                 continue
             article = matches[0]
             primary = measurements.get(article["restates_id"]) if article["restates_id"] else None
             numbers.append({"article": number.value, "primary": primary})
             if primary is None:
-                kind, note = "unchecked", f"article {_fmt(number.value)}; no readable primary value"
+                kind, note = "unchecked", f"article {fmt_number(number.value)}; no readable primary value"
             else:
                 kind = "match" if primary["value"] == number.value else "differs"
                 note = (
-                    f"article {_fmt(number.value)} vs paper {_fmt(primary['value'])} "
+                    f"article {fmt_number(number.value)} vs paper {fmt_number(primary['value'])} "
                     f"({primary['metric']}, {primary['statistic']}, {primary['locator']})"
                 )
             evidence.append({"measurement_id": article["id"],
@@ -335,7 +197,12 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
 
         identification = studies[claim.study]["identification"] if claim.study else None
         verdict, reason, basis = compute_verdict(
-            identification, claim.judgement, claim.reads_as_mvc, numbers, findings, claim.gaps
+            identification,
+            (claim.judgement.verdict, claim.judgement.reason) if claim.judgement else None,
+            claim.reads_as_mvc,
+            numbers,
+            findings,
+            claim.gaps,
         )
         rows["claim"].append(
             {
@@ -344,7 +211,7 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
                 "section": claim.section,
                 "paragraph": claim.paragraph,
                 "assertion": claim.asserts,
-                "quoted_numbers": "; ".join(_fmt(n.value) for n in claim.numbers) or None,
+                "quoted_numbers": "; ".join(fmt_number(n.value) for n in claim.numbers) or None,
                 "article_terms": "; ".join(dict.fromkeys(t.term for t in claim.terms)) or None,
                 "study_id": claim.study,
                 "reads_as_mvc": claim.reads_as_mvc,

@@ -14,10 +14,10 @@ from typing import Callable
 
 from sqlalchemy import create_engine, select
 
-import schema
+from .. import schema
 
 from .build import DATA_DIR, BuildResult, migrate, validated_rows, write_database
-from .load import Rows, insert_rows
+from .rows import Rows, insert_rows
 
 #: Tables the build fills itself (build_info) or Alembic owns; never copied between databases.
 NOT_COPIED = {"build_info"}

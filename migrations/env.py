@@ -12,8 +12,8 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection, Engine, create_engine
 
-import schema
-from schema import derived
+from emg_evidence import schema
+from emg_evidence.analysis import derived
 
 config = context.config
 if config.config_file_name is not None:
@@ -27,7 +27,7 @@ def include_name(name, type_, parent_names):
     # after migrations; they are not part of the models, so autogenerate must not see them.
     if type_ == "table" and name is not None and "_fts" in name:
         return False
-    # So are the derived tables (schema/derived.py), refilled from the curated rows by each build.
+    # So are the derived tables (analysis/derived.py), refilled from the curated rows by each build.
     if type_ == "table" and name in derived.NAMES:
         return False
     return True

@@ -12,9 +12,9 @@ from .claims import (
     Recommendation,
     RecommendationClaim,
 )
-from .evidence import BuildInfo, Finding, Measurement
+from .measurement import BuildInfo, Finding, Measurement
 from .study import Condition, Source, Study
-from .vocab import Exercise, Muscle, MuscleSynonym
+from .lexicon import Exercise, Muscle, MuscleSynonym
 
 __all__ = [
     "NAMING_CONVENTION",

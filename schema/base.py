@@ -3,7 +3,7 @@
 from sqlalchemy import CheckConstraint, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
-from .vocabularies import sql_in
+from .allowed_values import sql_in
 
 # Names for every constraint and index, so migrations can refer to them (Alembic naming.rst).
 # With %(constraint_name)s in "ck", an unnamed CheckConstraint is an error: each rule has a name.

@@ -6,11 +6,11 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, check_in
-from .evidence import Finding, Measurement
+from .measurement import Finding, Measurement
 from .study import Study
 from .types import slug, slugpk
-from .vocab import Exercise, Muscle
-from .vocabularies import AGREEMENTS, VERDICT_BASES, VERDICTS
+from .lexicon import Exercise, Muscle
+from .allowed_values import AGREEMENTS, VERDICT_BASES, VERDICTS
 
 
 class Claim(Base):

@@ -7,11 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, check_in
 from .types import slug, slugpk
-from .vocab import Exercise
-from .vocabularies import IDENTIFICATIONS, PROVENANCES, SEXES
+from .lexicon import Exercise
+from .allowed_values import IDENTIFICATIONS, PROVENANCES, SEXES
 
 if TYPE_CHECKING:
-    from .evidence import Finding, Measurement
+    from .measurement import Finding, Measurement
 
 
 class Study(Base):

@@ -5,12 +5,11 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from ingest.build import DATA_DIR, DB_PATH, ROOT, build
-from ingest.cli import datasette_settings
+from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT
+from emg_evidence.ingest.build import build
+from emg_evidence.serving.settings import datasette_settings
 
-METADATA = ROOT / "metadata.yml"
-PLUGINS = ROOT / "plugins"
-TEMPLATES = ROOT / "templates"
+from emg_evidence.paths import METADATA, PLUGINS_DIR as PLUGINS, TEMPLATES_DIR as TEMPLATES
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """Start a real `evidence serve` on loopback for a test (the same starter bench/load.py uses)."""
 
-from ingest.serving import evidence_serve, free_port
+from emg_evidence.serving.server import evidence_serve, free_port
 
 __all__ = ["evidence_serve", "free_port"]

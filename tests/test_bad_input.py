@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.build import DATA_DIR, ROOT, build
-from ingest.extraction import load_dataset
+from emg_evidence.paths import DATA_DIR, ROOT
+from emg_evidence.ingest.build import build
+from emg_evidence.ingest.dataset import load_dataset
 
 HERE = Path(__file__).parent / "data"
 BAD = HERE / "bad"
@@ -48,7 +49,7 @@ def runs(target, tmp_path_factory) -> dict[str, tuple[Path, subprocess.Completed
         shutil.copytree(DATA_DIR, data)
         added = data / "extractions" / name
         shutil.copyfile(BAD / name, added)
-        command = [sys.executable, "-m", "ingest.cli", "build", "--db", str(target)]
+        command = [sys.executable, "-m", "emg_evidence.cli", "build", "--db", str(target)]
         command += ["--data", str(data)]
         result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         return name, (added, result)

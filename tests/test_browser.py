@@ -11,7 +11,7 @@ import bibtexparser
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from ingest.build import DB_PATH, ROOT
+from emg_evidence.paths import DB_PATH, ROOT
 from serving import evidence_serve
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -5,8 +5,9 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from ingest.build import DATA_DIR, DB_PATH, build, content_hash
-from ingest.cli import cli
+from emg_evidence.paths import DATA_DIR, DB_PATH
+from emg_evidence.ingest.build import build, content_hash
+from emg_evidence.cli import cli
 
 
 def test_committed_database_is_current(fresh_build):
@@ -78,7 +79,7 @@ def test_error_during_ingest_leaves_database_unchanged(data_copy, tmp_path, monk
     def explode(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("ingest.build.enable_fts", explode)
+    monkeypatch.setattr("emg_evidence.ingest.build.enable_fts", explode)
     with pytest.raises(RuntimeError):
         build(target, data_copy)
     assert target.read_bytes() == before

@@ -1,4 +1,4 @@
-"""Citation export (plugins/citations.py): .bib and .ris of the studies behind a page, parsed back with
+"""Citation export (serving/plugins/citations.py): .bib and .ris of the studies behind a page, parsed back with
 bibtexparser and rispy and compared field by field with the study table."""
 
 import re
@@ -8,7 +8,7 @@ import bibtexparser
 import pytest
 import rispy
 
-from ingest.build import DB_PATH
+from emg_evidence.paths import DB_PATH
 
 
 def study_table() -> dict[str, dict]:

@@ -5,9 +5,10 @@ import sqlite3
 import pytest
 import yaml
 
-from ingest.build import DATA_DIR, DB_PATH, ROOT, build
-from ingest.claims import JudgementIn, compute_verdict, support
-from ingest.extraction import DataError
+from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT, TEMPLATES_DIR
+from emg_evidence.ingest.build import build
+from emg_evidence.analysis.verdicts import compute_verdict, support
+from emg_evidence.ingest.yaml_reader import DataError
 
 from conftest import make_datasette
 
@@ -112,7 +113,7 @@ def test_contradicted_when_every_finding_disagrees(data_copy, tmp_path):
     [
         (dict(identification=None), "study_unidentified"),
         (dict(identification="unverified"), "study_unidentified"),
-        (dict(judgement=JudgementIn(verdict="contradicted", reason="r")), "contradicted"),
+        (dict(judgement=("contradicted", "r")), "contradicted"),
         (dict(numbers=[{"article": 1.0, "primary": {"value": 1.0, "metric": "emg_amplitude",
                         "normalisation_category": "mvc_same_task"}}]), "numbers_match"),
         (dict(numbers=[{"article": 1.0, "primary": {"value": 2.0, "metric": "emg_amplitude",
@@ -182,7 +183,7 @@ def test_a_number_the_study_file_does_not_record_is_an_error(data_copy, tmp_path
 @pytest.fixture
 def explorer():
     ds = make_datasette()
-    ds.template_dir = str(ROOT / "templates")
+    ds.template_dir = str(TEMPLATES_DIR)
     return ds
 
 

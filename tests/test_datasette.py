@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from ingest.build import DB_PATH
+from emg_evidence.paths import DB_PATH
 
 
 def db_rows(sql, *params):

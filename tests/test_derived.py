@@ -1,4 +1,4 @@
-"""schema/derived.py: the tables each build computes from the curated rows."""
+"""analysis/derived.py: the tables each build computes from the curated rows."""
 
 import shutil
 import sqlite3
@@ -6,8 +6,9 @@ import sqlite3
 import pytest
 from alembic import command
 
-from ingest.build import DB_PATH, alembic_config
-from schema import derived
+from emg_evidence.paths import DB_PATH
+from emg_evidence.ingest.build import alembic_config
+from emg_evidence.analysis import derived
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ingest.build import ROOT
-from ingest.cli import cli
+from emg_evidence.paths import ROOT
+from emg_evidence.cli import cli
 
 README = (ROOT / "README.md").read_text()
 

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ingest.build import DATA_DIR, DB_PATH
-from schema.vocabularies import MVC_CATEGORIES, PLAUSIBLE_RANGES
+from emg_evidence.paths import DATA_DIR, DB_PATH
+from emg_evidence.schema.allowed_values import PLAUSIBLE_RANGES
+from emg_evidence.schema.comparability import MVC_CATEGORIES
 
 EXTRACTIONS = sorted((DATA_DIR / "extractions").glob("*.extraction.yaml"))
 

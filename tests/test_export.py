@@ -21,11 +21,12 @@ import pytest
 from click.testing import CliRunner
 from frictionless import validate
 
-from ingest.build import DATA_DIR, DB_PATH, ROOT, build
-from ingest.cli import cli
-from ingest.effect_sizes import cmi, mc_vi, mc_yi, mn_vi, ri_param, smcc_vi, smcc_yi
-from ingest.export import FIELDS, ExportError, contrast_rows, export, single_rows
-from ingest.plot import forest_plot, plot_rows
+from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT
+from emg_evidence.ingest.build import build
+from emg_evidence.cli import cli
+from emg_evidence.analysis.effect_sizes import cmi, mc_vi, mc_yi, mn_vi, ri_param, smcc_vi, smcc_yi
+from emg_evidence.analysis.export import FIELDS, ExportError, contrast_rows, export, single_rows
+from emg_evidence.analysis.plot import forest_plot, plot_rows
 
 FIXTURE = Path(__file__).parent / "data" / "synthetic2099.extraction.yaml"
 README = ROOT / "README.md"

@@ -8,8 +8,8 @@ import yaml
 from datasette.app import Datasette
 
 from conftest import METADATA, PLUGINS, make_datasette
-from ingest.build import DB_PATH
-from ingest.export import run_query
+from emg_evidence.paths import DB_PATH
+from emg_evidence.analysis.export import run_query
 
 
 def expected(sql: str, params=()) -> list[list[str]]:

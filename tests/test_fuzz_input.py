@@ -15,8 +15,9 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ingest.build import DATA_DIR, build
-from ingest.extraction import DataError
+from emg_evidence.paths import DATA_DIR
+from emg_evidence.ingest.build import build
+from emg_evidence.ingest.yaml_reader import DataError
 
 GOOD = Path(__file__).parent / "data" / "good" / "fuzzbase.extraction.yaml"
 TEXT = GOOD.read_text()

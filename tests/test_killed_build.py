@@ -16,7 +16,8 @@ import sys
 import httpx
 import pytest
 
-from ingest.build import DATA_DIR, ROOT, build
+from emg_evidence.paths import DATA_DIR, ROOT
+from emg_evidence.ingest.build import build
 
 from serving import evidence_serve
 
@@ -50,7 +51,7 @@ def test_killed_build_leaves_previous_database_servable(kill_after, large_data, 
     build(target, DATA_DIR)
     before = target.read_bytes()
 
-    command = [sys.executable, "-m", "ingest.cli", "build", "--db", str(target)]
+    command = [sys.executable, "-m", "emg_evidence.cli", "build", "--db", str(target)]
     process = subprocess.Popen(
         command + ["--data", str(large_data)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -5,7 +5,7 @@ import re
 import subprocess
 import sys
 
-from ingest.build import ROOT
+from emg_evidence.paths import ROOT
 
 
 def test_sixteen_clients_get_no_errors():

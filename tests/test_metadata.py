@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 import yaml
 
-from ingest.build import DB_PATH, ROOT
+from emg_evidence.paths import DB_PATH, ROOT
 
 METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text())
 TABLES = METADATA["databases"]["evidence"]["tables"]

@@ -8,7 +8,7 @@ from pytest_alembic.tests import (  # noqa: F401
     test_upgrade,
 )
 
-from ingest.build import alembic_config as project_alembic_config
+from emg_evidence.ingest.build import alembic_config as project_alembic_config
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import yaml
 from datasette.app import Datasette
 
 from conftest import METADATA, PLUGINS, make_datasette
-from ingest.build import DB_PATH
+from emg_evidence.paths import DB_PATH
 
 
 async def test_answers_match_datasettes_own(ds):

@@ -11,9 +11,10 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-import schema
-from ingest.build import DATA_DIR, alembic_config
-from ingest.postgres import NOT_COPIED, load, publish, read_rows
+from emg_evidence import schema
+from emg_evidence.paths import DATA_DIR
+from emg_evidence.ingest.build import alembic_config
+from emg_evidence.ingest.postgres import NOT_COPIED, load, publish, read_rows
 
 PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
 
@@ -114,7 +115,7 @@ def test_publish_from_postgres_gives_the_served_file(postgres_url, loaded, fresh
 def test_cli_load_and_publish(postgres_url, loaded, fresh_build, tmp_path):
     from click.testing import CliRunner
 
-    from ingest.cli import cli
+    from emg_evidence.cli import cli
 
     runner = CliRunner()
     result = runner.invoke(cli, ["load", "--url", postgres_url])

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.exc import IntegrityError
 
-import schema
+from emg_evidence import schema
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from datasette.filters import Filters
 
-from ingest.build import DB_PATH
-from ingest.cli import SERVE_SETTINGS
+from emg_evidence.paths import DB_PATH
+from emg_evidence.serving.settings import SERVE_SETTINGS
 from serving import evidence_serve
 
 ROW_CAP = int(SERVE_SETTINGS["max_returned_rows"])
@@ -159,7 +159,7 @@ def test_datasette_release_itself_quotes_the_column():
     # Without our plugin, the pinned Datasette (0.65.3 and later carry the fix) quotes the whole
     # key as one column name, so the injected SQL stays inside an identifier and never runs.
     # (Datasette's own filter code is called directly: a server in this process would already
-    # have plugins/harden.py registered, since Datasette's plugin manager is global.)
+    # have serving/plugins/harden.py registered, since Datasette's plugin manager is global.)
     (clause,), params = Filters([(f"{INJECTION}__arraycontains", "x")]).build_where_clauses("study")
     assert clause == ':p0 in (select value from json_each("study"."' + INJECTION + '"))'
     with sqlite3.connect(f"file:{DB_PATH}?mode=ro", uri=True) as connection:

@@ -6,7 +6,7 @@ import sys
 import httpx
 import pytest
 
-from ingest.build import DB_PATH, ROOT
+from emg_evidence.paths import DB_PATH, ROOT
 from serving import evidence_serve
 
 
@@ -31,7 +31,7 @@ def test_serve_is_immutable_with_limits(server):
 
 def test_serve_refuses_missing_database(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "ingest.cli", "serve", "--db", str(tmp_path / "none.db")],
+        [sys.executable, "-m", "emg_evidence.cli", "serve", "--db", str(tmp_path / "none.db")],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     assert result.returncode == 1

@@ -1,6 +1,6 @@
 """A forest-style plot of one muscle across exercises and studies (MVC-normalised EMG only).
 
-The points are the rows of the ``meta_single`` extract (see :mod:`ingest.export`) with
+The points are the rows of the ``meta_single`` extract (see :mod:`emg_evidence.analysis.export`) with
 ``comparable_mvc = 1``: one value per study, condition, statistic and phase, from its best
 source. A whole muscle (gluteus_maximus) includes its regions (upper, lower).
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .build import DB_PATH
+from ..paths import DB_PATH
 from .export import ExportError, connect, single_rows
 
 #: z for a 95% interval of a mean from its SD: mi ± 1.96·sdi/√ni (normal, as metafor's rma uses).

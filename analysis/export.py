@@ -1,8 +1,8 @@
 """Meta-analysis extracts: metafor-ready CSV files and a Frictionless data package descriptor.
 
-The rows come from the canned queries ``meta_contrasts`` and ``meta_single`` in metadata.yml,
+The rows come from the canned queries ``meta_contrasts`` and ``meta_single`` (analysis/sql/),
 run unchanged: Datasette serves the same SQL as CSV, so the files and the web pages agree.
-The effect-size arithmetic is in :mod:`ingest.effect_sizes`.
+The effect-size arithmetic is in :mod:`emg_evidence.analysis.effect_sizes`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from .build import DB_PATH, ROOT
+from ..paths import DB_PATH
+from ..schema.allowed_values import NORMALISATION_CATEGORIES, PHASES, PROVENANCES, STATISTICS
+from ..schema.comparability import MVC_CATEGORIES
 from .effect_sizes import DEFAULT_RI, register_sql_functions
-from schema.vocabularies import NORMALISATION_CATEGORIES, PHASES, PROVENANCES, STATISTICS
-
-METADATA = ROOT / "metadata.yml"
+from .queries import QueryNotFound, query_sql
 
 CONTRASTS_QUERY = "meta_contrasts"
 SINGLE_QUERY = "meta_single"
@@ -91,7 +89,7 @@ FIELDS: dict[str, dict] = {
     "comparable_mvc": _f(
         "integer",
         "1 only for EMG amplitude normalised to a maximal voluntary contraction "
-        "(mvc_same_task, mvc_standardised_isometric); 0 otherwise.",
+        f"({', '.join(MVC_CATEGORIES)}); 0 otherwise.",
         enum=[0, 1],
     ),
     "statistic": _f(
@@ -209,22 +207,6 @@ ASSUMPTIONS = [
 # --- running the canned queries -----------------------------------------------------------------
 
 
-def query_sql(name: str, metadata_path: Path = METADATA) -> str:
-    """The SQL of canned query ``name`` in metadata.yml, the single source of the extracts."""
-    try:
-        metadata = yaml.safe_load(metadata_path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as e:
-        raise ExportError(f"{metadata_path}: (file): cannot read: {e}") from e
-    field = f"databases.evidence.queries.{name}.sql"
-    try:
-        sql = metadata["databases"]["evidence"]["queries"][name]["sql"]
-    except (KeyError, TypeError) as e:
-        raise ExportError(f"{metadata_path}: {field}: missing") from e
-    if not isinstance(sql, str) or not sql.strip():
-        raise ExportError(f"{metadata_path}: {field}: empty")
-    return sql
-
-
 def connect(db_path: Path) -> sqlite3.Connection:
     """A read-only connection to ``db_path`` with the effect-size SQL functions."""
     db_path = Path(db_path)
@@ -237,14 +219,17 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
 def run_query(db_path: Path, name: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
     """Run canned query ``name`` on ``db_path``; return its column names and rows."""
-    sql = query_sql(name)
+    try:
+        sql = query_sql(name)
+    except QueryNotFound as e:
+        raise ExportError(str(e)) from e
     connection = connect(db_path)
     try:
         cursor = connection.execute(sql, params)
         columns = [d[0] for d in cursor.description]
         rows = cursor.fetchall()
     except sqlite3.Error as e:
-        raise ExportError(f"{METADATA}: databases.evidence.queries.{name}.sql: {e} (on {db_path})") from e
+        raise ExportError(f"analysis/sql/{name}.sql: (query): {e} (on {db_path})") from e
     finally:
         connection.close()
     return columns, rows

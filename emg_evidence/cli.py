@@ -1,42 +1,19 @@
-"""The ``evidence`` command: a thin click layer over the plain functions in this package."""
+"""The ``evidence`` command: a thin click layer over the plain functions of the subpackages.
+
+Each command imports what it needs when it runs, so ``evidence --help`` starts without loading
+SQLAlchemy, Alembic, pydantic or matplotlib.
+"""
 
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
 
-from .build import DATA_DIR, DB_PATH, ROOT, build
-from .extraction import DataError
+from .paths import DATA_DIR, DB_PATH
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
-
-METADATA = ROOT / "metadata.yml"
-PLUGINS_DIR = ROOT / "plugins"
-TEMPLATES_DIR = ROOT / "templates"
-
-#: Serving limits: the database is public and read-only, so no query may run long or dump all.
-#: 200 rows per response: Datasette spends about 45 us per row of a 30-column answer in Python
-#: (text decoding, JSON), so a 1,000-row page took 60-100 ms however fast the SQL was, and held
-#: the server that long under load (bench/queries.py, bench/load.py). Whole extracts stream from
-#: /-/csv/ (plugins/fast_csv.py) or `evidence export`; tables page on with _next.
-SERVE_SETTINGS = {
-    "sql_time_limit_ms": "1000",
-    "max_returned_rows": "200",
-    "allow_download": "off",
-    "default_page_size": "100",
-    # Facet suggestions run one timed query per column per table page: on a million rows each
-    # ran to its 50 ms limit, 3 s per page (docs/performance.rst suggests turning them off).
-    "suggest_facets": "off",
-}
-
-
-def datasette_settings() -> dict[str, int | bool | str]:
-    """SERVE_SETTINGS as typed values, for a Datasette made in Python (tests, benchmarks)."""
-    typed = {"on": True, "off": False}
-    return {k: int(v) if v.isdigit() else typed.get(v, v) for k, v in SERVE_SETTINGS.items()}
 
 
 def db_option(fn):
@@ -81,6 +58,9 @@ def build_command(db_path: Path, data_dir: Path):
         evidence build
         evidence build --db /tmp/test.db --data data
     """
+    from .ingest.build import build
+    from .ingest.yaml_reader import DataError
+
     try:
         result = build(db_path, data_dir, progress=lambda line: click.echo(line, err=True))
     except DataError as e:
@@ -91,23 +71,6 @@ def build_command(db_path: Path, data_dir: Path):
         )
     click.echo(f"built {result.path}")
     click.echo(f"content hash {result.content_hash}")
-
-
-def serve_args(db_path: Path, host: str, port: int) -> list[str]:
-    """The datasette command line that ``evidence serve`` runs (and that tests start)."""
-    args = [
-        sys.executable, "-m", "datasette", "serve",
-        "-i", str(db_path),
-        "--metadata", str(METADATA),
-        "--plugins-dir", str(PLUGINS_DIR),
-        "--host", host,
-        "--port", str(port),
-    ]  # fmt: skip
-    if TEMPLATES_DIR.exists():
-        args += ["--template-dir", str(TEMPLATES_DIR)]
-    for name, value in SERVE_SETTINGS.items():
-        args += ["--setting", name, value]
-    return args
 
 
 @cli.command()
@@ -123,6 +86,8 @@ def serve(db_path: Path, host: str, port: int):
         evidence serve
         evidence serve --port 8080
     """
+    from .serving.settings import serve_args
+
     if not db_path.exists():
         raise click.ClickException(f"{db_path} does not exist: run `evidence build` first")
     args = serve_args(db_path, host, port)
@@ -160,7 +125,7 @@ def export_command(db_path: Path, out_dir: Path, ri: float):
         evidence export
         evidence export --out /tmp/extracts --ri 0.7
     """
-    from .export import ExportError, export
+    from .analysis.export import ExportError, export
 
     try:
         result = export(db_path, out_dir, ri)
@@ -190,8 +155,8 @@ def plot_command(db_path: Path, muscle_id: str, out_path: Path | None):
         evidence plot --muscle gluteus_maximus
         evidence plot --muscle biceps_femoris --out bf.svg
     """
-    from .export import ExportError
-    from .plot import forest_plot
+    from .analysis.export import ExportError
+    from .analysis.plot import forest_plot
 
     if out_path is None:
         out_path = Path(f"{muscle_id}.png")
@@ -225,7 +190,8 @@ def load_command(url: str, data_dir: Path):
     \b
         evidence load --url postgresql+psycopg://curator@db.example/evidence
     """
-    from .postgres import load
+    from .ingest.postgres import load
+    from .ingest.yaml_reader import DataError
 
     try:
         counts = load(url, data_dir, progress=lambda line: click.echo(line, err=True))
@@ -248,7 +214,7 @@ def publish_command(url: str, db_path: Path):
         evidence publish --url postgresql+psycopg://curator@db.example/evidence
         evidence publish --url sqlite:///team.db --db /tmp/evidence.db
     """
-    from .postgres import publish
+    from .ingest.postgres import publish
 
     result = publish(url, db_path, progress=lambda line: click.echo(line, err=True))
     click.echo(f"published {result.path}")

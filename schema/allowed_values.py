@@ -1,6 +1,8 @@
-"""Controlled vocabularies, shared by the models' CHECK constraints and the extraction validator.
+"""The allowed values of every coded column (its vocabulary), and plausible numeric ranges.
 
-One tuple per vocabulary, so the database and the ingest can never disagree on what is allowed.
+One tuple per vocabulary, shared by the models' CHECK constraints and the data files' validator
+(ingest/records.py), so the database and the ingest can never disagree on what is allowed. The
+tables of muscles and exercises themselves are models, in lexicon.py.
 """
 
 #: What was measured. EMG amplitude is comparable across studies only when normalised to an MVC.
@@ -26,9 +28,6 @@ NORMALISATION_CATEGORIES = (
     "not_reported",  # EMG whose normalisation the readable source does not state
     "not_applicable",
 )
-
-#: The categories whose values are a share of a maximal voluntary contraction.
-MVC_CATEGORIES = ("mvc_same_task", "mvc_standardised_isometric")
 
 #: How the signal was summarised within a repetition or trial.
 STATISTICS = ("mean", "peak", "median", "integrated", "other")

@@ -11,9 +11,10 @@ from typing import Any, Iterable
 
 from sqlalchemy import Connection, Table
 
-import schema
+from .. import schema
 
-from .extraction import Dataset, ExtractionIn, StudyIn
+from .dataset import Dataset
+from .records import ExtractionIn, StudyIn
 
 Rows = dict[str, list[dict[str, Any]]]
 

@@ -1,4 +1,4 @@
-"""Register the effect-size SQL functions (ingest/effect_sizes.py) on Datasette's connections.
+"""Register the effect-size SQL functions (analysis/effect_sizes.py) on Datasette's connections.
 
 The canned queries meta_contrasts and meta_single in metadata.yml call them, so Datasette's CSV
 of those queries and `evidence export` compute yi and vi with the same code.
@@ -6,7 +6,7 @@ of those queries and `evidence export` compute yi and vi with the same code.
 
 from datasette import hookimpl
 
-from ingest.effect_sizes import register_sql_functions
+from emg_evidence.analysis.effect_sizes import register_sql_functions
 
 
 @hookimpl

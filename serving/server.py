@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .build import ROOT
+from ..paths import ROOT
 
 
 def free_port() -> int:
@@ -45,7 +45,7 @@ def evidence_serve(db_path: Path, timeout: float = 60) -> Iterator[str]:
     # query, and a pipe nobody reads fills up and blocks the server.
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(
-        [sys.executable, "-m", "ingest.cli", "serve", "--db", str(db_path), "--port", str(port)],
+        [sys.executable, "-m", "emg_evidence.cli", "serve", "--db", str(db_path), "--port", str(port)],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + timeout

@@ -1,8 +1,8 @@
 """Effect sizes as R's metafor (``escalc``, version 3.8) computes them, for the extracts.
 
-The canned queries in metadata.yml (``meta_contrasts``, ``meta_single``) pair and label the
+The canned queries in analysis/sql/ (``meta_contrasts``, ``meta_single``) pair and label the
 measurements; the arithmetic lives here, registered as SQL functions on every connection that
-runs those queries (the export's and, through plugins/metafor_sql.py, Datasette's). So one
+runs those queries (the export's and, through serving/plugins/metafor_sql.py, Datasette's). So one
 formula serves the CSV files, the Datasette CSV and the tests, and R's metafor checks it.
 
 The formulas, with ``ni`` participants measured in both conditions and ``ri`` the correlation

@@ -1,4 +1,4 @@
-"""Canonical muscles, their synonyms, and the exercise vocabulary."""
+"""The lexicon as tables: canonical muscles, their synonyms (words people use), and exercises."""
 
 from typing import TYPE_CHECKING, Optional
 
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, check_in
 from .types import slug, slugpk
-from .vocabularies import EXERCISE_PATTERNS, SYNONYM_KINDS
+from .allowed_values import EXERCISE_PATTERNS, SYNONYM_KINDS
 
 if TYPE_CHECKING:
     from .study import Condition

@@ -5,13 +5,8 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, check_in
-from .study import Condition, Source, Study
-from .types import slug
-from .vocab import Muscle
-from .vocabularies import (
+from .allowed_values import (
     DIRECTIONS,
-    MVC_CATEGORIES,
     DISPERSION_TYPES,
     ELECTRODES,
     METRICS,
@@ -23,13 +18,11 @@ from .vocabularies import (
     STATISTICS,
     sql_in,
 )
-
-#: A value comparable across studies (EMG normalised to an MVC) that restates nothing.
-PRIMARY_MVC_VALUE = (
-    "metric = 'emg_amplitude' AND "
-    + sql_in("normalisation_category", MVC_CATEGORIES)
-    + " AND restates_id IS NULL"
-)
+from .base import Base, check_in
+from .comparability import EMG_METRICS, PRIMARY_MVC_VALUE
+from .lexicon import Muscle
+from .study import Condition, Source, Study
+from .types import slug
 
 
 class Measurement(Base):
@@ -57,8 +50,7 @@ class Measurement(Base):
         ),
         # Only EMG metrics have an EMG normalisation.
         CheckConstraint(
-            "metric IN ('emg_amplitude', 'emg_share_of_sum')"
-            " OR normalisation_category = 'not_applicable'",
+            sql_in("metric", EMG_METRICS) + " OR normalisation_category = 'not_applicable'",
             name="normalisation_only_for_emg",
         ),
         Index(None, "muscle_id", "metric"),

@@ -1,0 +1,14 @@
+with wanted as (
+  select coalesce(nullif(trim(:muscle), ''), 'gluteus_maximus') as term
+)
+select study_id, citation, year, doi, pmid, n, population, exercise_id, exercise,
+       condition, load, muscle_id, muscle, muscle_region, phase, statistic, value,
+       dispersion, dispersion_type, unit, normalisation_category, electrode,
+       provenance, source_url, locator, measurement_id
+-- As in muscle_activation, the WHERE matches a partial index of measurement, which
+-- holds the rows in this order (condition ids follow the studies' loading order).
+from meta_extract
+where {MVC_COMPARABLE}
+  and restates_measurement_id is null
+  and muscle_id in (select t.muscle_id from muscle_term t, wanted where t.term = lower(wanted.term))
+order by muscle_id, condition_id, statistic, measurement_id

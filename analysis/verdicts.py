@@ -1,0 +1,147 @@
+"""The rules that give a claim of the article its verdict, and a recommendation its support.
+
+Pure functions of already-linked evidence: no database, no files. ``ingest/claims.py`` links each
+claim to the numbers and findings it rests on and calls ``compute_verdict``; a test can call it
+with hand-made evidence.
+
+A claim's verdict comes, in this order, from: the cited study's identification; a curated
+judgement (for what needs one, with its reason); the numbers it quotes compared with the primary
+values they restate; the reported findings compared with the direction the claim asserts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from ..schema.comparability import is_mvc_comparable
+
+# --- verdicts ----------------------------------------------------------------------------------
+
+OPPOSITE = {"a_greater": "b_greater", "b_greater": "a_greater", "increases": "decreases",
+            "decreases": "increases"}  # fmt: skip
+
+
+def agreement(asserted: str, reported: str, source_kind: str) -> str:
+    """How one reported finding bears on the direction a claim asserts."""
+    if source_kind != "primary" and source_kind != "review":
+        return "unclear"  # only the article itself says so
+    if reported in ("different", "mixed"):
+        return "unclear"
+    if reported == asserted:
+        return "agrees"
+    if reported == "no_difference":
+        return "no_difference"
+    if asserted == "no_difference" or OPPOSITE.get(asserted) == reported:
+        return "disagrees"
+    return "unclear"
+
+
+def fmt_number(value: float) -> str:
+    """A number as the article or paper would print it: 16.90 -> '16.9'."""
+    return f"{value:g}"
+
+
+def compute_verdict(
+    identification: str | None,
+    judgement: tuple[str, str] | None,
+    reads_as_mvc: bool,
+    numbers: list[dict[str, Any]],
+    findings: list[dict[str, Any]],
+    gaps: str | None,
+) -> tuple[str, str, str]:
+    """(verdict, reason, basis) for one claim.
+
+    :param judgement: a curated (verdict, reason), which wins over computed ones
+    :param identification: the cited study's identification, None where no study is cited
+    :param numbers: per quoted number: ``article`` value and the restated ``primary`` row or None
+    :param findings: per linked finding: ``agreement`` and the finding row
+    """
+    if identification is None or identification == "unverified":
+        return "study_unidentified", "The cited study could not be identified.", "computed"
+    if judgement is not None:
+        return judgement[0], judgement[1], "curated"
+    suffix = f" Not covered: {gaps}" if gaps else ""
+    if numbers:
+        checked = [n for n in numbers if n["primary"] is not None]
+        differ = [n for n in checked if n["primary"]["value"] != n["article"]]
+        not_mvc = [
+            n for n in checked
+            if not is_mvc_comparable(n["primary"]["metric"], n["primary"]["normalisation_category"])
+        ]
+        pairs = "; ".join(
+            f"{fmt_number(n['article'])} vs {fmt_number(n['primary']['value'])}" for n in differ
+        )
+        if reads_as_mvc and not_mvc:
+            metrics = sorted({n["primary"]["metric"] for n in not_mvc})
+            categories = sorted({n["primary"]["normalisation_category"] for n in not_mvc})
+            reason = (
+                f"The article reads these numbers as activation (%MVC), but the paper reports "
+                f"{', '.join(metrics)} (normalisation: {', '.join(categories)})."
+            )
+            if differ:
+                reason += f" The numbers also differ from the paper (article vs paper: {pairs})."
+            return "metric_not_mvc", reason + suffix, "computed"
+        if differ:
+            return (
+                "numbers_differ",
+                f"{len(differ)} of {len(numbers)} quoted numbers differ from the paper "
+                f"(article vs paper: {pairs})." + suffix,
+                "computed",
+            )
+        if not checked:
+            return (
+                "not_verifiable",
+                "No primary value could be read to check the quoted numbers against." + suffix,
+                "computed",
+            )
+        if len(checked) < len(numbers):
+            return (
+                "partly_supported",
+                f"{len(checked)} of {len(numbers)} quoted numbers match the paper; "
+                f"{len(numbers) - len(checked)} could not be checked in the readable source."
+                + suffix,
+                "computed",
+            )
+        if gaps:
+            return "partly_supported", f"All {len(numbers)} quoted numbers match the paper." + suffix, "computed"
+        return "numbers_match", f"All {len(numbers)} quoted numbers match the paper.", "computed"
+    if findings:
+        if all(f["source_kind"] == "article" for f in findings):
+            return (
+                "not_verifiable",
+                "Only the article itself reports this comparison; no readable source does."
+                + suffix,
+                "computed",
+            )
+        counts = Counter(f["agreement"] for f in findings)
+        tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        reason = f"Reported findings linked: {tally}."
+        agree, no_diff, disagree = counts["agrees"], counts["no_difference"], counts["disagrees"]
+        if disagree and not agree:
+            return "contradicted", reason + suffix, "computed"
+        if no_diff and not agree and not disagree:
+            return "no_difference_reported", reason + suffix, "computed"
+        if agree and (disagree or no_diff or counts["unclear"] or gaps):
+            return "partly_supported", reason + suffix, "computed"
+        if agree:
+            return "supported", reason, "computed"
+        return "not_verifiable", reason + " None states the asserted direction." + suffix, "computed"
+    return "not_verifiable", "No number or finding in the readable sources bears on it." + suffix, "computed"
+
+
+STRONG = {"supported", "numbers_match"}
+PARTIAL = {"partly_supported", "numbers_differ"}
+
+
+def support(verdicts: list[str]) -> tuple[str, str]:
+    """A recommendation's support from the verdicts of the claims it rests on."""
+    counts = Counter(verdicts)
+    summary = f"{len(verdicts)} claims: " + ", ".join(
+        f"{n} {v}" for v, n in sorted(counts.items())
+    )
+    if all(v in STRONG for v in verdicts):
+        return "supported", summary
+    if any(v in STRONG | PARTIAL for v in verdicts):
+        return "partly supported", summary
+    return "not shown by the evidence", summary
