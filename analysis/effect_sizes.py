@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from typing import Optional
+from collections.abc import Callable
+from typing import Any
 
-Number = Optional[float]
+Number = float | None
 
 #: The correlation between a participant's values in two conditions. No study here reports it,
 #: so it is imputed; 0.5 is a common default (and `evidence export --ri` changes it).
@@ -106,7 +107,8 @@ def ri_param(value: object) -> Number:
 
 
 #: SQL name -> (function, number of arguments). Deterministic, so SQLite may cache them.
-SQL_FUNCTIONS = {
+#: SQL name -> (function, number of arguments).
+SQL_FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
     "mc_yi": (mc_yi, 2),
     "mc_vi": (mc_vi, 4),
     "smcc_yi": (smcc_yi, 6),

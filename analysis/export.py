@@ -101,8 +101,7 @@ FIELDS: dict[str, dict] = {
     "phase": _f("string", "Part of the movement.", enum=list(PHASES)),
     "provenance": _f(
         "string",
-        "Source rank of the values: primary (the paper) > review > article. A pair never mixes "
-        "ranks.",
+        "Source rank of the values: primary (the paper) > review > article. A pair never mixes ranks.",
         enum=list(PROVENANCES),
     ),
     "pool_key": _f(
@@ -126,9 +125,13 @@ FIELDS: dict[str, dict] = {
         _UNIT,
         minimum=0,
     ),
-    "sd2i": _f("number", "SD of condition 2 (metafor sd2i); empty unless reported as an SD.", _UNIT, minimum=0),
+    "sd2i": _f(
+        "number", "SD of condition 2 (metafor sd2i); empty unless reported as an SD.", _UNIT, minimum=0
+    ),
     "mi": _f("number", "Mean of the condition (metafor mi), as reported.", _UNIT),
-    "sdi": _f("number", "SD between participants (metafor sdi); empty unless reported as an SD.", _UNIT, minimum=0),
+    "sdi": _f(
+        "number", "SD between participants (metafor sdi); empty unless reported as an SD.", _UNIT, minimum=0
+    ),
     "ni": _f(
         "integer",
         "Participants (metafor ni): the measurement's n, else the study's. Both conditions of a "
@@ -332,8 +335,7 @@ def descriptor(
                 "path": SINGLE_FILE,
                 "title": "Single conditions (metafor MN)",
                 "description": (
-                    "One row per value, for pooling one exercise across studies (rows with equal "
-                    "pool_key)."
+                    "One row per value, for pooling one exercise across studies (rows with equal pool_key)."
                 ),
                 "profile": "tabular-data-resource",
                 "format": "csv",
@@ -349,7 +351,9 @@ def descriptor(
     return package
 
 
-def export(db_path: Path = DB_PATH, out_dir: Path = Path("meta-analysis"), ri: float = DEFAULT_RI) -> ExportResult:
+def export(
+    db_path: Path = DB_PATH, out_dir: Path = Path("meta-analysis"), ri: float = DEFAULT_RI
+) -> ExportResult:
     """Write contrasts.csv, single_conditions.csv and datapackage.json into ``out_dir``.
 
     Everything is computed before anything is written, and each file replaces its old copy

@@ -32,9 +32,7 @@ def muscle_targets(db_path: Path, muscle_id: str) -> list[str]:
     """``muscle_id`` and, for a whole muscle, its regions; ExportError if it is unknown."""
     connection = connect(db_path)
     try:
-        row = connection.execute(
-            "SELECT name, region FROM muscle WHERE id = ?", (muscle_id,)
-        ).fetchone()
+        row = connection.execute("SELECT name, region FROM muscle WHERE id = ?", (muscle_id,)).fetchone()
         if row is None:
             known = [r[0] for r in connection.execute("SELECT id FROM muscle ORDER BY id")]
             raise ExportError(f"--muscle: unknown muscle id {muscle_id!r}; known: {', '.join(known)}")
@@ -53,9 +51,7 @@ def muscle_targets(db_path: Path, muscle_id: str) -> list[str]:
 def plot_rows(db_path: Path, muscle_id: str) -> list[dict[str, Any]]:
     """The values to plot, ordered by exercise, then study, muscle region and statistic."""
     targets = muscle_targets(db_path, muscle_id)
-    rows = [
-        r for r in single_rows(db_path) if r["comparable_mvc"] == 1 and r["muscle_id"] in targets
-    ]
+    rows = [r for r in single_rows(db_path) if r["comparable_mvc"] == 1 and r["muscle_id"] in targets]
     rows.sort(
         key=lambda r: (r["exercise"].casefold(), r["study_id"], r["muscle_region"] or "", r["statistic"],
                        r["phase"], r["measurement_id"])
@@ -114,15 +110,15 @@ def forest_plot(muscle_id: str, out_path: Path, db_path: Path = DB_PATH) -> Plot
     ys = list(range(len(lines), 0, -1))
     with_interval = 0
     seen_statistics: set[str] = set()
-    for y, (text, row) in zip(ys, lines):
-        if row is None:
+    for y, (_text, point) in zip(ys, lines):
+        if point is None:
             continue
-        mi, sdi, ni = row["mi"], row["sdi"], row["ni"]
+        mi, sdi, ni = point["mi"], point["sdi"], point["ni"]
         if sdi is not None and ni:
             half = Z95 * sdi / math.sqrt(ni)
             ax.plot([mi - half, mi + half], [y, y], color="black", linewidth=1.2)
             with_interval += 1
-        statistic = row["statistic"]
+        statistic = point["statistic"]
         ax.plot(
             mi, y, linestyle="none", marker=MARKERS.get(statistic, "o"), markersize=7,
             color="black" if sdi is not None else "white", markeredgecolor="black",
@@ -130,8 +126,8 @@ def forest_plot(muscle_id: str, out_path: Path, db_path: Path = DB_PATH) -> Plot
         seen_statistics.add(statistic)
     ax.set_yticks(ys)
     ax.set_yticklabels([text for text, _ in lines])
-    for tick, (_, row) in zip(ax.get_yticklabels(), lines):
-        if row is None:
+    for tick, (_, heading) in zip(ax.get_yticklabels(), lines):
+        if heading is None:
             tick.set_fontweight("bold")
     ax.set_ylim(0.3, len(lines) + 0.7)
     ax.axvline(100, color="grey", linewidth=0.6, linestyle=":")

@@ -66,7 +66,8 @@ def compute_verdict(
         checked = [n for n in numbers if n["primary"] is not None]
         differ = [n for n in checked if n["primary"]["value"] != n["article"]]
         not_mvc = [
-            n for n in checked
+            n
+            for n in checked
             if not is_mvc_comparable(n["primary"]["metric"], n["primary"]["normalisation_category"])
         ]
         pairs = "; ".join(
@@ -99,19 +100,21 @@ def compute_verdict(
             return (
                 "partly_supported",
                 f"{len(checked)} of {len(numbers)} quoted numbers match the paper; "
-                f"{len(numbers) - len(checked)} could not be checked in the readable source."
-                + suffix,
+                f"{len(numbers) - len(checked)} could not be checked in the readable source." + suffix,
                 "computed",
             )
         if gaps:
-            return "partly_supported", f"All {len(numbers)} quoted numbers match the paper." + suffix, "computed"
+            return (
+                "partly_supported",
+                f"All {len(numbers)} quoted numbers match the paper." + suffix,
+                "computed",
+            )
         return "numbers_match", f"All {len(numbers)} quoted numbers match the paper.", "computed"
     if findings:
         if all(f["source_kind"] == "article" for f in findings):
             return (
                 "not_verifiable",
-                "Only the article itself reports this comparison; no readable source does."
-                + suffix,
+                "Only the article itself reports this comparison; no readable source does." + suffix,
                 "computed",
             )
         counts = Counter(f["agreement"] for f in findings)
@@ -137,9 +140,7 @@ PARTIAL = {"partly_supported", "numbers_differ"}
 def support(verdicts: list[str]) -> tuple[str, str]:
     """A recommendation's support from the verdicts of the claims it rests on."""
     counts = Counter(verdicts)
-    summary = f"{len(verdicts)} claims: " + ", ".join(
-        f"{n} {v}" for v, n in sorted(counts.items())
-    )
+    summary = f"{len(verdicts)} claims: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
     if all(v in STRONG for v in verdicts):
         return "supported", summary
     if any(v in STRONG | PARTIAL for v in verdicts):

@@ -50,7 +50,7 @@ class Server:
         self.db = db
         self.port = free_port()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         args = serve_args(self.db, "127.0.0.1", self.port)
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
@@ -168,7 +168,9 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.datasette_stream:
         with Server(db) as server:
-            t_ds, size_ds, lines_ds = timed_get(server.port, "/evidence/meta_extract.csv?_stream=on&_size=max")
+            t_ds, size_ds, lines_ds = timed_get(
+                server.port, "/evidence/meta_extract.csv?_stream=on&_size=max"
+            )
             ds_peak = server.peak_rss_kb()
         print(f"datasette ?_stream=on:   {t_ds:7.2f} s  {rows / t_ds:>10,.0f} rows/s; ratio "
               f"{t_cli / t_ds:.3f}; server peak RSS {ds_peak / 1024:,.1f} MB")  # fmt: skip

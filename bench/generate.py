@@ -27,13 +27,13 @@ sys.path.insert(0, str(ROOT))
 
 from emg_evidence.ingest.records import EXTRACTION_SUFFIX, ExerciseIn, ExtractionIn, MuscleIn  # noqa: E402
 from emg_evidence.ingest.yaml_reader import parse_list  # noqa: E402
-from emg_evidence.schema.comparability import MVC_CATEGORIES  # noqa: E402
 from emg_evidence.schema.allowed_values import (  # noqa: E402
     DIRECTIONS,
     PHASES,
     SEXES,
     STATISTICS,
 )
+from emg_evidence.schema.comparability import MVC_CATEGORIES  # noqa: E402
 
 DEFAULT_SEED = 20261125
 #: Share of measurements that restate another (article values restating a primary one), so the
@@ -68,7 +68,7 @@ def study_file(rng: random.Random, i: int, n_measurements: int, muscles: list[st
         )
     measurements: list[dict[str, Any]] = []
     n_restating = int(n_measurements * RESTATE_SHARE)
-    for j in range(n_measurements - n_restating):
+    for _ in range(n_measurements - n_restating):
         emg = rng.random() < 0.85
         m: dict[str, Any] = {
             "condition": rng.choice(conditions)["id"],

@@ -34,8 +34,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from emg_evidence import schema  # noqa: E402
 from bench.generate import DEFAULT_SEED, generate  # noqa: E402
+from emg_evidence import schema  # noqa: E402
 from emg_evidence.ingest.build import finish, ingest_engine, migrate  # noqa: E402
 from emg_evidence.ingest.dataset import Dataset, Extraction, cross_check  # noqa: E402
 from emg_evidence.ingest.records import (  # noqa: E402

@@ -30,10 +30,10 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +99,7 @@ def started_server(db_path: Path) -> Iterator[str]:
         try:
             url = stack.enter_context(evidence_serve(db_path))
         except RuntimeError as e:  # only the start: errors of the load itself pass through
-            raise SystemExit(str(e))
+            raise SystemExit(str(e)) from None
         yield url
 
 
@@ -195,16 +195,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=2000, help="requests in all")
-    parser.add_argument(
-        "--time-limit", type=float, default=120, help="seconds before the run is cut short"
-    )
+    parser.add_argument("--time-limit", type=float, default=120, help="seconds before the run is cut short")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.requests < 1 or args.time_limit <= 0:
         raise SystemExit("--clients, --requests and --time-limit must be positive")
 
     targets = pages(args.db)
-    print(f"{len(targets)} pages; {args.clients} clients; {args.requests} requests;"
-          f" cap {args.time_limit:.0f} s")
+    print(
+        f"{len(targets)} pages; {args.clients} clients; {args.requests} requests; cap {args.time_limit:.0f} s"
+    )
 
     def go(url: str) -> tuple[Results, float, int]:
         # one untimed pass warms Datasette's caches (table counts, templates) first

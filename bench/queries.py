@@ -156,8 +156,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     fixed = dict(p.split("=", 1) for p in args.param)
     ok = asyncio.run(run(args.db.resolve(), args.runs, fixed, args.target_ms))
-    print("all canned queries use an index and meet the target" if ok else
-          f"some canned query scans measurement, failed or has p95 >= {args.target_ms:g} ms")
+    print(
+        "all canned queries use an index and meet the target"
+        if ok
+        else f"some canned query scans measurement, failed or has p95 >= {args.target_ms:g} ms"
+    )
     sys.exit(0 if ok else 1)
 
 

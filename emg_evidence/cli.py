@@ -68,7 +68,7 @@ def build_command(db_path: Path, data_dir: Path):
             click.echo(f"error: {problem}", err=True)
         raise click.ClickException(
             f"{len(e.problems)} problem(s) in the data; {db_path} was left unchanged"
-        )
+        ) from None
     click.echo(f"built {result.path}")
     click.echo(f"content hash {result.content_hash}")
 
@@ -93,7 +93,6 @@ def serve(db_path: Path, host: str, port: int):
     args = serve_args(db_path, host, port)
     click.echo(" ".join(args[1:]), err=True)
     os.execv(args[0], args)
-
 
 
 @cli.command(name="export")
@@ -130,7 +129,7 @@ def export_command(db_path: Path, out_dir: Path, ri: float):
     try:
         result = export(db_path, out_dir, ri)
     except ExportError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from None
     for path in result.files:
         click.echo(f"wrote {path}")
     click.echo(f"{result.contrasts} contrast rows, {result.single} single-condition rows, ri = {ri}")
@@ -138,7 +137,9 @@ def export_command(db_path: Path, out_dir: Path, ri: float):
 
 @cli.command(name="plot")
 @db_option
-@click.option("--muscle", "muscle_id", required=True, help="Muscle id, e.g. gluteus_maximus (includes its regions)")
+@click.option(
+    "--muscle", "muscle_id", required=True, help="Muscle id, e.g. gluteus_maximus (includes its regions)"
+)
 @click.option(
     "--out",
     "out_path",
@@ -163,7 +164,7 @@ def plot_command(db_path: Path, muscle_id: str, out_path: Path | None):
     try:
         result = forest_plot(muscle_id, out_path, db_path)
     except ExportError as e:
-        raise click.ClickException(str(e))
+        raise click.ClickException(str(e)) from None
     click.echo(f"wrote {result.path}: {result.points} values, {result.with_interval} with a 95% interval")
 
 
@@ -198,7 +199,7 @@ def load_command(url: str, data_dir: Path):
     except DataError as e:
         for problem in e.problems:
             click.echo(f"error: {problem}", err=True)
-        raise click.ClickException(f"{len(e.problems)} problem(s) in the data; nothing was loaded")
+        raise click.ClickException(f"{len(e.problems)} problem(s) in the data; nothing was loaded") from None
     click.echo(f"loaded {sum(counts.values())} rows")
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlite_utils
 from alembic import command
@@ -75,9 +76,7 @@ def content_hash(path: Path) -> str:
     """
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        statements = sorted(
-            s for s in connection.iterdump() if not s.startswith('INSERT INTO "build_info"')
-        )
+        statements = sorted(s for s in connection.iterdump() if not s.startswith('INSERT INTO "build_info"'))
     finally:
         connection.close()
     digest = hashlib.sha256()
@@ -90,7 +89,7 @@ def content_hash(path: Path) -> str:
 def enable_fts(path: Path) -> None:
     db = sqlite_utils.Database(path)
     for table, columns in FTS_COLUMNS.items():
-        db[table].enable_fts(columns, fts_version="FTS5", replace=True)
+        db.table(table).enable_fts(columns, fts_version="FTS5", replace=True)
     db.close()
 
 

@@ -7,7 +7,7 @@ points at (numbers, findings, words, exercises) and writes the claim tables' row
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -34,18 +34,18 @@ class NumberIn(Record):
 class FindingRef(Record):
     """A finding by key, or by the fields that pick it out; every finding that matches is linked."""
 
-    study: Optional[Slug] = None
-    key: Optional[Slug] = None
-    a: Optional[Slug] = None
-    b: Optional[Slug] = None
-    muscle: Optional[Slug] = None
-    muscle_b: Optional[Slug] = None
-    metric: Optional[Literal[METRICS]] = None  # type: ignore[valid-type]
-    statistic: Optional[Literal[STATISTICS]] = None  # type: ignore[valid-type]
+    study: Slug | None = None
+    key: Slug | None = None
+    a: Slug | None = None
+    b: Slug | None = None
+    muscle: Slug | None = None
+    muscle_b: Slug | None = None
+    metric: Literal[METRICS] | None = None  # type: ignore[valid-type]
+    statistic: Literal[STATISTICS] | None = None  # type: ignore[valid-type]
     asserts: Literal[DIRECTIONS]  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def _selects(self) -> "FindingRef":
+    def _selects(self) -> FindingRef:
         if self.key is None and self.a is None:
             raise ValueError("key or a: give a finding key, or at least its condition a")
         return self
@@ -60,15 +60,15 @@ class ClaimIn(Record):
     id: Slug
     section: Text
     paragraph: Annotated[int, Field(strict=True, gt=0)]
-    study: Optional[Slug]
+    study: Slug | None
     asserts: Text
     terms: list[TermIn] = []
     exercises: list[Slug] = []
     reads_as_mvc: bool = False
     numbers: list[NumberIn] = []
     findings: list[FindingRef] = []
-    gaps: Optional[Text] = None
-    judgement: Optional[JudgementIn] = None
+    gaps: Text | None = None
+    judgement: JudgementIn | None = None
 
 
 class RecommendationIn(Record):
@@ -187,8 +187,9 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
                 problems.append(f"{where}.findings[{j}]: no finding of {study} matches {wanted}")
             for f in matches:
                 kind = agreement(ref.asserts, f["direction"], sources[f["source_id"]]["kind"])
-                findings.append({"agreement": kind, "finding": f,
-                                 "source_kind": sources[f["source_id"]]["kind"]})
+                findings.append(
+                    {"agreement": kind, "finding": f, "source_kind": sources[f["source_id"]]["kind"]}
+                )
                 evidence.append({"measurement_id": None, "primary_measurement_id": None,
                                  "finding_id": f["id"], "asserted_direction": ref.asserts,
                                  "agreement": kind,
@@ -221,15 +222,15 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
                 "verdict_basis": basis,
             }
         )
-        for t in dict.fromkeys((t.term, t.muscle) for t in claim.terms):
+        for word, muscle_id in dict.fromkeys((t.term, t.muscle) for t in claim.terms):
             rows["claim_muscle"].append({"id": len(rows["claim_muscle"]) + 1, "claim_id": claim.id,
-                                         "muscle_id": t[1], "article_term": t[0]})  # fmt: skip
-        for e in dict.fromkeys(claim.exercises):
+                                         "muscle_id": muscle_id, "article_term": word})  # fmt: skip
+        for exercise_id in dict.fromkeys(claim.exercises):
             rows["claim_exercise"].append({"id": len(rows["claim_exercise"]) + 1,
-                                           "claim_id": claim.id, "exercise_id": e})  # fmt: skip
-        for e in evidence:
+                                           "claim_id": claim.id, "exercise_id": exercise_id})  # fmt: skip
+        for link in evidence:
             rows["claim_evidence"].append({"id": len(rows["claim_evidence"]) + 1,
-                                           "claim_id": claim.id, **e})  # fmt: skip
+                                           "claim_id": claim.id, **link})  # fmt: skip
 
     verdicts = {c["id"]: c["verdict"] for c in rows["claim"]}
     for i, rec in enumerate(doc.recommendations):

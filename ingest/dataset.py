@@ -118,12 +118,12 @@ def cross_check(ds: Dataset) -> list[str]:
                 problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[value]})")
             elif value is not None:
                 owners[value] = path
-        for i, s in enumerate(data.sources):
-            if s.id in sources and (s.id in source_owner or sources[s.id] != s):
-                other = source_owner.get(s.id, "sources.yaml")
-                problems.append(f"{path}: sources[{i}].id: duplicate source id {s.id!r} (also {other})")
-            sources[s.id] = s
-            source_owner[s.id] = path
+        for i, src in enumerate(data.sources):
+            if src.id in sources and (src.id in source_owner or sources[src.id] != src):
+                other = source_owner.get(src.id, "sources.yaml")
+                problems.append(f"{path}: sources[{i}].id: duplicate source id {src.id!r} (also {other})")
+            sources[src.id] = src
+            source_owner[src.id] = path
 
     for ex in ds.extractions:
         path, data = ex.path, ex.data

@@ -9,13 +9,12 @@ hash), so a file published from PostgreSQL loaded from data/ has the build's con
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import create_engine, select
 
 from .. import schema
-
 from .build import DATA_DIR, BuildResult, migrate, validated_rows, write_database
 from .rows import Rows, insert_rows
 

@@ -6,7 +6,7 @@ Unknown fields are errors, numbers must be numbers, and every vocabulary comes f
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -48,7 +48,7 @@ class Record(BaseModel):
 class MuscleIn(Record):
     id: Slug
     name: Text
-    region: Optional[Text] = None
+    region: Text | None = None
     group: Slug
 
 
@@ -56,7 +56,7 @@ class SynonymIn(Record):
     term: Text
     muscle: Slug
     kind: Literal[SYNONYM_KINDS]  # type: ignore[valid-type]
-    note: Optional[Text] = None
+    note: Text | None = None
 
 
 class ExerciseIn(Record):
@@ -69,38 +69,38 @@ class SourceIn(Record):
     id: Slug
     kind: Literal[PROVENANCES]  # type: ignore[valid-type]
     citation: Text
-    url: Optional[Annotated[str, Field(pattern=r"^https?://\S+$")]] = None
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
 
 
 # --- one extraction file -----------------------------------------------------------------------
 
 
 class ParticipantsIn(Record):
-    n: Optional[Annotated[int, Field(strict=True, gt=0)]] = None
-    sex: Optional[Literal[SEXES]] = None  # type: ignore[valid-type]
-    training_status: Optional[Text] = None
-    description: Optional[Text] = None
+    n: Annotated[int, Field(strict=True, gt=0)] | None = None
+    sex: Literal[SEXES] | None = None  # type: ignore[valid-type]
+    training_status: Text | None = None
+    description: Text | None = None
 
 
 class StudyIn(Record):
     id: Slug
-    authors: Optional[list[Text]] = None
-    year: Optional[Annotated[int, Field(strict=True, ge=1900, le=2100)]] = None
-    title: Optional[Text] = None
-    journal: Optional[Text] = None
-    volume: Optional[Text] = None
-    issue: Optional[Text] = None
-    pages: Optional[Text] = None
-    doi: Optional[Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")]] = None
-    pmid: Optional[Annotated[str, Field(pattern=r"^\d{1,9}$")]] = None
-    design: Optional[Text] = None
+    authors: list[Text] | None = None
+    year: Annotated[int, Field(strict=True, ge=1900, le=2100)] | None = None
+    title: Text | None = None
+    journal: Text | None = None
+    volume: Text | None = None
+    issue: Text | None = None
+    pages: Text | None = None
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    pmid: Annotated[str, Field(pattern=r"^\d{1,9}$")] | None = None
+    design: Text | None = None
     identification: Literal[IDENTIFICATIONS]  # type: ignore[valid-type]
-    identification_note: Optional[Text] = None
-    cited_as: Optional[Text] = None
+    identification_note: Text | None = None
+    cited_as: Text | None = None
     participants: ParticipantsIn = ParticipantsIn()
 
     @model_validator(mode="after")
-    def _unverified_says_why(self) -> "StudyIn":
+    def _unverified_says_why(self) -> StudyIn:
         if self.identification != "verified" and not self.identification_note:
             raise ValueError("identification_note: required when identification is not 'verified'")
         return self
@@ -110,39 +110,39 @@ class ConditionIn(Record):
     id: Slug
     exercise: Slug
     label: Text
-    load: Optional[Text] = None
-    load_pct_1rm: Optional[Annotated[float, Field(strict=True, gt=0, le=200)]] = None
-    load_kg: Optional[Annotated[float, Field(strict=True, ge=0)]] = None
-    depth: Optional[Text] = None
-    knee_angle_deg: Optional[Annotated[float, Field(strict=True, ge=0, le=180)]] = None
-    stance: Optional[Text] = None
-    cue: Optional[Text] = None
-    notes: Optional[Text] = None
+    load: Text | None = None
+    load_pct_1rm: Annotated[float, Field(strict=True, gt=0, le=200)] | None = None
+    load_kg: Annotated[float, Field(strict=True, ge=0)] | None = None
+    depth: Text | None = None
+    knee_angle_deg: Annotated[float, Field(strict=True, ge=0, le=180)] | None = None
+    stance: Text | None = None
+    cue: Text | None = None
+    notes: Text | None = None
 
 
 class MeasurementIn(Record):
-    key: Optional[Slug] = None
+    key: Slug | None = None
     condition: Slug
     muscle: Slug
-    muscle_label: Optional[Text] = None
+    muscle_label: Text | None = None
     metric: Literal[METRICS]  # type: ignore[valid-type]
-    unit: Optional[Text] = None
-    normalisation: Optional[Text] = None
+    unit: Text | None = None
+    normalisation: Text | None = None
     normalisation_category: Literal[NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
     electrode: Literal[ELECTRODES]  # type: ignore[valid-type]
     statistic: Literal[STATISTICS]  # type: ignore[valid-type]
     phase: Literal[PHASES]  # type: ignore[valid-type]
     value: Number
-    dispersion: Optional[Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]] = None
-    dispersion_type: Optional[Literal[DISPERSION_TYPES]] = None  # type: ignore[valid-type]
-    n: Optional[Annotated[int, Field(strict=True, gt=0)]] = None
+    dispersion: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] | None = None
+    dispersion_type: Literal[DISPERSION_TYPES] | None = None  # type: ignore[valid-type]
+    n: Annotated[int, Field(strict=True, gt=0)] | None = None
     source: Slug
     locator: Text
-    restates: Optional[Slug] = None
-    notes: Optional[Text] = None
+    restates: Slug | None = None
+    notes: Text | None = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "MeasurementIn":
+    def _consistent(self) -> MeasurementIn:
         if (self.dispersion is None) != (self.dispersion_type is None):
             raise ValueError("dispersion_type: give dispersion and dispersion_type, or neither")
         low, high = PLAUSIBLE_RANGES[self.metric]
@@ -159,25 +159,25 @@ class MeasurementIn(Record):
 
 
 class FindingIn(Record):
-    key: Optional[Slug] = None
+    key: Slug | None = None
     a: Slug
-    b: Optional[Slug] = None
+    b: Slug | None = None
     muscle: Slug
-    muscle_b: Optional[Slug] = None
+    muscle_b: Slug | None = None
     metric: Literal[METRICS]  # type: ignore[valid-type]
     statistic: Literal[STATISTICS]  # type: ignore[valid-type]
     phase: Literal[PHASES]  # type: ignore[valid-type]
     direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
-    size: Optional[Number] = None
-    size_type: Optional[Literal[SIZE_TYPES]] = None  # type: ignore[valid-type]
-    p_value: Optional[Annotated[float, Field(strict=True, ge=0, le=1)]] = None
-    p_relation: Optional[Literal[P_RELATIONS]] = None  # type: ignore[valid-type]
+    size: Number | None = None
+    size_type: Literal[SIZE_TYPES] | None = None  # type: ignore[valid-type]
+    p_value: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
+    p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
     summary: Text
     source: Slug
     locator: Text
 
     @model_validator(mode="after")
-    def _consistent(self) -> "FindingIn":
+    def _consistent(self) -> FindingIn:
         if self.size is not None and self.size_type is None:
             raise ValueError("size_type: required when size is given")
         if (self.p_value is None) != (self.p_relation is None):
@@ -185,9 +185,7 @@ class FindingIn(Record):
         if self.b is not None and self.b == self.a:
             raise ValueError("b: same condition as a; to compare two muscles use muscle_b")
         if self.b is not None and self.muscle_b is not None:
-            raise ValueError(
-                "muscle_b: compare two conditions (b) or two muscles (muscle_b), not both"
-            )
+            raise ValueError("muscle_b: compare two conditions (b) or two muscles (muscle_b), not both")
         return self
 
 

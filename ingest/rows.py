@@ -7,12 +7,12 @@ same files produce the same rows.
 from __future__ import annotations
 
 import operator
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Connection, Table
 
 from .. import schema
-
 from .dataset import Dataset
 from .records import ExtractionIn, StudyIn
 
@@ -61,8 +61,7 @@ def to_rows(ds: Dataset) -> Rows:
     """Every table's rows, as dicts keyed by column name."""
     rows: Rows = {t: [] for t in schema.Base.metadata.tables}
     rows["muscle"] = [
-        {"id": m.id, "name": m.name, "region": m.region, "muscle_group": m.group}
-        for m in ds.muscles
+        {"id": m.id, "name": m.name, "region": m.region, "muscle_group": m.group} for m in ds.muscles
     ]
     rows["muscle_synonym"] = [
         {"id": i, "term": s.term, "muscle_id": s.muscle, "kind": s.kind, "note": s.note}

@@ -93,22 +93,22 @@ def read_yaml(path: Path) -> Any:
     try:
         raw = path.read_bytes()
     except OSError as e:
-        raise DataError([f"{path}: (file): cannot read ({e.strerror})"])
+        raise DataError([f"{path}: (file): cannot read ({e.strerror})"]) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         byte = raw[e.start]
-        raise DataError([f"{path}: (file): not UTF-8 text: byte 0x{byte:02x} at line {line}"])
+        raise DataError([f"{path}: (file): not UTF-8 text: byte 0x{byte:02x} at line {line}"]) from None
     try:
         data = yaml.load(text, Loader=StrictLoader)
     except DuplicateKeyError as e:
         kept = "YAML would silently keep only the last value"
-        raise DataError([f"{path}: {e.field}: duplicate key at line {e.line} ({kept})"])
+        raise DataError([f"{path}: {e.field}: duplicate key at line {e.line} ({kept})"]) from None
     except TooLargeError as e:
-        raise DataError([f"{path}: (file): too large: {e}"])
+        raise DataError([f"{path}: (file): too large: {e}"]) from None
     except RecursionError:
-        raise DataError([f"{path}: (syntax): nested too deeply"])
+        raise DataError([f"{path}: (syntax): nested too deeply"]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -117,7 +117,7 @@ def read_yaml(path: Path) -> Any:
         lines = text.splitlines()
         if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
             problem += " (the line has a tab: indent with spaces)"
-        raise DataError([f"{path}: (syntax): YAML error{where}: {problem}"])
+        raise DataError([f"{path}: (syntax): YAML error{where}: {problem}"]) from None
     if data is None:
         raise DataError([f"{path}: (file): empty file"])
     return data
@@ -141,7 +141,7 @@ def parse(path: Path, model: type[BaseModel], data: Any, prefix: str = "") -> An
                 loc = f"{loc}.{named[1]}" if loc != "(top level)" else named[1]
                 msg = msg[named.end() :]
             problems.append(f"{path}: {prefix}{loc}: {msg}")
-        raise DataError(problems)
+        raise DataError(problems) from None
 
 
 def parse_list(path: Path, model: type[BaseModel]) -> list[Any]:
@@ -158,5 +158,3 @@ def parse_list(path: Path, model: type[BaseModel]) -> list[Any]:
     if problems:
         raise DataError(problems)
     return out
-
-

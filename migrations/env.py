@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import context
 from sqlalchemy import Connection, Engine, create_engine
 
-from emg_evidence import schema
+import emg_evidence.schema as schema
 from emg_evidence.analysis import derived
 
 config = context.config

@@ -12,9 +12,9 @@ from .claims import (
     Recommendation,
     RecommendationClaim,
 )
+from .lexicon import Exercise, Muscle, MuscleSynonym
 from .measurement import BuildInfo, Finding, Measurement
 from .study import Condition, Source, Study
-from .lexicon import Exercise, Muscle, MuscleSynonym
 
 __all__ = [
     "NAMING_CONVENTION",

@@ -1,16 +1,14 @@
 """The seed article as a citing document: its claims, the evidence linked to them, verdicts."""
 
-from typing import Optional
-
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .allowed_values import AGREEMENTS, VERDICT_BASES, VERDICTS
 from .base import Base, check_in
+from .lexicon import Exercise, Muscle
 from .measurement import Finding, Measurement
 from .study import Study
 from .types import slug, slugpk
-from .lexicon import Exercise, Muscle
-from .allowed_values import AGREEMENTS, VERDICT_BASES, VERDICTS
 
 
 class Claim(Base):
@@ -31,19 +29,19 @@ class Claim(Base):
     #: What the claim asserts, in our words.
     assertion: Mapped[str]
     #: The numbers the article quotes, as it prints them, separated by semicolons.
-    quoted_numbers: Mapped[Optional[str]]
+    quoted_numbers: Mapped[str | None]
     #: The article's own words for the muscles, separated by semicolons.
-    article_terms: Mapped[Optional[str]]
-    study_id: Mapped[Optional[str]] = mapped_column(ForeignKey("study.id"), index=True)
+    article_terms: Mapped[str | None]
+    study_id: Mapped[str | None] = mapped_column(ForeignKey("study.id"), index=True)
     #: Whether the claim reads its numbers as activation relative to a maximal contraction.
     reads_as_mvc: Mapped[bool] = mapped_column(Boolean)
     #: Parts of the claim no linked evidence covers, in our words.
-    gaps: Mapped[Optional[str]]
+    gaps: Mapped[str | None]
     verdict: Mapped[str] = mapped_column(index=True)
     verdict_reason: Mapped[str]
     verdict_basis: Mapped[str]
 
-    study: Mapped[Optional[Study]] = relationship()
+    study: Mapped[Study | None] = relationship()
     muscles: Mapped[list["ClaimMuscle"]] = relationship(back_populates="claim")
     evidence: Mapped[list["ClaimEvidence"]] = relationship(back_populates="claim")
 
@@ -82,31 +80,25 @@ class ClaimEvidence(Base):
     __tablename__ = "claim_evidence"
     __table_args__ = (
         check_in("agreement", AGREEMENTS),
-        CheckConstraint(
-            "(measurement_id IS NULL) <> (finding_id IS NULL)", name="one_target"
-        ),
+        CheckConstraint("(measurement_id IS NULL) <> (finding_id IS NULL)", name="one_target"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[slug] = mapped_column(ForeignKey("claim.id"), index=True)
     #: For a quoted number: the article's value as recorded in measurement (provenance article).
-    measurement_id: Mapped[Optional[int]] = mapped_column(ForeignKey("measurement.id"), index=True)
+    measurement_id: Mapped[int | None] = mapped_column(ForeignKey("measurement.id"), index=True)
     #: The primary value that article value restates, where one could be read.
-    primary_measurement_id: Mapped[Optional[int]] = mapped_column(
-        ForeignKey("measurement.id"), index=True
-    )
-    finding_id: Mapped[Optional[int]] = mapped_column(ForeignKey("finding.id"), index=True)
+    primary_measurement_id: Mapped[int | None] = mapped_column(ForeignKey("measurement.id"), index=True)
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("finding.id"), index=True)
     #: For a finding: the direction the claim asserts.
-    asserted_direction: Mapped[Optional[str]]
+    asserted_direction: Mapped[str | None]
     agreement: Mapped[str]
     note: Mapped[str]
 
     claim: Mapped[Claim] = relationship(back_populates="evidence")
-    measurement: Mapped[Optional[Measurement]] = relationship(foreign_keys=[measurement_id])
-    primary_measurement: Mapped[Optional[Measurement]] = relationship(
-        foreign_keys=[primary_measurement_id]
-    )
-    finding: Mapped[Optional[Finding]] = relationship()
+    measurement: Mapped[Measurement | None] = relationship(foreign_keys=[measurement_id])
+    primary_measurement: Mapped[Measurement | None] = relationship(foreign_keys=[primary_measurement_id])
+    finding: Mapped[Finding | None] = relationship()
 
 
 class Recommendation(Base):
@@ -129,9 +121,7 @@ class RecommendationClaim(Base):
 
     __tablename__ = "recommendation_claim"
 
-    recommendation_id: Mapped[slug] = mapped_column(
-        ForeignKey("recommendation.id"), primary_key=True
-    )
+    recommendation_id: Mapped[slug] = mapped_column(ForeignKey("recommendation.id"), primary_key=True)
     claim_id: Mapped[slug] = mapped_column(ForeignKey("claim.id"), primary_key=True, index=True)
 
     recommendation: Mapped[Recommendation] = relationship(back_populates="claims")

@@ -23,8 +23,10 @@ def is_mvc_comparable(metric: str, normalisation_category: str) -> bool:
 
 def mvc_comparable_sql(prefix: str = "", joiner: str = " AND ") -> str:
     """The same rule as SQL, on columns named ``<prefix>metric`` and ``<prefix>normalisation_category``."""
-    return f"{prefix}metric = 'emg_amplitude'" + joiner + sql_in(
-        f"{prefix}normalisation_category", MVC_CATEGORIES
+    return (
+        f"{prefix}metric = 'emg_amplitude'"
+        + joiner
+        + sql_in(f"{prefix}normalisation_category", MVC_CATEGORIES)
     )
 
 

@@ -1,13 +1,13 @@
 """The lexicon as tables: canonical muscles, their synonyms (words people use), and exercises."""
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .allowed_values import EXERCISE_PATTERNS, SYNONYM_KINDS
 from .base import Base, check_in
 from .types import slug, slugpk
-from .allowed_values import EXERCISE_PATTERNS, SYNONYM_KINDS
 
 if TYPE_CHECKING:
     from .study import Condition
@@ -20,7 +20,7 @@ class Muscle(Base):
 
     id: Mapped[slugpk]
     name: Mapped[str]
-    region: Mapped[Optional[str]]
+    region: Mapped[str | None]
     muscle_group: Mapped[str] = mapped_column(index=True)
 
     synonyms: Mapped[list["MuscleSynonym"]] = relationship(back_populates="muscle")
@@ -40,7 +40,7 @@ class MuscleSynonym(Base):
     term: Mapped[str]
     muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
     kind: Mapped[str]
-    note: Mapped[Optional[str]]
+    note: Mapped[str | None]
 
     muscle: Mapped[Muscle] = relationship(back_populates="synonyms")
 

@@ -37,17 +37,13 @@ class Measurement(Base):
         check_in("phase", PHASES),
         check_in("dispersion_type", DISPERSION_TYPES),
         CheckConstraint("dispersion >= 0", name="dispersion_non_negative"),
-        CheckConstraint(
-            "(dispersion IS NULL) = (dispersion_type IS NULL)", name="dispersion_has_type"
-        ),
+        CheckConstraint("(dispersion IS NULL) = (dispersion_type IS NULL)", name="dispersion_has_type"),
         CheckConstraint("n > 0", name="n_positive"),
         CheckConstraint(
             "NOT " + sql_in("metric", NON_NEGATIVE_METRICS) + " OR value >= 0",
             name="value_non_negative",
         ),
-        CheckConstraint(
-            "metric <> 'emg_share_of_sum' OR value <= 100", name="share_at_most_100"
-        ),
+        CheckConstraint("metric <> 'emg_share_of_sum' OR value <= 100", name="share_at_most_100"),
         # Only EMG metrics have an EMG normalisation.
         CheckConstraint(
             sql_in("metric", EMG_METRICS) + " OR normalisation_category = 'not_applicable'",
@@ -81,32 +77,30 @@ class Measurement(Base):
     condition_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
     muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"))
     #: The paper's own name for the muscle or site.
-    muscle_label: Mapped[Optional[str]]
+    muscle_label: Mapped[str | None]
     metric: Mapped[str]
-    unit: Mapped[Optional[str]]
-    normalisation: Mapped[Optional[str]]
+    unit: Mapped[str | None]
+    normalisation: Mapped[str | None]
     normalisation_category: Mapped[str]
     electrode: Mapped[str]
     statistic: Mapped[str]
     phase: Mapped[str]
     value: Mapped[float]
-    dispersion: Mapped[Optional[float]]
-    dispersion_type: Mapped[Optional[str]]
-    n: Mapped[Optional[int]]
+    dispersion: Mapped[float | None]
+    dispersion_type: Mapped[str | None]
+    n: Mapped[int | None]
     source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
     locator: Mapped[str]
     #: For a secondary value (review, article): the primary measurement it restates.
-    restates_id: Mapped[Optional[int]] = mapped_column(ForeignKey("measurement.id"))
+    restates_id: Mapped[int | None] = mapped_column(ForeignKey("measurement.id"))
     #: The measurement's key within its extraction file, where it has one.
-    key: Mapped[Optional[str]]
-    notes: Mapped[Optional[str]]
+    key: Mapped[str | None]
+    notes: Mapped[str | None]
 
     condition: Mapped[Condition] = relationship(back_populates="measurements")
     muscle: Mapped[Muscle] = relationship()
     source: Mapped[Source] = relationship(back_populates="measurements")
-    restates: Mapped[Optional["Measurement"]] = relationship(
-        remote_side=[id], back_populates="restated_by"
-    )
+    restates: Mapped[Optional["Measurement"]] = relationship(remote_side=[id], back_populates="restated_by")
     restated_by: Mapped[list["Measurement"]] = relationship(back_populates="restates")
 
 
@@ -135,38 +129,36 @@ class Finding(Base):
         CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
         CheckConstraint("(size IS NULL) OR (size_type IS NOT NULL)", name="size_has_type"),
         # Either two conditions on one muscle, or two muscles within one condition.
-        CheckConstraint(
-            "condition_b_id IS NULL OR muscle_b_id IS NULL", name="one_contrast_at_a_time"
-        ),
+        CheckConstraint("condition_b_id IS NULL OR muscle_b_id IS NULL", name="one_contrast_at_a_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), index=True)
     condition_a_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
     #: NULL for a trend across the study's conditions ('increases with load').
-    condition_b_id: Mapped[Optional[int]] = mapped_column(ForeignKey("condition.id"), index=True)
+    condition_b_id: Mapped[int | None] = mapped_column(ForeignKey("condition.id"), index=True)
     muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
     #: The second muscle, for a comparison between muscles within condition A.
-    muscle_b_id: Mapped[Optional[str]] = mapped_column(ForeignKey("muscle.id"), index=True)
+    muscle_b_id: Mapped[str | None] = mapped_column(ForeignKey("muscle.id"), index=True)
     metric: Mapped[str]
     statistic: Mapped[str]
     phase: Mapped[str]
     direction: Mapped[str]
-    size: Mapped[Optional[float]]
-    size_type: Mapped[Optional[str]]
-    p_value: Mapped[Optional[float]]
-    p_relation: Mapped[Optional[str]]
+    size: Mapped[float | None]
+    size_type: Mapped[str | None]
+    p_value: Mapped[float | None]
+    p_relation: Mapped[str | None]
     summary: Mapped[str]
     source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
     locator: Mapped[str]
     #: The finding's key within its extraction file, where it has one.
-    key: Mapped[Optional[str]]
+    key: Mapped[str | None]
 
     study: Mapped[Study] = relationship(back_populates="findings")
     condition_a: Mapped[Condition] = relationship(foreign_keys=[condition_a_id])
-    condition_b: Mapped[Optional[Condition]] = relationship(foreign_keys=[condition_b_id])
+    condition_b: Mapped[Condition | None] = relationship(foreign_keys=[condition_b_id])
     muscle: Mapped[Muscle] = relationship(foreign_keys=[muscle_id])
-    muscle_b: Mapped[Optional[Muscle]] = relationship(foreign_keys=[muscle_b_id])
+    muscle_b: Mapped[Muscle | None] = relationship(foreign_keys=[muscle_b_id])
     source: Mapped[Source] = relationship()
 
 

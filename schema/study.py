@@ -1,14 +1,14 @@
 """Studies, the sources their numbers were read from, and the conditions they tested."""
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, check_in
-from .types import slug, slugpk
-from .lexicon import Exercise
 from .allowed_values import IDENTIFICATIONS, PROVENANCES, SEXES
+from .base import Base, check_in
+from .lexicon import Exercise
+from .types import slug, slugpk
 
 if TYPE_CHECKING:
     from .measurement import Finding, Measurement
@@ -27,24 +27,24 @@ class Study(Base):
 
     id: Mapped[slugpk]
     citation: Mapped[str]
-    authors: Mapped[Optional[str]]
-    first_author: Mapped[Optional[str]]
-    year: Mapped[Optional[int]] = mapped_column(index=True)
-    title: Mapped[Optional[str]]
-    journal: Mapped[Optional[str]]
-    volume: Mapped[Optional[str]]
-    issue: Mapped[Optional[str]]
-    pages: Mapped[Optional[str]]
-    doi: Mapped[Optional[str]] = mapped_column(unique=True)
-    pmid: Mapped[Optional[str]] = mapped_column(unique=True)
-    design: Mapped[Optional[str]]
-    n: Mapped[Optional[int]]
-    sex: Mapped[Optional[str]]
-    training_status: Mapped[Optional[str]]
-    population: Mapped[Optional[str]]
+    authors: Mapped[str | None]
+    first_author: Mapped[str | None]
+    year: Mapped[int | None] = mapped_column(index=True)
+    title: Mapped[str | None]
+    journal: Mapped[str | None]
+    volume: Mapped[str | None]
+    issue: Mapped[str | None]
+    pages: Mapped[str | None]
+    doi: Mapped[str | None] = mapped_column(unique=True)
+    pmid: Mapped[str | None] = mapped_column(unique=True)
+    design: Mapped[str | None]
+    n: Mapped[int | None]
+    sex: Mapped[str | None]
+    training_status: Mapped[str | None]
+    population: Mapped[str | None]
     identification: Mapped[str]
-    identification_note: Mapped[Optional[str]]
-    cited_as: Mapped[Optional[str]]
+    identification_note: Mapped[str | None]
+    cited_as: Mapped[str | None]
 
     sources: Mapped[list["Source"]] = relationship(back_populates="study")
     conditions: Mapped[list["Condition"]] = relationship(back_populates="study")
@@ -60,11 +60,11 @@ class Source(Base):
     id: Mapped[slugpk]
     kind: Mapped[str]
     citation: Mapped[str]
-    url: Mapped[Optional[str]]
+    url: Mapped[str | None]
     #: NULL for sources shared by several studies (the article, reviews).
-    study_id: Mapped[Optional[str]] = mapped_column(ForeignKey("study.id"), index=True)
+    study_id: Mapped[str | None] = mapped_column(ForeignKey("study.id"), index=True)
 
-    study: Mapped[Optional[Study]] = relationship(back_populates="sources")
+    study: Mapped[Study | None] = relationship(back_populates="sources")
     measurements: Mapped[list["Measurement"]] = relationship(back_populates="source")
 
 
@@ -85,14 +85,14 @@ class Condition(Base):
     key: Mapped[slug]
     exercise_id: Mapped[slug] = mapped_column(ForeignKey("exercise.id"), index=True)
     label: Mapped[str]
-    load: Mapped[Optional[str]]
-    load_pct_1rm: Mapped[Optional[float]]
-    load_kg: Mapped[Optional[float]]
-    depth: Mapped[Optional[str]]
-    knee_angle_deg: Mapped[Optional[float]]
-    stance: Mapped[Optional[str]]
-    cue: Mapped[Optional[str]]
-    notes: Mapped[Optional[str]]
+    load: Mapped[str | None]
+    load_pct_1rm: Mapped[float | None]
+    load_kg: Mapped[float | None]
+    depth: Mapped[str | None]
+    knee_angle_deg: Mapped[float | None]
+    stance: Mapped[str | None]
+    cue: Mapped[str | None]
+    notes: Mapped[str | None]
 
     study: Mapped[Study] = relationship(back_populates="conditions")
     exercise: Mapped[Exercise] = relationship(back_populates="conditions")

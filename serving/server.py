@@ -54,9 +54,7 @@ def evidence_serve(db_path: Path, timeout: float = 60) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 log.seek(0)
-                raise RuntimeError(
-                    "evidence serve did not start:\n" + log.read().decode(errors="replace")
-                )
+                raise RuntimeError("evidence serve did not start:\n" + log.read().decode(errors="replace"))
             time.sleep(0.2)
         yield f"http://127.0.0.1:{port}"
     finally:

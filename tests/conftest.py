@@ -5,11 +5,11 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
-from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT
 from emg_evidence.ingest.build import build
+from emg_evidence.paths import DATA_DIR, DB_PATH, METADATA
+from emg_evidence.paths import PLUGINS_DIR as PLUGINS
+from emg_evidence.paths import TEMPLATES_DIR as TEMPLATES
 from emg_evidence.serving.settings import datasette_settings
-
-from emg_evidence.paths import METADATA, PLUGINS_DIR as PLUGINS, TEMPLATES_DIR as TEMPLATES
 
 
 @pytest.fixture(scope="session")

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from emg_evidence.paths import DATA_DIR, ROOT
 from emg_evidence.ingest.build import build
 from emg_evidence.ingest.dataset import load_dataset
+from emg_evidence.paths import DATA_DIR, ROOT
 
 HERE = Path(__file__).parent / "data"
 BAD = HERE / "bad"

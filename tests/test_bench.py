@@ -51,8 +51,12 @@ def test_query_benchmark_prints_figures(small_db):
     result = run("bench/queries.py", "--db", str(db), "--runs", "3")
     assert "study_numbers" in result.stdout, result.stderr
     # Every canned query of metadata.yml got a line with p50/p95/max and a plan verdict.
-    lines = [l for l in result.stdout.splitlines() if re.search(r"\s3\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+", l)]
-    assert len(lines) >= 1 and all(("index" in l) or ("FULL SCAN" in l) for l in lines), result.stdout
+    lines = [
+        line for line in result.stdout.splitlines() if re.search(r"\s3\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+", line)
+    ]
+    assert len(lines) >= 1 and all(("index" in line) or ("FULL SCAN" in line) for line in lines), (
+        result.stdout
+    )
     assert "ERRORS" not in result.stdout.split("study_numbers", 1)[1].splitlines()[0]
 
 

@@ -46,7 +46,9 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(base_url=server, accept_downloads=True, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        base_url=server, accept_downloads=True, viewport={"width": 1280, "height": 900}
+    )
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     errors: list[str] = []
@@ -92,7 +94,10 @@ def test_filter_measurements_by_muscle(page):
     page.fill("input[name=_filter_value]", "gluteus_maximus_upper")
     page.click("input[type=submit][value=Apply]")
     page.wait_for_url("**muscle_id__exact=gluteus_maximus_upper**")
-    ids = [int(r[0]) for r in db_rows("select id from measurement where muscle_id = 'gluteus_maximus_upper' order by id")]
+    ids = [
+        int(r[0])
+        for r in db_rows("select id from measurement where muscle_id = 'gluteus_maximus_upper' order by id")
+    ]
     cells = page.locator("table.rows-and-columns tbody td.col-id").all_inner_texts()
     assert [int(c) for c in cells] == ids
     expect(page.locator("h3").first).to_contain_text(f"{len(ids)} rows")

@@ -5,9 +5,9 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from emg_evidence.paths import DATA_DIR, DB_PATH
-from emg_evidence.ingest.build import build, content_hash
 from emg_evidence.cli import cli
+from emg_evidence.ingest.build import build, content_hash
+from emg_evidence.paths import DATA_DIR, DB_PATH
 
 
 def test_committed_database_is_current(fresh_build):
@@ -44,8 +44,7 @@ def test_build_counts_every_table(fresh_build):
 def test_full_text_search_and_view_exist(fresh_build):
     with sqlite3.connect(fresh_build.path) as connection:
         hits = connection.execute(
-            "select id from study where rowid in "
-            "(select rowid from study_fts where study_fts match 'thrust')"
+            "select id from study where rowid in (select rowid from study_fts where study_fts match 'thrust')"
         ).fetchall()
         assert ("contreras2015",) in hits
         columns = [r[1] for r in connection.execute("pragma table_info(meta_extract)")]

@@ -108,7 +108,10 @@ async def test_every_study_round_trips_through_ris(ds):
     for record in records:
         assert_ris_matches(record, STUDIES[record["id"]])
     # Plain RIS: every record starts with TY, no numbering lines between records.
-    assert all(line.startswith(("TY", "ER")) or line[2:6] == "  - " or not line for line in response.text.splitlines())
+    assert all(
+        line.startswith(("TY", "ER")) or line[2:6] == "  - " or not line
+        for line in response.text.splitlines()
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,7 +139,11 @@ async def test_every_study_round_trips_through_ris(ds):
             ("mccurdy2018",),
         ),
         # arbitrary SQL returning study rows
-        ("/evidence.bib?sql=select+id,+title+from+study+where+year+>=+2016", "select id from study where year >= ?", (2016,)),
+        (
+            "/evidence.bib?sql=select+id,+title+from+study+where+year+>=+2016",
+            "select id from study where year >= ?",
+            (2016,),
+        ),
         # findings carry study_id
         (
             "/evidence/finding.bib?direction=a_greater&_size=max",

@@ -4,13 +4,12 @@ import sqlite3
 
 import pytest
 import yaml
-
-from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT, TEMPLATES_DIR
-from emg_evidence.ingest.build import build
-from emg_evidence.analysis.verdicts import compute_verdict, support
-from emg_evidence.ingest.yaml_reader import DataError
-
 from conftest import make_datasette
+
+from emg_evidence.analysis.verdicts import compute_verdict, support
+from emg_evidence.ingest.build import build
+from emg_evidence.ingest.yaml_reader import DataError
+from emg_evidence.paths import DATA_DIR, DB_PATH, TEMPLATES_DIR
 
 
 def query(path, sql, *params):
@@ -79,7 +78,9 @@ def test_verdicts_that_a_change_in_the_data_would_give(data_copy, tmp_path):
         "      - {a: msls, b: sldl, muscle: hamstrings, asserts: b_greater}",
     )
     # 3. the cited study cannot be identified
-    edit(extractions / "riemann2012.extraction.yaml", "identification: probable", "identification: unverified")
+    edit(
+        extractions / "riemann2012.extraction.yaml", "identification: probable", "identification: unverified"
+    )
     result = build(tmp_path / "changed.db", data_copy)
     got = verdicts(result.path)
     assert got["contreras2015_hip_thrust_vs_squat"] == "numbers_differ"
@@ -99,10 +100,26 @@ def test_contradicted_when_every_finding_disagrees(data_copy, tmp_path):
         "{a: hip_thrust, b: back_squat, muscle: gluteus_maximus_upper, asserts: b_greater}\n"
         "      - {a: hip_thrust, b: back_squat, muscle: gluteus_maximus_lower, asserts: b_greater}",
     )
-    edit(data_copy / "claims.yaml", "      - {condition: hip_thrust, muscle: gluteus_maximus_upper, value: 69.5}\n", "")
-    edit(data_copy / "claims.yaml", "      - {condition: back_squat, muscle: gluteus_maximus_upper, value: 29.4}\n", "")
-    edit(data_copy / "claims.yaml", "      - {condition: hip_thrust, muscle: gluteus_maximus_lower, value: 86.8}\n", "")
-    edit(data_copy / "claims.yaml", "      - {condition: back_squat, muscle: gluteus_maximus_lower, value: 45.4}\n", "")
+    edit(
+        data_copy / "claims.yaml",
+        "      - {condition: hip_thrust, muscle: gluteus_maximus_upper, value: 69.5}\n",
+        "",
+    )
+    edit(
+        data_copy / "claims.yaml",
+        "      - {condition: back_squat, muscle: gluteus_maximus_upper, value: 29.4}\n",
+        "",
+    )
+    edit(
+        data_copy / "claims.yaml",
+        "      - {condition: hip_thrust, muscle: gluteus_maximus_lower, value: 86.8}\n",
+        "",
+    )
+    edit(
+        data_copy / "claims.yaml",
+        "      - {condition: back_squat, muscle: gluteus_maximus_lower, value: 45.4}\n",
+        "",
+    )
     edit(data_copy / "claims.yaml", "    reads_as_mvc: true\n    numbers:\n    findings:", "    findings:")
     result = build(tmp_path / "contra.db", data_copy)
     assert verdicts(result.path)["contreras2015_hip_thrust_vs_squat"] == "contradicted"
@@ -152,18 +169,32 @@ def test_article_words_resolve_to_the_right_muscles():
     terms = query(DB_PATH, "select article_term, muscle_id from claim_muscle")
     assert ("hocks", "hamstrings") in terms
     assert ("buttock muscles", "hamstrings") in terms
-    synonyms = dict(query(DB_PATH, "select term, muscle_id from muscle_synonym where term in "
-                                   "('hocks', 'bale', 'balls', 'butt', 'inner thigh', 'hase')"))
-    assert synonyms == {"hocks": "hamstrings", "bale": "gluteals", "balls": "gluteals",
-                        "butt": "gluteals", "inner thigh": "adductors", "hase": "hamstrings"}
+    synonyms = dict(
+        query(
+            DB_PATH,
+            "select term, muscle_id from muscle_synonym where term in "
+            "('hocks', 'bale', 'balls', 'butt', 'inner thigh', 'hase')",
+        )
+    )
+    assert synonyms == {
+        "hocks": "hamstrings",
+        "bale": "gluteals",
+        "balls": "gluteals",
+        "butt": "gluteals",
+        "inner thigh": "adductors",
+        "hase": "hamstrings",
+    }
     # 'buttocks' is both: a lay word for the glutes and the article's mistranslation of hamstrings
     assert set(query(DB_PATH, "select muscle_id from muscle_synonym where term = 'buttocks'")) == {
         ("gluteals",), ("hamstrings",)}  # fmt: skip
 
 
 def test_claims_full_text_search():
-    hits = query(DB_PATH, "select c.id from claim c join claim_fts f on f.rowid = c.rowid "
-                          "where claim_fts match 'thrust' order by c.position")
+    hits = query(
+        DB_PATH,
+        "select c.id from claim c join claim_fts f on f.rowid = c.rowid "
+        "where claim_fts match 'thrust' order by c.position",
+    )
     assert ("contreras2015_hip_thrust_vs_squat",) in hits
 
 
@@ -205,11 +236,13 @@ async def test_recommendation_to_claims_to_study_to_numbers(explorer):
 
 
 async def test_canned_query_claims_and_their_evidence(explorer):
-    everything = (await explorer.client.get(
-        "/evidence/claims_and_their_evidence.json?_shape=array")).json()
+    everything = (await explorer.client.get("/evidence/claims_and_their_evidence.json?_shape=array")).json()
     assert {row["claim_id"] for row in everything} == set(verdicts())
-    only = (await explorer.client.get(
-        "/evidence/claims_and_their_evidence.json?_shape=array&verdict=metric_not_mvc")).json()
+    only = (
+        await explorer.client.get(
+            "/evidence/claims_and_their_evidence.json?_shape=array&verdict=metric_not_mvc"
+        )
+    ).json()
     assert {row["claim_id"] for row in only} == {"caterisano2002_depth"}
     page = await explorer.client.get("/evidence/claims_and_their_evidence")
     assert page.status_code == 200

@@ -49,9 +49,9 @@ async def test_study_full_text_search(ds):
 async def test_meta_extract_csv_downloads_every_row(ds):
     response = await ds.client.get("/evidence/meta_extract.csv?_size=max")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain") or "csv" in response.headers[
-        "content-type"
-    ]
+    assert (
+        response.headers["content-type"].startswith("text/plain") or "csv" in response.headers["content-type"]
+    )
     rows = list(csv.DictReader(io.StringIO(response.text)))
     (expected,) = db_rows("select count(*) from measurement")[0]
     assert len(rows) == expected
@@ -72,9 +72,7 @@ async def test_measurement_filter_by_muscle(ds):
     )
     rows = response.json()
     assert rows and all(r["muscle_id"] == "gluteus_maximus_upper" for r in rows)
-    (expected,) = db_rows(
-        "select count(*) from measurement where muscle_id = 'gluteus_maximus_upper'"
-    )[0]
+    (expected,) = db_rows("select count(*) from measurement where muscle_id = 'gluteus_maximus_upper'")[0]
     assert len(rows) == expected
 
 
@@ -85,9 +83,7 @@ async def test_measurement_filter_by_muscle(ds):
 async def test_meta_extract_filters_on_computed_columns(ds, column, value):
     # Datasette passes ?comparable_mvc=1 as the text '1'; the view's computed columns need an
     # affinity for it to match (migration 0007), as the columns it takes from tables have.
-    response = await ds.client.get(
-        f"/evidence/meta_extract.json?{column}={value}&_shape=objects&_size=max"
-    )
+    response = await ds.client.get(f"/evidence/meta_extract.json?{column}={value}&_shape=objects&_size=max")
     data = response.json()
     (expected,) = db_rows(f"select count(*) from meta_extract where {column} = ?", value)[0]
     assert expected > 0
@@ -104,8 +100,6 @@ async def test_about_shows_release_hash(ds):
 
 
 async def test_database_is_immutable(ds):
-    response = await ds.client.get(
-        "/evidence.json?sql=" + "delete from study"
-    )
+    response = await ds.client.get("/evidence.json?sql=" + "delete from study")
     assert response.status_code == 400
     assert db_rows("select count(*) from study")[0][0] > 0

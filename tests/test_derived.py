@@ -6,9 +6,9 @@ import sqlite3
 import pytest
 from alembic import command
 
-from emg_evidence.paths import DB_PATH
-from emg_evidence.ingest.build import alembic_config
 from emg_evidence.analysis import derived
+from emg_evidence.ingest.build import alembic_config
+from emg_evidence.paths import DB_PATH
 
 
 @pytest.fixture

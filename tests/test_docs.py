@@ -2,8 +2,8 @@
 
 import pytest
 
-from emg_evidence.paths import ROOT
 from emg_evidence.cli import cli
+from emg_evidence.paths import ROOT
 
 README = (ROOT / "README.md").read_text()
 

@@ -102,16 +102,15 @@ def test_values_are_plausible_for_their_metric(db):
         ).fetchall()
         assert bad == [], metric
     # %MVC values sit well under 500; shares of a sum are percentages.
-    (top,) = db.execute(
-        "select max(value) from meta_extract where comparable_mvc = 1"
-    ).fetchone()
+    (top,) = db.execute("select max(value) from meta_extract where comparable_mvc = 1").fetchone()
     assert top < 500
 
 
 def test_primary_sources_have_addresses(db):
-    assert db.execute(
-        "select id from source where kind in ('primary', 'review') and url is null"
-    ).fetchall() == []
+    assert (
+        db.execute("select id from source where kind in ('primary', 'review') and url is null").fetchall()
+        == []
+    )
 
 
 def test_secondary_values_point_at_primary_values(db):
@@ -126,18 +125,19 @@ def test_secondary_values_point_at_primary_values(db):
 
 
 def test_comparable_mvc_only_for_mvc_normalised_emg(db):
-    rows = db.execute(
-        "select metric, normalisation_category, comparable_mvc from meta_extract"
-    ).fetchall()
+    rows = db.execute("select metric, normalisation_category, comparable_mvc from meta_extract").fetchall()
     for metric, category, comparable in rows:
         assert comparable == int(metric == "emg_amplitude" and category in MVC_CATEGORIES)
 
 
 def test_not_verified_studies_say_why(db):
-    assert db.execute(
-        "select id from study where identification <> 'verified' "
-        "and (identification_note is null or identification_note = '')"
-    ).fetchall() == []
+    assert (
+        db.execute(
+            "select id from study where identification <> 'verified' "
+            "and (identification_note is null or identification_note = '')"
+        ).fetchall()
+        == []
+    )
 
 
 def test_article_numbers_that_differ_from_the_paper_are_kept(db):

@@ -21,12 +21,12 @@ import pytest
 from click.testing import CliRunner
 from frictionless import validate
 
-from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT
-from emg_evidence.ingest.build import build
-from emg_evidence.cli import cli
 from emg_evidence.analysis.effect_sizes import cmi, mc_vi, mc_yi, mn_vi, ri_param, smcc_vi, smcc_yi
 from emg_evidence.analysis.export import FIELDS, ExportError, contrast_rows, export, single_rows
 from emg_evidence.analysis.plot import forest_plot, plot_rows
+from emg_evidence.cli import cli
+from emg_evidence.ingest.build import build
+from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT
 
 FIXTURE = Path(__file__).parent / "data" / "synthetic2099.extraction.yaml"
 README = ROOT / "README.md"
@@ -92,8 +92,10 @@ SMCC_CASE = (70.0, 30.0, 20.0, 15.0, 0.5, 20)
     ],
 )
 def test_mc_variance_by_hand(sd1, sd2, ri, n, expected):
-    assert mc_vi(sd1, sd2, ri, n) == pytest.approx(expected) if expected is not None else (
-        mc_vi(sd1, sd2, ri, n) is None
+    assert (
+        mc_vi(sd1, sd2, ri, n) == pytest.approx(expected)
+        if expected is not None
+        else (mc_vi(sd1, sd2, ri, n) is None)
     )
 
 
@@ -212,7 +214,9 @@ def test_missing_sds_give_empty_values_and_a_reason(fixture_export):
     for row in (mc, smcc):
         assert row["reason"] == "sd1i dispersion reported as se, not SD; sd2i no dispersion reported"
     # Every empty vi has a reason, and every reason an empty vi.
-    for row in read_csv(fixture_export / "contrasts.csv") + read_csv(fixture_export / "single_conditions.csv"):
+    for row in read_csv(fixture_export / "contrasts.csv") + read_csv(
+        fixture_export / "single_conditions.csv"
+    ):
         assert (row["vi"] == "") == (row["reason"] != ""), row
 
 
@@ -230,7 +234,9 @@ def test_single_conditions_appear_once_from_the_best_source(fixture_export):
 
 
 def test_ri_option_changes_ri_and_the_variances(fixture_db, tmp_path):
-    result = CliRunner().invoke(cli, ["export", "--db", str(fixture_db), "--out", str(tmp_path), "--ri", "0.8"])
+    result = CliRunner().invoke(
+        cli, ["export", "--db", str(fixture_db), "--out", str(tmp_path), "--ri", "0.8"]
+    )
     assert result.exit_code == 0, result.output
     (mc,) = synthetic(read_csv(tmp_path / "contrasts.csv"), measure="MC", statistic="mean",
                       muscle_id="gluteus_maximus_upper", provenance="primary",
@@ -264,9 +270,11 @@ def test_real_database_exports(real_export):
     contrasts = read_csv(real_export / "contrasts.csv")
     single = read_csv(real_export / "single_conditions.csv")
     assert contrasts and single
-    (n_measurements,) = sqlite3.connect(DB_PATH).execute(
-        "select count(*) from measurement where restates_id is null"
-    ).fetchone()
+    (n_measurements,) = (
+        sqlite3.connect(DB_PATH)
+        .execute("select count(*) from measurement where restates_id is null")
+        .fetchone()
+    )
     assert 0 < len(single) <= n_measurements
     # Contreras 2015, upper gluteus maximus, mean: hip thrust 69.5 vs squat 29.4 (abstract), no SD.
     (mc,) = [
@@ -455,7 +463,9 @@ def test_plot_png_and_svg(fixture_db, tmp_path):
 
 def test_cli_plot_and_its_errors(tmp_path):
     runner = CliRunner()
-    result = runner.invoke(cli, ["plot", "--muscle", "gluteus_maximus_upper", "--out", str(tmp_path / "u.svg")])
+    result = runner.invoke(
+        cli, ["plot", "--muscle", "gluteus_maximus_upper", "--out", str(tmp_path / "u.svg")]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "u.svg").stat().st_size > 1000
     result = runner.invoke(cli, ["plot", "--muscle", "glutes", "--out", str(tmp_path / "g.png")])

@@ -5,11 +5,11 @@ import io
 import sqlite3
 
 import yaml
+from conftest import METADATA, PLUGINS, make_datasette
 from datasette.app import Datasette
 
-from conftest import METADATA, PLUGINS, make_datasette
-from emg_evidence.paths import DB_PATH
 from emg_evidence.analysis.export import run_query
+from emg_evidence.paths import DB_PATH
 
 
 def expected(sql: str, params=()) -> list[list[str]]:

@@ -15,9 +15,9 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from emg_evidence.paths import DATA_DIR
 from emg_evidence.ingest.build import build
 from emg_evidence.ingest.yaml_reader import DataError
+from emg_evidence.paths import DATA_DIR
 
 GOOD = Path(__file__).parent / "data" / "good" / "fuzzbase.extraction.yaml"
 TEXT = GOOD.read_text()
@@ -43,8 +43,7 @@ scalars = (
 )  # fmt: skip
 values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
 

@@ -16,9 +16,8 @@ import sys
 import httpx
 import pytest
 
-from emg_evidence.paths import DATA_DIR, ROOT
 from emg_evidence.ingest.build import build
-
+from emg_evidence.paths import DATA_DIR, ROOT
 from serving import evidence_serve
 
 #: Copies of one study, under new ids, so that ingest has enough rows to be killed in the middle.

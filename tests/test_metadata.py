@@ -38,8 +38,7 @@ def database_columns() -> dict[str, list[str]]:
             if name not in hidden
         ]
         return {
-            name: [row[1] for row in connection.execute(f'pragma table_info("{name}")')]
-            for name in names
+            name: [row[1] for row in connection.execute(f'pragma table_info("{name}")')] for name in names
         }
 
 

@@ -52,7 +52,10 @@ def activation_expected(muscle_ids: list[str]) -> list[tuple]:
     [
         ("", ["gluteus_maximus", "gluteus_maximus_upper", "gluteus_maximus_lower"]),  # default
         ("gluteus_maximus_upper", ["gluteus_maximus_upper"]),  # a region alone
-        ("hocks", [r[0] for r in db_rows("select id from muscle where muscle_group = 'hamstrings'")]),  # synonym of a group
+        (
+            "hocks",
+            [r[0] for r in db_rows("select id from muscle where muscle_group = 'hamstrings'")],
+        ),  # synonym of a group
         ("BF", ["biceps_femoris"]),  # abbreviation
         ("vastus lateralis", ["vastus_lateralis"]),  # name
     ],
@@ -93,12 +96,18 @@ async def test_exercises_compared_pairs_values_within_a_study(ds):
     assert {r["study_id"] for r in rows} <= both
     # Reported findings appear too, direction seen from exercise A.
     reported = [r for r in rows if r["evidence"].startswith("finding:")]
-    assert reported and all(r["direction"] == "a_greater" for r in reported if r["study_id"] == "contreras2015")
+    assert reported and all(
+        r["direction"] == "a_greater" for r in reported if r["study_id"] == "contreras2015"
+    )
 
 
 async def test_exercises_compared_flips_direction_when_exercises_swap(ds):
     def findings(rows):
-        return sorted((r["study_id"], r["muscle_id"], r["direction"]) for r in rows if r["evidence"].startswith("finding:"))
+        return sorted(
+            (r["study_id"], r["muscle_id"], r["direction"])
+            for r in rows
+            if r["evidence"].startswith("finding:")
+        )
 
     ab = (await ds.client.get("/evidence/exercises_compared.json?_shape=array")).json()
     ba = (
@@ -151,9 +160,9 @@ async def test_activation_dashboard_and_its_data(ds):
     assert page.status_code == 200
     assert "vega-lite.min.js" in page.text and "Activation per exercise" in page.text
     # The chart's own query, as the page's script sends it to Datasette.
-    chart = yaml.safe_load((ROOT / "metadata.yml").read_text())["plugins"]["datasette-dashboards"]["activation"][
-        "charts"
-    ]["activation-bars"]
+    chart = yaml.safe_load((ROOT / "metadata.yml").read_text())["plugins"]["datasette-dashboards"][
+        "activation"
+    ]["charts"]["activation-bars"]
     sql = re.sub(r"\[\[(.*?)\]\]", r"\1", chart["query"])
     data = await ds.client.get(
         "/evidence.json", params={"sql": sql, "muscle": "hamstrings", "mvc_only": "yes", "_shape": "array"}

@@ -1,9 +1,9 @@
 """plugins/permission_cache.py: the same view-table answers as Datasette's, computed once."""
 
 import yaml
+from conftest import METADATA, PLUGINS, make_datasette
 from datasette.app import Datasette
 
-from conftest import METADATA, PLUGINS, make_datasette
 from emg_evidence.paths import DB_PATH
 
 

@@ -12,9 +12,9 @@ from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
 from emg_evidence import schema
-from emg_evidence.paths import DATA_DIR
 from emg_evidence.ingest.build import alembic_config
 from emg_evidence.ingest.postgres import NOT_COPIED, load, publish, read_rows
+from emg_evidence.paths import DATA_DIR
 
 PG_BINS = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
 
@@ -105,8 +105,10 @@ def test_load_twice_replaces_rather_than_adds(postgres_url, loaded):
 def test_publish_from_postgres_gives_the_served_file(postgres_url, loaded, fresh_build, tmp_path):
     result = publish(postgres_url, tmp_path / "published.db")
     for table in schema.Base.metadata.sorted_tables:
-        assert sqlite_rows(result.path, table.name) == sqlite_rows(fresh_build.path, table.name) \
-            or table.name == "build_info", table.name
+        assert (
+            sqlite_rows(result.path, table.name) == sqlite_rows(fresh_build.path, table.name)
+            or table.name == "build_info"
+        ), table.name
     with sqlite3.connect(result.path) as connection:
         hits = connection.execute("SELECT count(*) FROM study_fts WHERE study_fts MATCH 'thrust'")
         assert hits.fetchone()[0] > 0

@@ -17,15 +17,19 @@ def engine():
 
     schema.Base.metadata.create_all(engine)
     with engine.begin() as c:
-        c.execute(insert(schema.Muscle), [{"id": "gluteus_maximus", "name": "gluteus maximus",
-                                           "muscle_group": "gluteals"}])
-        c.execute(insert(schema.Exercise), [{"id": "back_squat", "name": "back squat",
-                                             "pattern": "squat"}])
-        c.execute(insert(schema.Study), [{"id": "s2020", "citation": "S (2020)",
-                                          "identification": "verified"}])
+        c.execute(
+            insert(schema.Muscle),
+            [{"id": "gluteus_maximus", "name": "gluteus maximus", "muscle_group": "gluteals"}],
+        )
+        c.execute(insert(schema.Exercise), [{"id": "back_squat", "name": "back squat", "pattern": "squat"}])
+        c.execute(
+            insert(schema.Study), [{"id": "s2020", "citation": "S (2020)", "identification": "verified"}]
+        )
         c.execute(insert(schema.Source), [{"id": "src", "kind": "primary", "citation": "x"}])
-        c.execute(insert(schema.Condition), [{"id": 1, "study_id": "s2020", "key": "c",
-                                              "exercise_id": "back_squat", "label": "squat"}])
+        c.execute(
+            insert(schema.Condition),
+            [{"id": 1, "study_id": "s2020", "key": "c", "exercise_id": "back_squat", "label": "squat"}],
+        )
     return engine
 
 

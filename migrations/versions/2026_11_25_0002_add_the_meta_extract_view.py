@@ -5,9 +5,8 @@ Revises: 0001
 Create Date: 2026-11-25 22:32:05.858771
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 # The SQL is frozen here as it was at this revision; a later change to the view is a new
@@ -59,10 +58,10 @@ JOIN source src ON src.id = m.source_id
 """
 
 
-revision: str = '0002'
-down_revision: Union[str, Sequence[str], None] = '0001'
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+revision: str = "0002"
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

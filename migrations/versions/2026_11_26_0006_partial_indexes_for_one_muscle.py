@@ -12,15 +12,15 @@ measurement.condition_id (the same value: the join is on it), so an ORDER BY on 
 the second index.
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: Union[str, Sequence[str], None] = "0005"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0005"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 # Frozen here, as this revision wrote it (schema.evidence.PRIMARY_MVC_VALUE may move on).
 PRIMARY_MVC_VALUE = (

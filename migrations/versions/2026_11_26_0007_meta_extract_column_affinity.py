@@ -11,14 +11,14 @@ gives the column INTEGER affinity, as a table column declared INTEGER has; the v
 same.
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0007"
-down_revision: Union[str, Sequence[str], None] = "0006"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 N = "COALESCE(m.n, s.n)"
 COMPARABLE_MVC = """CASE

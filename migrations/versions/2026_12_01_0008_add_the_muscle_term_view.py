@@ -9,14 +9,14 @@ a whole muscle covers its regions, a group its muscles). One view now holds it; 
 join it by term.
 """
 
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 from alembic import op
 
 revision: str = "0008"
-down_revision: Union[str, Sequence[str], None] = "0007"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 MUSCLE_TERM = """CREATE VIEW muscle_term AS
 WITH named (term, muscle_id, priority) AS (

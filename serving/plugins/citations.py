@@ -65,9 +65,7 @@ def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
             "doi": study.get("doi"),
             "pmid": study.get("pmid"),
         }
-        persons = {
-            "author": [Person(last=last, first=first) for last, first in authors_of(study)]
-        }
+        persons = {"author": [Person(last=last, first=first) for last, first in authors_of(study)]}
         entries[study["id"]] = Entry(
             "article",
             fields=[(k, str(v)) for k, v in fields.items() if v not in (None, "")],
@@ -139,9 +137,7 @@ async def _study_rows(datasette, database: str, ids: list[str]) -> list[dict[str
         return []
     db = datasette.get_database(database)
     placeholders = ", ".join("?" for _ in ids)
-    result = await db.execute(
-        f"select {STUDY_FIELDS} from {STUDY_TABLE} where id in ({placeholders})", ids
-    )
+    result = await db.execute(f"select {STUDY_FIELDS} from {STUDY_TABLE} where id in ({placeholders})", ids)
     by_id = {row["id"]: dict(row) for row in result.rows}
     return [by_id[i] for i in ids if i in by_id]
 

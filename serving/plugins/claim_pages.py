@@ -79,9 +79,7 @@ def extra_template_vars(view_name: str, database: str | None, table: str | None,
 
         async def recommendation_claims(recommendation_id: str) -> list[dict[str, Any]]:
             db = datasette.get_database(database)
-            result = await db.execute(
-                RECOMMENDATION_CLAIMS_SQL, {"recommendation_id": recommendation_id}
-            )
+            result = await db.execute(RECOMMENDATION_CLAIMS_SQL, {"recommendation_id": recommendation_id})
             return [dict(row) for row in result.rows]
 
         return {"recommendation_claims": recommendation_claims}

@@ -40,9 +40,7 @@ def refusal(scope: dict) -> tuple[int, str] | None:
     for key, values in parse_qs(query, keep_blank_values=True).items():
         if key.rsplit("__", 1)[-1] in REFUSED_FILTERS:
             return 400, f"the {key.rsplit('__', 1)[-1]} filter is not available here"
-        if key.startswith("_filter_op") and any(
-            value.split("__")[0] in REFUSED_FILTERS for value in values
-        ):
+        if key.startswith("_filter_op") and any(value.split("__")[0] in REFUSED_FILTERS for value in values):
             return 400, "array filters are not available here"
     return None
 

@@ -16,9 +16,7 @@ def _release(path: str) -> str | None:
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = connection.execute(
-                "SELECT value FROM build_info WHERE key = 'content_hash'"
-            ).fetchone()
+            row = connection.execute("SELECT value FROM build_info WHERE key = 'content_hash'").fetchone()
         finally:
             connection.close()
     except sqlite3.Error:
