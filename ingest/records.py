@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..schema.allowed_values import (
+    BIBLIOGRAPHIC_FIELDS,
+    CENTRAL_TENDENCIES,
     DIRECTIONS,
     DISPERSION_TYPES,
     ELECTRODES,
@@ -21,6 +23,7 @@ from ..schema.allowed_values import (
     P_RELATIONS,
     PHASES,
     PLAUSIBLE_RANGES,
+    POPULATION_GROUPS,
     PROVENANCES,
     SEXES,
     SIZE_TYPES,
@@ -75,11 +78,36 @@ class SourceIn(Record):
 # --- one extraction file -----------------------------------------------------------------------
 
 
+#: A count, an age or a number of years: a plain non-negative number.
+Amount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+
+
 class ParticipantsIn(Record):
     n: Annotated[int, Field(strict=True, gt=0)] | None = None
     sex: Literal[SEXES] | None = None  # type: ignore[valid-type]
     training_status: Text | None = None
+    #: Required: queries and pools filter by it.
+    population: Literal[POPULATION_GROUPS]  # type: ignore[valid-type]
+    clinical_condition: Text | None = None
+    age_mean: Amount | None = None
+    age_sd: Amount | None = None
+    training_years_mean: Amount | None = None
+    training_years_sd: Amount | None = None
+    #: The page (a source id) and place the age and training numbers were read.
+    source: Slug | None = None
+    locator: Text | None = None
     description: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParticipantsIn:
+        if self.population == "clinical" and not self.clinical_condition:
+            raise ValueError("clinical_condition: required when population is 'clinical'")
+        if self.population != "clinical" and self.clinical_condition:
+            raise ValueError("clinical_condition: only for population 'clinical'")
+        numbers = (self.age_mean, self.age_sd, self.training_years_mean, self.training_years_sd)
+        if any(x is not None for x in numbers) and not (self.source and self.locator):
+            raise ValueError("source: give source and locator for the age and training numbers")
+        return self
 
 
 class StudyIn(Record):
@@ -97,7 +125,13 @@ class StudyIn(Record):
     identification: Literal[IDENTIFICATIONS]  # type: ignore[valid-type]
     identification_note: Text | None = None
     cited_as: Text | None = None
-    participants: ParticipantsIn = ParticipantsIn()
+    #: Which of the file's sources each bibliographic field was read on.
+    read_on: dict[Literal[BIBLIOGRAPHIC_FIELDS], Slug] = {}  # type: ignore[valid-type]
+    #: PEDro score where a review tabulates it, with that review (a source id) and its locator.
+    pedro_score: Annotated[int, Field(strict=True, ge=0, le=10)] | None = None
+    pedro_source: Slug | None = None
+    pedro_locator: Text | None = None
+    participants: ParticipantsIn
 
     @model_validator(mode="after")
     def _unverified_says_why(self) -> StudyIn:
@@ -131,6 +165,8 @@ class MeasurementIn(Record):
     normalisation_category: Literal[NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
     electrode: Literal[ELECTRODES]  # type: ignore[valid-type]
     statistic: Literal[STATISTICS]  # type: ignore[valid-type]
+    #: Required, null where the source does not say: mean or median across participants.
+    central_tendency: Literal[CENTRAL_TENDENCIES] | None  # type: ignore[valid-type]
     phase: Literal[PHASES]  # type: ignore[valid-type]
     value: Number
     dispersion: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] | None = None
@@ -139,6 +175,8 @@ class MeasurementIn(Record):
     source: Slug
     locator: Text
     restates: Slug | None = None
+    #: For metric emg_ratio: the denominator muscle.
+    muscle_b: Slug | None = None
     notes: Text | None = None
 
     @model_validator(mode="after")
@@ -155,6 +193,8 @@ class MeasurementIn(Record):
             raise ValueError(
                 f"normalisation_category: must be 'not_applicable' for the non-EMG metric {self.metric}"
             )
+        if (self.metric == "emg_ratio") != (self.muscle_b is not None):
+            raise ValueError("muscle_b: give the denominator muscle for an emg_ratio, and only then")
         return self
 
 
@@ -195,3 +235,30 @@ class ExtractionIn(Record):
     conditions: Annotated[list[ConditionIn], Field(min_length=1)]
     measurements: list[MeasurementIn] = []
     findings: list[FindingIn] = []
+
+
+class ReviewPooledIn(Record):
+    """One row of a review's table of pooled values (data/review_pooled.yaml)."""
+
+    review: Slug
+    exercise: Slug
+    exercise_label: Text
+    muscle: Slug
+    metric: Literal[METRICS]  # type: ignore[valid-type]
+    unit: Text | None = None
+    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
+    central_tendency: Literal[CENTRAL_TENDENCIES] | None = None  # type: ignore[valid-type]
+    pooled_mean: Number | None = None
+    sd: Amount | None = None
+    range_low: Number | None = None
+    range_high: Number | None = None
+    subjects: Annotated[int, Field(strict=True, gt=0)] | None = None
+    studies: Annotated[int, Field(strict=True, gt=0)] | None = None
+    locator: Text
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ReviewPooledIn:
+        if self.range_low is not None and self.range_high is not None and self.range_low > self.range_high:
+            raise ValueError("range_low: above range_high")
+        return self

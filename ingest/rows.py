@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Table
 
 from .. import schema
 from .dataset import Dataset
-from .records import ExtractionIn, StudyIn
+from .records import ExtractionIn, MeasurementIn, StudyIn
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -72,118 +72,182 @@ def to_rows(ds: Dataset) -> Rows:
         {"id": s.id, "kind": s.kind, "citation": s.citation, "url": s.url, "study_id": None}
         for s in ds.shared_sources
     ]
-    condition_id = measurement_id = finding_id = 0
+    ids = _Ids()
     for ex in sorted(ds.extractions, key=lambda e: e.data.study.id):
-        data: ExtractionIn = ex.data
-        st = data.study
-        rows["study"].append(
-            {
-                "id": st.id,
-                "citation": citation(st),
-                "authors": "; ".join(st.authors) if st.authors else None,
-                "first_author": surname(st.authors[0]) if st.authors else None,
-                "year": st.year,
-                "title": st.title,
-                "journal": st.journal,
-                "volume": st.volume,
-                "issue": st.issue,
-                "pages": st.pages,
-                "doi": st.doi,
-                "pmid": st.pmid,
-                "design": st.design,
-                "n": st.participants.n,
-                "sex": st.participants.sex,
-                "training_status": st.participants.training_status,
-                "population": population(st),
-                "identification": st.identification,
-                "identification_note": st.identification_note,
-                "cited_as": st.cited_as,
-            }
-        )
-        for s in data.sources:
-            rows["source"].append(
-                {"id": s.id, "kind": s.kind, "citation": s.citation, "url": s.url, "study_id": st.id}
-            )
-        conditions: dict[str, int] = {}
-        for c in data.conditions:
-            condition_id += 1
-            conditions[c.id] = condition_id
-            rows["condition"].append(
-                {
-                    "id": condition_id,
-                    "study_id": st.id,
-                    "key": c.id,
-                    "exercise_id": c.exercise,
-                    "label": c.label,
-                    "load": c.load,
-                    "load_pct_1rm": c.load_pct_1rm,
-                    "load_kg": c.load_kg,
-                    "depth": c.depth,
-                    "knee_angle_deg": c.knee_angle_deg,
-                    "stance": c.stance,
-                    "cue": c.cue,
-                    "notes": c.notes,
-                }
-            )
-        keys: dict[str, int] = {}
-        first = measurement_id + 1
-        for m in data.measurements:
-            measurement_id += 1
-            if m.key:
-                keys[m.key] = measurement_id
-        for offset, m in enumerate(data.measurements):
-            rows["measurement"].append(
-                {
-                    "id": first + offset,
-                    "condition_id": conditions[m.condition],
-                    "muscle_id": m.muscle,
-                    "muscle_label": m.muscle_label,
-                    "metric": m.metric,
-                    "unit": m.unit,
-                    "normalisation": m.normalisation,
-                    "normalisation_category": m.normalisation_category,
-                    "electrode": m.electrode,
-                    "statistic": m.statistic,
-                    "phase": m.phase,
-                    "value": m.value,
-                    "dispersion": m.dispersion,
-                    "dispersion_type": m.dispersion_type,
-                    "n": m.n,
-                    "source_id": m.source,
-                    "locator": m.locator,
-                    "restates_id": keys[m.restates] if m.restates else None,
-                    "key": m.key,
-                    "notes": m.notes,
-                }
-            )
-        for f in data.findings:
-            finding_id += 1
-            rows["finding"].append(
-                {
-                    "id": finding_id,
-                    "study_id": st.id,
-                    "condition_a_id": conditions[f.a],
-                    "condition_b_id": conditions[f.b] if f.b else None,
-                    "muscle_id": f.muscle,
-                    "muscle_b_id": f.muscle_b,
-                    "metric": f.metric,
-                    "statistic": f.statistic,
-                    "phase": f.phase,
-                    "direction": f.direction,
-                    "size": f.size,
-                    "size_type": f.size_type,
-                    "p_value": f.p_value,
-                    "p_relation": f.p_relation,
-                    "summary": f.summary,
-                    "source_id": f.source,
-                    "locator": f.locator,
-                    "key": f.key,
-                }
-            )
+        _extraction_rows(ex.data, rows, ids)
+    rows["review_pooled"] = [
+        {
+            "id": i,
+            "source_id": r.review,
+            "exercise_id": r.exercise,
+            "exercise_label": r.exercise_label,
+            "muscle_id": r.muscle,
+            "metric": r.metric,
+            "unit": r.unit,
+            "statistic": r.statistic,
+            "central_tendency": r.central_tendency,
+            "pooled_mean": r.pooled_mean,
+            "sd": r.sd,
+            "range_low": r.range_low,
+            "range_high": r.range_high,
+            "subjects": r.subjects,
+            "studies": r.studies,
+            "locator": r.locator,
+            "notes": r.notes,
+        }
+        for i, r in enumerate(ds.review_pooled, start=1)
+    ]
     # A restating value may come before the value it restates; insert primaries first so the
     # self-referencing foreign key is satisfied row by row.
     rows["measurement"].sort(key=lambda r: (r["restates_id"] is not None, r["id"]))
     return rows
+
+
+class _Ids:
+    """The last integer id given per table: ids follow the studies' order, then file order."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, int] = {}
+
+    def next(self, table: str) -> int:
+        self.last[table] = self.last.get(table, 0) + 1
+        return self.last[table]
+
+
+def _extraction_rows(data: ExtractionIn, rows: Rows, ids: _Ids) -> None:
+    """The rows of one extraction file: its study, sources, conditions, values and findings."""
+    st = data.study
+    rows["study"].append(_study_row(st))
+    for name, source_id in st.read_on.items():
+        rows["study_field_source"].append(
+            {"id": ids.next("study_field_source"), "study_id": st.id, "field": name,
+             "source_id": source_id, "locator": None}
+        )  # fmt: skip
+    p = st.participants
+    if p.source is not None:
+        rows["study_field_source"].append(
+            {"id": ids.next("study_field_source"), "study_id": st.id, "field": "participants",
+             "source_id": p.source, "locator": p.locator}
+        )  # fmt: skip
+    if st.pedro_source is not None:
+        rows["study_field_source"].append(
+            {"id": ids.next("study_field_source"), "study_id": st.id, "field": "pedro_score",
+             "source_id": st.pedro_source, "locator": st.pedro_locator}
+        )  # fmt: skip
+    for s in data.sources:
+        rows["source"].append(
+            {"id": s.id, "kind": s.kind, "citation": s.citation, "url": s.url, "study_id": st.id}
+        )
+    conditions: dict[str, int] = {}
+    for c in data.conditions:
+        conditions[c.id] = ids.next("condition")
+        rows["condition"].append(
+            {
+                "id": conditions[c.id],
+                "study_id": st.id,
+                "key": c.id,
+                "exercise_id": c.exercise,
+                "label": c.label,
+                "load": c.load,
+                "load_pct_1rm": c.load_pct_1rm,
+                "load_kg": c.load_kg,
+                "depth": c.depth,
+                "knee_angle_deg": c.knee_angle_deg,
+                "stance": c.stance,
+                "cue": c.cue,
+                "notes": c.notes,
+            }
+        )
+    # Keys resolve within the file, and a value may restate one listed after it.
+    measurement_ids = [ids.next("measurement") for _ in data.measurements]
+    keys = {m.key: i for m, i in zip(data.measurements, measurement_ids) if m.key}
+    for m, measurement_id in zip(data.measurements, measurement_ids):
+        rows["measurement"].append(_measurement_row(m, measurement_id, conditions, keys))
+    for f in data.findings:
+        rows["finding"].append(
+            {
+                "id": ids.next("finding"),
+                "study_id": st.id,
+                "condition_a_id": conditions[f.a],
+                "condition_b_id": conditions[f.b] if f.b else None,
+                "muscle_id": f.muscle,
+                "muscle_b_id": f.muscle_b,
+                "metric": f.metric,
+                "statistic": f.statistic,
+                "phase": f.phase,
+                "direction": f.direction,
+                "size": f.size,
+                "size_type": f.size_type,
+                "p_value": f.p_value,
+                "p_relation": f.p_relation,
+                "summary": f.summary,
+                "source_id": f.source,
+                "locator": f.locator,
+                "key": f.key,
+            }
+        )
+
+
+def _study_row(st: StudyIn) -> dict[str, Any]:
+    p = st.participants
+    return {
+        "id": st.id,
+        "citation": citation(st),
+        "authors": "; ".join(st.authors) if st.authors else None,
+        "first_author": surname(st.authors[0]) if st.authors else None,
+        "year": st.year,
+        "title": st.title,
+        "journal": st.journal,
+        "volume": st.volume,
+        "issue": st.issue,
+        "pages": st.pages,
+        "doi": st.doi,
+        "pmid": st.pmid,
+        "design": st.design,
+        "n": p.n,
+        "sex": p.sex,
+        "training_status": p.training_status,
+        "population": population(st),
+        "population_group": p.population,
+        "clinical_condition": p.clinical_condition,
+        "age_mean": p.age_mean,
+        "age_sd": p.age_sd,
+        "training_years_mean": p.training_years_mean,
+        "training_years_sd": p.training_years_sd,
+        "pedro_score": st.pedro_score,
+        "identification": st.identification,
+        "identification_note": st.identification_note,
+        "cited_as": st.cited_as,
+    }
+
+
+def _measurement_row(
+    m: MeasurementIn, measurement_id: int, conditions: dict[str, int], keys: dict[str, int]
+) -> dict[str, Any]:
+    return {
+        "id": measurement_id,
+        "condition_id": conditions[m.condition],
+        "muscle_id": m.muscle,
+        "muscle_b_id": m.muscle_b,
+        "muscle_label": m.muscle_label,
+        "metric": m.metric,
+        "unit": m.unit,
+        "normalisation": m.normalisation,
+        "normalisation_category": m.normalisation_category,
+        "electrode": m.electrode,
+        "statistic": m.statistic,
+        "central_tendency": m.central_tendency,
+        "phase": m.phase,
+        "value": m.value,
+        "dispersion": m.dispersion,
+        "dispersion_type": m.dispersion_type,
+        "n": m.n,
+        "source_id": m.source,
+        "locator": m.locator,
+        "restates_id": keys[m.restates] if m.restates else None,
+        "key": m.key,
+        "notes": m.notes,
+    }
 
 
 def insert_rows(connection: Connection, rows: Rows) -> dict[str, int]:

@@ -14,7 +14,8 @@ from .claims import (
 )
 from .lexicon import Exercise, Muscle, MuscleSynonym
 from .measurement import BuildInfo, Finding, Measurement
-from .study import Condition, Source, Study
+from .review import ReviewPooled
+from .study import Condition, Source, Study, StudyFieldSource
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -32,6 +33,8 @@ __all__ = [
     "MuscleSynonym",
     "Recommendation",
     "RecommendationClaim",
+    "ReviewPooled",
     "Source",
     "Study",
+    "StudyFieldSource",
 ]

@@ -12,11 +12,12 @@ METRICS = (
     "relative_muscular_effort",  # net joint moment as % of a maximal moment
     "joint_moment",
     "joint_work",
+    "emg_ratio",  # one EMG value over another (a GM/HS ratio, the gluteal-to-TFL index)
     "other",
 )
 
 #: Metrics that can never be negative.
-NON_NEGATIVE_METRICS = ("emg_amplitude", "emg_share_of_sum", "relative_muscular_effort")
+NON_NEGATIVE_METRICS = ("emg_amplitude", "emg_share_of_sum", "relative_muscular_effort", "emg_ratio")
 
 #: EMG normalisation after the CEDE project's normalisation matrix (Besomi et al.).
 NORMALISATION_CATEGORIES = (
@@ -24,13 +25,32 @@ NORMALISATION_CATEGORIES = (
     "mvc_standardised_isometric",
     "submaximal_reference",
     "task_peak_or_mean",
+    "contralateral_limb",  # a share of the same muscle's value in the other (e.g. non-paretic) limb
     "not_normalised",
     "not_reported",  # EMG whose normalisation the readable source does not state
     "not_applicable",
 )
 
-#: How the signal was summarised within a repetition or trial.
-STATISTICS = ("mean", "peak", "median", "integrated", "other")
+#: How the signal was summarised within a repetition or trial (the amplitude statistic):
+#: not_reported where the readable source does not say, other for a stated other one.
+STATISTICS = ("mean", "rms", "peak", "median", "integrated", "other", "not_reported")
+
+#: How the values were summarised across participants; NULL where the source does not say.
+CENTRAL_TENDENCIES = ("mean", "median")
+
+#: Who took part: a label that queries and pools filter by (the default rankings use the healthy
+#: groups only). healthy_trained: resistance-trained; healthy_untrained: healthy and not described
+#: as resistance-trained (physically active included); athletes: competitive athletes.
+POPULATION_GROUPS = ("healthy_trained", "healthy_untrained", "athletes", "clinical", "not_reported")
+
+#: The groups a default ranking or pool takes: healthy adults, trained or not, athletes included.
+HEALTHY_GROUPS = ("healthy_trained", "healthy_untrained", "athletes")
+
+#: Bibliographic fields of a study whose page of origin is recorded (study.read_on).
+BIBLIOGRAPHIC_FIELDS = ("authors", "year", "title", "journal", "volume", "issue", "pages", "doi", "pmid")
+#: Every study fact whose page is recorded in study_field_source: the bibliographic fields, the
+#: participants' numbers (age, training experience) and the PEDro score.
+STUDY_FIELDS = (*BIBLIOGRAPHIC_FIELDS, "participants", "pedro_score")
 
 PHASES = (
     "whole",
@@ -72,6 +92,7 @@ PLAUSIBLE_RANGES: dict[str, tuple[float, float]] = {
     "relative_muscular_effort": (0.0, 500.0),
     "joint_moment": (-1000.0, 1000.0),
     "joint_work": (-10000.0, 10000.0),
+    "emg_ratio": (0.0, 1000.0),
     "other": (-1e6, 1e6),
 }
 

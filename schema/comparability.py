@@ -10,7 +10,7 @@ exports all take the rule from here.
 from .allowed_values import sql_in
 
 #: The metrics that are EMG signals (and so have an EMG normalisation).
-EMG_METRICS = ("emg_amplitude", "emg_share_of_sum")
+EMG_METRICS = ("emg_amplitude", "emg_share_of_sum", "emg_ratio")
 
 #: The normalisation categories whose values are a share of a maximal voluntary contraction.
 MVC_CATEGORIES = ("mvc_same_task", "mvc_standardised_isometric")

@@ -6,6 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .allowed_values import (
+    CENTRAL_TENDENCIES,
     DIRECTIONS,
     DISPERSION_TYPES,
     ELECTRODES,
@@ -34,8 +35,11 @@ class Measurement(Base):
         check_in("normalisation_category", NORMALISATION_CATEGORIES),
         check_in("electrode", ELECTRODES),
         check_in("statistic", STATISTICS),
+        check_in("central_tendency", CENTRAL_TENDENCIES),
         check_in("phase", PHASES),
         check_in("dispersion_type", DISPERSION_TYPES),
+        # A ratio names its denominator muscle; no other metric has one.
+        CheckConstraint("(metric = 'emg_ratio') = (muscle_b_id IS NOT NULL)", name="ratio_has_denominator"),
         CheckConstraint("dispersion >= 0", name="dispersion_non_negative"),
         CheckConstraint("(dispersion IS NULL) = (dispersion_type IS NULL)", name="dispersion_has_type"),
         CheckConstraint("n > 0", name="n_positive"),
@@ -76,6 +80,8 @@ class Measurement(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     condition_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
     muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"))
+    #: For an emg_ratio, the denominator muscle (muscle_id is the numerator).
+    muscle_b_id: Mapped[str | None] = mapped_column(ForeignKey("muscle.id"))
     #: The paper's own name for the muscle or site.
     muscle_label: Mapped[str | None]
     metric: Mapped[str]
@@ -83,7 +89,10 @@ class Measurement(Base):
     normalisation: Mapped[str | None]
     normalisation_category: Mapped[str]
     electrode: Mapped[str]
+    #: The amplitude statistic within a repetition or trial (mean, RMS, peak...).
     statistic: Mapped[str]
+    #: How the value summarises the participants: mean or median (NULL: the source does not say).
+    central_tendency: Mapped[str | None]
     phase: Mapped[str]
     value: Mapped[float]
     dispersion: Mapped[float | None]
@@ -98,7 +107,8 @@ class Measurement(Base):
     notes: Mapped[str | None]
 
     condition: Mapped[Condition] = relationship(back_populates="measurements")
-    muscle: Mapped[Muscle] = relationship()
+    muscle: Mapped[Muscle] = relationship(foreign_keys=[muscle_id])
+    muscle_b: Mapped[Muscle | None] = relationship(foreign_keys=[muscle_b_id])
     source: Mapped[Source] = relationship(back_populates="measurements")
     restates: Mapped[Optional["Measurement"]] = relationship(remote_side=[id], back_populates="restated_by")
     restated_by: Mapped[list["Measurement"]] = relationship(back_populates="restates")

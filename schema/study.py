@@ -5,7 +5,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .allowed_values import IDENTIFICATIONS, PROVENANCES, SEXES
+from .allowed_values import (
+    IDENTIFICATIONS,
+    POPULATION_GROUPS,
+    PROVENANCES,
+    SEXES,
+    STUDY_FIELDS,
+)
 from .base import Base, check_in
 from .lexicon import Exercise
 from .types import slug, slugpk
@@ -23,6 +29,16 @@ class Study(Base):
         check_in("identification", IDENTIFICATIONS),
         CheckConstraint("n > 0", name="n_positive"),
         CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
+        check_in("population_group", POPULATION_GROUPS),
+        CheckConstraint(
+            "population_group <> 'clinical' OR clinical_condition IS NOT NULL",
+            name="clinical_names_condition",
+        ),
+        CheckConstraint("age_mean > 0 AND age_sd >= 0", name="age_positive"),
+        CheckConstraint(
+            "training_years_mean >= 0 AND training_years_sd >= 0", name="training_years_non_negative"
+        ),
+        CheckConstraint("pedro_score BETWEEN 0 AND 10", name="pedro_score_range"),
     )
 
     id: Mapped[slugpk]
@@ -41,7 +57,18 @@ class Study(Base):
     n: Mapped[int | None]
     sex: Mapped[str | None]
     training_status: Mapped[str | None]
+    #: A one-line summary of who took part ('13 female, trained'), for pages and citations.
     population: Mapped[str | None]
+    #: The label queries and pools filter by (allowed_values.POPULATION_GROUPS).
+    population_group: Mapped[str] = mapped_column(index=True)
+    clinical_condition: Mapped[str | None]
+    age_mean: Mapped[float | None]
+    age_sd: Mapped[float | None]
+    #: Resistance-training experience, in years.
+    training_years_mean: Mapped[float | None]
+    training_years_sd: Mapped[float | None]
+    #: Methodological quality (PEDro scale) as a review tabulates it (where: study_field_source).
+    pedro_score: Mapped[int | None]
     identification: Mapped[str]
     identification_note: Mapped[str | None]
     cited_as: Mapped[str | None]
@@ -66,6 +93,24 @@ class Source(Base):
 
     study: Mapped[Study | None] = relationship(back_populates="sources")
     measurements: Mapped[list["Measurement"]] = relationship(back_populates="source")
+
+
+class StudyFieldSource(Base):
+    """Which page one of a study's facts was read on: a bibliographic field (DOI, PMID,
+    authors...), the participants' numbers (age, training) or the PEDro score.
+
+    A table of its own rather than source columns on study: source already points at study.
+    """
+
+    __tablename__ = "study_field_source"
+    __table_args__ = (UniqueConstraint("study_id", "field"), check_in("field", STUDY_FIELDS))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), index=True)
+    field: Mapped[str]
+    source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"))
+    #: Where on that page, e.g. 'Table 1', 'abstract'.
+    locator: Mapped[str | None]
 
 
 class Condition(Base):
