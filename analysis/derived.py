@@ -11,8 +11,9 @@ over a second per request in the canned queries `meta_contrasts`, `meta_single` 
 `exercises_compared` (bench/queries.py). Done once at build time, each query reads rows in the
 order of a primary key or an index and stops at Datasette's row cap.
 
-The rules of what may be paired or pooled live here, in SQL, once; the canned queries in
-metadata.yml join these rows to `meta_extract` and compute the effect sizes.
+The rules of what may be paired live here, in SQL, once (which value is preferred is
+analysis/preferred.py's); the canned queries in analysis/sql/ join these rows to `meta_extract`
+and compute the effect sizes.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class DerivedTable:
 _RANKED = """
     SELECT e.measurement_id, e.study_id, e.exercise_id, e.muscle_id, e.condition_id,
            e.metric, e.unit, e.normalisation_category, e.statistic, e.phase, e.n,
-           e.provenance, e.restates_measurement_id,
+           e.central_tendency, e.provenance, e.restates_measurement_id,
            CASE e.provenance WHEN 'primary' THEN 1 WHEN 'review' THEN 2 ELSE 3 END AS rank
     FROM meta_extract e"""
 
@@ -51,40 +52,25 @@ CREATE TABLE contrast_pair (
     exercise2_id TEXT NOT NULL REFERENCES exercise (id)
 )""",
     # Two values pair when one study measured them in two of its conditions, in the same
-    # participants (same n), for the same muscle, metric, normalisation, unit, statistic, phase
-    # and source rank. A pair of two restatements is left out (the primary pair says it), and so
-    # is a secondary pair where a better-ranked source gives the same contrast (its unit as
-    # spelled may differ). Pairs are numbered in the order meta_contrasts lists them.
+    # participants (same n), for the same muscle, metric, normalisation, unit, statistic,
+    # central tendency, phase and source rank. Only preferred values pair (analysis/
+    # preferred.py): a restatement never doubles a pair. Numbered in meta_contrasts' order.
     fill=f"""
 WITH x AS MATERIALIZED ({_RANKED}
-),
-candidates AS MATERIALIZED (
-    SELECT a.measurement_id AS id1, b.measurement_id AS id2, a.rank, a.provenance,
-           a.study_id, a.muscle_id, a.metric, a.normalisation_category, a.statistic, a.phase,
-           a.condition_id AS c1, b.condition_id AS c2,
-           a.exercise_id AS e1, b.exercise_id AS e2,
-           a.restates_measurement_id IS NOT NULL
-               AND b.restates_measurement_id IS NOT NULL AS both_restate
-    FROM x a
-    JOIN x b
-      ON b.study_id = a.study_id AND b.muscle_id = a.muscle_id AND b.metric = a.metric
-     AND b.statistic = a.statistic AND b.phase = a.phase
-     AND b.unit IS a.unit AND b.normalisation_category = a.normalisation_category
-     AND b.rank = a.rank AND b.n IS a.n AND b.condition_id > a.condition_id
+    WHERE e.preferred = 1
 )
 INSERT INTO contrast_pair
     (measurement1_id, measurement2_id, study_id, muscle_id, exercise1_id, exercise2_id)
-SELECT p.id1, p.id2, p.study_id, p.muscle_id, p.e1, p.e2
-FROM candidates p
-WHERE NOT p.both_restate
-  AND NOT EXISTS (
-      SELECT 1 FROM candidates q
-      WHERE q.rank < p.rank AND q.c1 = p.c1 AND q.c2 = p.c2
-        AND q.muscle_id = p.muscle_id AND q.metric = p.metric
-        AND q.normalisation_category = p.normalisation_category
-        AND q.statistic = p.statistic AND q.phase = p.phase
-  )
-ORDER BY p.study_id, p.muscle_id, p.metric, p.statistic, p.phase, p.provenance, p.c1, p.c2
+SELECT a.measurement_id, b.measurement_id, a.study_id, a.muscle_id, a.exercise_id, b.exercise_id
+FROM x a
+JOIN x b
+  ON b.study_id = a.study_id AND b.muscle_id = a.muscle_id AND b.metric = a.metric
+ AND b.statistic = a.statistic AND b.phase = a.phase
+ AND b.central_tendency IS a.central_tendency
+ AND b.unit IS a.unit AND b.normalisation_category = a.normalisation_category
+ AND b.rank = a.rank AND b.n IS a.n AND b.condition_id > a.condition_id
+ORDER BY a.study_id, a.muscle_id, a.metric, a.statistic, a.phase, a.provenance,
+         a.condition_id, b.condition_id
 """,
     indexes=(
         "CREATE INDEX ix_contrast_pair_exercises ON contrast_pair (exercise1_id, exercise2_id)",
@@ -102,23 +88,15 @@ CREATE TABLE single_value (
     exercise_id TEXT NOT NULL REFERENCES exercise (id),
     muscle_id TEXT NOT NULL REFERENCES muscle (id)
 )""",
-    # Each value once, from its best source: a restatement is left out (the value it restates is
-    # there), and so is a value where a better-ranked source gives the same condition, muscle,
-    # metric, normalisation, statistic and phase. Numbered in meta_single's order.
+    # Each value once: the preferred one of the sources that give it (analysis/preferred.py).
+    # Numbered in meta_single's order.
     fill=f"""
 WITH x AS MATERIALIZED ({_RANKED}
-    WHERE e.restates_measurement_id IS NULL
+    WHERE e.preferred = 1
 )
 INSERT INTO single_value (measurement_id, study_id, exercise_id, muscle_id)
 SELECT x.measurement_id, x.study_id, x.exercise_id, x.muscle_id
 FROM x
-WHERE NOT EXISTS (
-    SELECT 1 FROM x y
-    WHERE y.condition_id = x.condition_id AND y.muscle_id = x.muscle_id
-      AND y.rank < x.rank AND y.metric = x.metric
-      AND y.normalisation_category = x.normalisation_category
-      AND y.statistic = x.statistic AND y.phase = x.phase
-)
 ORDER BY x.muscle_id, x.exercise_id, x.study_id, x.statistic, x.phase, x.measurement_id
 """,
     indexes=("CREATE INDEX ix_single_value_muscle_id ON single_value (muscle_id)",),

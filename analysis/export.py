@@ -12,21 +12,24 @@ import io
 import json
 import os
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..paths import DB_PATH
-from ..schema.allowed_values import NORMALISATION_CATEGORIES, PHASES, PROVENANCES, STATISTICS
-from ..schema.comparability import MVC_CATEGORIES
+from .columns import ASSUMPTIONS, FIELDS, POOLED_FIELDS
 from .effect_sizes import DEFAULT_RI, register_sql_functions
+from .imputation import Rule, RuleError, group_cvs, impute_contrasts, impute_single, parse_rule
+from .pooling import METHODS, pooled_rows
 from .queries import QueryNotFound, query_sql
 
 CONTRASTS_QUERY = "meta_contrasts"
 SINGLE_QUERY = "meta_single"
 CONTRASTS_FILE = "contrasts.csv"
 SINGLE_FILE = "single_conditions.csv"
+POOLED_FILE = "pooled.csv"
 DESCRIPTOR_FILE = "datapackage.json"
+READER_FILE = "read_export.R"
 
 
 class ExportError(Exception):
@@ -40,171 +43,15 @@ class ExportResult:
     contrasts: int
     single: int
     ri: float
-
-
-# --- the columns, documented once for the descriptor ------------------------------------------
-
-_UNIT = "unit of the row's `unit` column (e.g. %MVIC, %)"
-
-
-def _f(type_: str, description: str, unit: str | None = None, **constraints: Any) -> dict:
-    field: dict[str, Any] = {"type": type_, "description": description}
-    if unit:
-        # Table Schema v1 has no unit property; frictionless allows extra properties, and the
-        # description says it too so that any reader sees it.
-        field["unit"] = unit
-        field["description"] += f" Unit: {unit}."
-    if constraints:
-        field["constraints"] = constraints
-    return field
-
-
-#: Every column of both extracts: Table Schema type, description, unit, constraints.
-FIELDS: dict[str, dict] = {
-    "measurement_id": _f("integer", "Id of the measurement (evidence.db measurement.id).", required=True),
-    "study_id": _f("string", "The study: first author's surname and year.", required=True),
-    "citation": _f("string", "Short citation of the study."),
-    "year": _f("integer", "Year of publication."),
-    "doi": _f("string", "DOI, without https://doi.org/; empty where no page read showed it."),
-    "pmid": _f("string", "PubMed id; empty where none was read."),
-    "exercise_id": _f("string", "Canonical exercise id."),
-    "exercise": _f("string", "Canonical exercise name."),
-    "condition_id": _f("integer", "The condition (the exercise as this study performed it)."),
-    "condition": _f("string", "The paper's label for the condition."),
-    "load": _f("string", "Load as reported."),
-    "muscle_id": _f("string", "Canonical muscle or muscle-region id.", required=True),
-    "muscle": _f("string", "Muscle name."),
-    "muscle_region": _f("string", "Region (upper, lower, proximal, distal); empty for the whole muscle."),
-    "muscle_group": _f("string", "Muscle group."),
-    "metric": _f(
-        "string",
-        "What was measured (emg_amplitude, emg_share_of_sum, relative_muscular_effort, "
-        "joint_moment, joint_work, other). Values of different metrics are never paired or pooled.",
-        required=True,
-    ),
-    "unit": _f("string", "Unit of the values (m1i, m2i, sd1i, sd2i, mi, sdi and MC/MN yi) as reported."),
-    "normalisation_category": _f(
-        "string", "CEDE EMG normalisation category.", enum=list(NORMALISATION_CATEGORIES)
-    ),
-    "comparable_mvc": _f(
-        "integer",
-        "1 only for EMG amplitude normalised to a maximal voluntary contraction "
-        f"({', '.join(MVC_CATEGORIES)}); 0 otherwise.",
-        enum=[0, 1],
-    ),
-    "statistic": _f(
-        "string",
-        "How the signal was summarised within a repetition; 'other' where the source does not "
-        "say (mean and peak are never paired).",
-        enum=list(STATISTICS),
-    ),
-    "phase": _f("string", "Part of the movement.", enum=list(PHASES)),
-    "provenance": _f(
-        "string",
-        "Source rank of the values: primary (the paper) > review > article. A pair never mixes ranks.",
-        enum=list(PROVENANCES),
-    ),
-    "pool_key": _f(
-        "string",
-        "exercise/muscle/statistic/phase for MVC-normalised EMG with a stated statistic: rows "
-        "with equal pool_key may be pooled across studies. Empty: not comparable across studies.",
-    ),
-    "measure": _f(
-        "string",
-        "metafor outcome measure of yi and vi: MC (raw mean change), SMCC (standardised mean "
-        "change, change-score standardisation), MN (raw mean).",
-        enum=["MC", "SMCC", "MN"],
-        required=True,
-    ),
-    "m1i": _f("number", "Mean of condition 1 (metafor m1i), as reported.", _UNIT),
-    "m2i": _f("number", "Mean of condition 2 (metafor m2i), as reported.", _UNIT),
-    "sd1i": _f(
-        "number",
-        "SD of condition 1 between participants (metafor sd1i); empty unless the source reports "
-        "an SD (an SE, IQR or range is not converted: see dispersion1).",
-        _UNIT,
-        minimum=0,
-    ),
-    "sd2i": _f(
-        "number", "SD of condition 2 (metafor sd2i); empty unless reported as an SD.", _UNIT, minimum=0
-    ),
-    "mi": _f("number", "Mean of the condition (metafor mi), as reported.", _UNIT),
-    "sdi": _f(
-        "number", "SD between participants (metafor sdi); empty unless reported as an SD.", _UNIT, minimum=0
-    ),
-    "ni": _f(
-        "integer",
-        "Participants (metafor ni): the measurement's n, else the study's. Both conditions of a "
-        "pair have the same n (same participants).",
-        minimum=1,
-    ),
-    "ri": _f(
-        "number",
-        "Correlation between a participant's values in the two conditions (metafor ri). No study "
-        "reports it: imputed (see ri_imputed), 0.5 by default, set with `evidence export --ri` or "
-        "the ri parameter of the Datasette query. Empty if the parameter was not a number in "
-        "[-1, 1].",
-        minimum=-1,
-        maximum=1,
-    ),
-    "ri_imputed": _f("integer", "1: ri is an assumption, not a reported value.", enum=[1]),
-    "yi": _f(
-        "number",
-        "Effect size as metafor's escalc computes it. MC: m1i - m2i, in the row's unit "
-        "(given even without SDs, as escalc does). SMCC: c(ni-1)*(m1i-m2i)/sqrt(sd1i^2+sd2i^2-"
-        "2*ri*sd1i*sd2i), c(m) = gamma(m/2)/(sqrt(m/2)*gamma((m-1)/2)), unitless. MN: mi.",
-    ),
-    "vi": _f(
-        "number",
-        "Sampling variance of yi (escalc, vtype LS). MC: (sd1i^2+sd2i^2-2*ri*sd1i*sd2i)/ni, in "
-        "unit squared. SMCC: 1/ni + yi^2/(2*ni). MN: sdi^2/ni, in unit squared. Empty where an "
-        "input is missing: see reason.",
-        minimum=0,
-    ),
-    "reason": _f(
-        "string",
-        "Why vi (MC, MN) or yi and vi (SMCC) are empty: which SD is missing and what the source "
-        "gave instead. Empty when both are computed.",
-    ),
-    "dispersion": _f("number", "Dispersion as reported (type in dispersion_type).", _UNIT),
-    "dispersion_type": _f("string", "sd, se, iqr, ci95 or range.", enum=["sd", "se", "iqr", "ci95", "range"]),
-    "locator": _f("string", "Where in the source the value was read."),
-    "source_url": _f("string", "Address of the page the value was read from."),
-}
-
-# Per-condition columns of a contrast: the same meaning as above, for condition 1 and 2.
-for _i in ("1", "2"):
-    FIELDS.update({
-        f"exercise{_i}_id": _f("string", f"Canonical exercise id of condition {_i}."),
-        f"exercise{_i}": _f("string", f"Canonical exercise name of condition {_i}."),
-        f"condition{_i}_id": _f("integer", f"Condition {_i} (listed {'first' if _i == '1' else 'second'} in the study's extraction file).", required=True),
-        f"condition{_i}": _f("string", f"The paper's label for condition {_i}."),
-        f"load{_i}": _f("string", f"Load of condition {_i} as reported."),
-        f"measurement{_i}_id": _f("integer", f"Id of the measurement giving m{_i}i.", required=True),
-        f"dispersion{_i}": _f("number", f"Dispersion of condition {_i} as reported.", _UNIT),
-        f"dispersion_type{_i}": _f("string", f"Type of dispersion{_i}: sd, se, iqr, ci95 or range.", enum=["sd", "se", "iqr", "ci95", "range"]),
-        f"locator{_i}": _f("string", f"Where in the source m{_i}i was read."),
-        f"source_url{_i}": _f("string", f"Address of the page m{_i}i was read from."),
-    })  # fmt: skip
-
-ASSUMPTIONS = [
-    "Within-study contrasts pair two conditions of one study only when both values are for the "
-    "same muscle, metric, EMG normalisation, unit, statistic and phase, come from sources of the "
-    "same rank (primary with primary, review with review, article with article), and have the "
-    "same n (taken as the same participants: every study here is a within-subject design).",
-    "A pair or value from a lower-ranked source is left out where a higher-ranked source gives "
-    "the same one; a value a review or the article restates appears once, from the primary.",
-    "ri, the within-participant correlation between conditions, is reported by no study and is "
-    "imputed (ri_imputed = 1); the value used is in the ri column.",
-    "Only SDs are used as SDs: an SE, IQR, CI or range is not converted (sd1i, sd2i, sdi stay "
-    "empty and reason says what was reported).",
-    "The standardised mean change is SMCC (change-score standardisation), chosen because it is "
-    "symmetric in the two conditions (swapping them flips the sign of yi only).",
-    "condition 1 is the condition listed first in the study's extraction file; yi > 0 means "
-    "condition 1 is higher.",
-    "Values from different studies used different MVC tests; comparable_mvc = 1 means only that "
-    "both are a share of an MVC.",
-]
+    #: single rows with yi and vi without any assumption; with an imputed SD
+    single_usable: int = 0
+    single_assumed: int = 0
+    #: contrast rows with yi and vi (every one assumes the imputed ri)
+    contrasts_usable: int = 0
+    imputed: int = 0
+    pools: int = 0
+    #: pools none of whose rows has yi and vi (k = 0)
+    empty_pools: list[str] = field(default_factory=list)
 
 
 # --- running the canned queries -----------------------------------------------------------------
@@ -276,29 +123,54 @@ def _release(db_path: Path) -> str | None:
     return row[0] if row else None
 
 
-def _schema(columns: list[str], primary_key: list[str]) -> dict[str, Any]:
-    missing = [c for c in columns if c not in FIELDS]
+def _schema(columns: list[str], primary_key: list[str], fields: dict[str, dict] = FIELDS) -> dict[str, Any]:
+    missing = [c for c in columns if c not in fields]
     if missing:
         raise ExportError(f"{__file__}: FIELDS: no description for column(s) {', '.join(missing)}")
     return {
-        "fields": [{"name": c, **FIELDS[c]} for c in columns],
+        "fields": [{"name": c, **fields[c]} for c in columns],
         "missingValues": [""],
         "primaryKey": primary_key,
     }
 
 
+_CSV_DIALECT = {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"', "header": True}
+
+
+def _resource(name: str, path: str, title: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "path": path,
+        "title": title,
+        "description": description,
+        "profile": "tabular-data-resource",
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "dialect": _CSV_DIALECT,
+        "schema": schema,
+    }
+
+
 def descriptor(
-    contrast_columns: list[str], single_columns: list[str], ri: float, release: str | None
+    contrast_columns: list[str],
+    single_columns: list[str],
+    pooled_columns: list[str],
+    ri: float,
+    rule: Rule | None,
+    release: str | None,
 ) -> dict[str, Any]:
     """The Frictionless data package descriptor (datapackage.json) of one export."""
-    csv_dialect = {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"', "header": True}
+    assumptions = [*ASSUMPTIONS, f"ri imputed as {ri:g} in this export."]
+    assumptions.append(rule.describe() + " in this export." if rule else "No SD was imputed in this export.")
     package: dict[str, Any] = {
         "name": "emg-evidence-meta-analysis",
-        "title": "emg-evidence: extracts for meta-analysis (metafor MC, SMCC, MN)",
+        "title": "emg-evidence: extracts for meta-analysis (metafor MC, SMCC, MN) and pooled estimates",
         "description": (
             "Within-study contrasts and single-condition values from evidence.db, in the column "
-            "names of R's metafor escalc, with yi and vi computed as escalc 3.8 computes them. "
-            f"ri imputed as {ri} in this export. Assumptions: " + " ".join(ASSUMPTIONS)
+            "names of R's metafor escalc, with yi and vi computed as escalc 3.8 computes them, and "
+            "random-effects pools of them as metafor's rma computes them. Assumptions: "
+            + " ".join(assumptions)
         ),
         "licenses": [
             {
@@ -309,52 +181,44 @@ def descriptor(
         ],
         "sources": [{"title": "evidence.db, built by `evidence build` from data/ (emg-evidence)"}],
         "keywords": ["EMG", "meta-analysis", "metafor", "gluteus maximus", "hamstrings", "adductors"],
-        "assumptions": ASSUMPTIONS,
+        "assumptions": assumptions,
         "ri": ri,
+        "imputed_sd": rule.describe() if rule else None,
         "resources": [
-            {
-                "name": "contrasts",
-                "path": CONTRASTS_FILE,
-                "title": "Within-study contrasts (metafor MC and SMCC)",
-                "description": (
-                    "Two rows per pair of conditions (measure MC and SMCC). In R: "
-                    'd <- subset(read.csv("contrasts.csv", colClasses = c(sd1i = "numeric", '
-                    'sd2i = "numeric")), measure == "SMCC"); d <- metafor::escalc(measure = '
-                    '"SMCC", m1i = m1i, m2i = m2i, sd1i = sd1i, sd2i = sd2i, ni = ni, ri = ri, '
-                    "data = d)."
-                ),
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": csv_dialect,
-                "schema": _schema(contrast_columns, ["measurement1_id", "measurement2_id", "measure"]),
-            },
-            {
-                "name": "single_conditions",
-                "path": SINGLE_FILE,
-                "title": "Single conditions (metafor MN)",
-                "description": (
-                    "One row per value, for pooling one exercise across studies (rows with equal pool_key)."
-                ),
-                "profile": "tabular-data-resource",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": csv_dialect,
-                "schema": _schema(single_columns, ["measurement_id"]),
-            },
+            _resource(
+                "contrasts", CONTRASTS_FILE, "Within-study contrasts (metafor MC and SMCC)",
+                "Two rows per pair of conditions (measure MC and SMCC). In R: source('read_export.R'); "
+                'd <- subset(read_contrasts(), measure == "SMCC"); d <- metafor::escalc(measure = '
+                '"SMCC", m1i = m1i, m2i = m2i, sd1i = sd1i, sd2i = sd2i, ni = ni, ri = ri, data = d).',
+                _schema(contrast_columns, ["measurement1_id", "measurement2_id", "measure"]),
+            ),
+            _resource(
+                "single_conditions", SINGLE_FILE, "Single conditions (metafor MN)",
+                "One row per value, for pooling one exercise across studies (rows with equal pool_key).",
+                _schema(single_columns, ["measurement_id"]),
+            ),
+            _resource(
+                "pooled", POOLED_FILE, "Random-effects pools (metafor rma)",
+                "One row per pool_key (single) or contrast_key and measure (contrast): k, estimate, "
+                "se, 95% interval, tau2, I2 and the tau2 estimator.",
+                _schema(pooled_columns, ["kind", "measure", "pool_key"], POOLED_FIELDS),
+            ),
         ],
-    }
+    }  # fmt: skip
     if release:
         package["release"] = release
     return package
 
 
 def export(
-    db_path: Path = DB_PATH, out_dir: Path = Path("meta-analysis"), ri: float = DEFAULT_RI
+    db_path: Path = DB_PATH,
+    out_dir: Path = Path("meta-analysis"),
+    ri: float = DEFAULT_RI,
+    impute_sd: str | None = None,
+    method: str = "REML",
 ) -> ExportResult:
-    """Write contrasts.csv, single_conditions.csv and datapackage.json into ``out_dir``.
+    """Write contrasts.csv, single_conditions.csv, pooled.csv, datapackage.json and
+    read_export.R into ``out_dir``.
 
     Everything is computed before anything is written, and each file replaces its old copy
     only once it is complete, so a failed export leaves the previous files as they were.
@@ -362,18 +226,59 @@ def export(
     :param db_path: the evidence database
     :param out_dir: the folder to write into (created if missing)
     :param ri: the imputed within-participant correlation between two conditions
+    :param impute_sd: None (never impute), a CV such as '0.3', or 'median-cv'
+    :param method: the tau² estimator of the pools: REML, DL or PM (metafor's codes)
     """
     if not -1 <= ri <= 1:
         raise ExportError(f"ri: {ri} is not a correlation between -1 and 1")
-    contrast_columns, contrasts = run_query(db_path, CONTRASTS_QUERY, {"ri": ri})
-    single_columns, single = run_query(db_path, SINGLE_QUERY, {})
-    package = descriptor(contrast_columns, single_columns, ri, _release(Path(db_path)))
+    if method not in METHODS:
+        raise ExportError(f"method: {method!r} is not one of {', '.join(METHODS)}")
+    try:
+        rule = parse_rule(impute_sd) if impute_sd is not None else None
+    except RuleError as e:
+        raise ExportError(str(e)) from None
+    contrast_columns, contrast_tuples = run_query(db_path, CONTRASTS_QUERY, {"ri": ri})
+    single_columns, single_tuples = run_query(db_path, SINGLE_QUERY, {})
+    contrasts = [dict(zip(contrast_columns, t)) for t in contrast_tuples]
+    single = [dict(zip(single_columns, t)) for t in single_tuples]
+    imputed = 0
+    if rule is not None:
+        cvs = group_cvs(single)
+        imputed = impute_single(single, rule, cvs) + impute_contrasts(contrasts, rule, cvs)
+    assumptions = f"ri = {ri:g} (imputed)"
+    pooled = pooled_rows(single, contrasts, method, assumptions)
+    pooled_columns = list(POOLED_FIELDS)
+    package = descriptor(contrast_columns, single_columns, pooled_columns, ri, rule, _release(Path(db_path)))
     texts = {
-        CONTRASTS_FILE: _csv_text(contrast_columns, contrasts),
-        SINGLE_FILE: _csv_text(single_columns, single),
+        CONTRASTS_FILE: _csv_text(
+            contrast_columns, [tuple(r[c] for c in contrast_columns) for r in contrasts]
+        ),
+        SINGLE_FILE: _csv_text(single_columns, [tuple(r[c] for c in single_columns) for r in single]),
+        POOLED_FILE: _csv_text(pooled_columns, [tuple(r[c] for c in pooled_columns) for r in pooled]),
         DESCRIPTOR_FILE: json.dumps(package, indent=2, ensure_ascii=False) + "\n",
+        READER_FILE: read_export_r(contrast_columns, single_columns, pooled_columns),
     }
-    out_dir = Path(out_dir)
+    written = _write_files(Path(out_dir), texts)
+    return ExportResult(
+        out_dir=Path(out_dir),
+        files=written,
+        contrasts=len(contrasts),
+        single=len(single),
+        ri=ri,
+        single_usable=sum(1 for r in single if _has_effect(r) and not r["sd_imputed"]),
+        single_assumed=sum(1 for r in single if _has_effect(r) and r["sd_imputed"]),
+        contrasts_usable=sum(1 for r in contrasts if _has_effect(r)),
+        imputed=imputed,
+        pools=len(pooled),
+        empty_pools=[f"{r['kind']} {r['measure']} {r['pool_key']}" for r in pooled if r["k"] == 0],
+    )
+
+
+def _has_effect(row: dict[str, Any]) -> bool:
+    return row["yi"] is not None and row["vi"] is not None
+
+
+def _write_files(out_dir: Path, texts: dict[str, str]) -> list[Path]:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -395,4 +300,40 @@ def export(
     finally:
         for tmp in tmp_paths:
             tmp.unlink(missing_ok=True)
-    return ExportResult(out_dir, written, len(contrasts), len(single), ri)
+    return written
+
+
+#: R's type for each Table Schema type, for read_export.R's colClasses.
+_R_CLASSES = {"number": "numeric", "integer": "integer", "string": "character"}
+
+
+def read_export_r(contrast_columns: list[str], single_columns: list[str], pooled_columns: list[str]) -> str:
+    """read_export.R: functions that read each CSV with every column's type fixed, so that an
+    all-empty column (vi where no SD is known) is numeric in R, not logical."""
+
+    def classes(columns: list[str], fields: dict[str, dict]) -> str:
+        pairs = ", ".join(f'{c} = "{_R_CLASSES[fields[c]["type"]]}"' for c in columns)
+        return f"c({pairs})"
+
+    return f"""# Read the emg-evidence meta-analysis extracts with each column's type fixed
+# (written by `evidence export`; see datapackage.json for every column's meaning).
+# Usage: source("read_export.R"); d <- read_single(); dat <- metafor::escalc(...)
+read_contrasts <- function(path = "{CONTRASTS_FILE}") {{
+  read.csv(path, colClasses = {classes(contrast_columns, FIELDS)}, na.strings = "")
+}}
+read_single <- function(path = "{SINGLE_FILE}") {{
+  read.csv(path, colClasses = {classes(single_columns, FIELDS)}, na.strings = "")
+}}
+read_pooled <- function(path = "{POOLED_FILE}") {{
+  read.csv(path, colClasses = {classes(pooled_columns, POOLED_FIELDS)}, na.strings = "")
+}}
+"""
+
+
+def validate(out_dir: Path) -> list[str]:
+    """Problems frictionless finds in the package written to ``out_dir`` (empty: valid)."""
+    from frictionless import Package
+
+    report = Package(str(Path(out_dir) / DESCRIPTOR_FILE)).validate()
+    errors = list(report.errors) + [e for task in report.tasks for e in task.errors]
+    return [f"{Path(out_dir) / DESCRIPTOR_FILE}: {e.type}: {e.message}" for e in errors]

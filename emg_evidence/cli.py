@@ -47,28 +47,59 @@ def cli():
 @cli.command(name="build")
 @db_option
 @data_option
-def build_command(db_path: Path, data_dir: Path):
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse warnings (suspicious but possible values, files not read) as errors, as CI does",
+)
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Reuse the parsed files and migrated schema kept in .cache/emg-evidence/ beside the database"
+    " (the result is the same)",
+)
+@click.option(
+    "--progress/--no-progress",
+    "show_bars",
+    default=None,
+    help="Progress bars for a long build  [default: when stderr is a terminal]",
+)
+def build_command(db_path: Path, data_dir: Path, strict: bool, cache: bool, show_bars: bool | None):
     """Build the database from the data folder, replacing it only on success.
 
-    Prints the content hash of what it built: the release identifier.
+    Prints the content hash of what it built: the release identifier. Every problem is one line,
+    `error: <file>: <field>: <message>`; what is suspicious but possible is a `warning:` line,
+    and an error with --strict.
 
     Example:
 
     \b
         evidence build
-        evidence build --db /tmp/test.db --data data
+        evidence build --strict --db /tmp/test.db --data data
     """
     from .ingest.build import build
     from .ingest.yaml_reader import DataError
 
     try:
-        result = build(db_path, data_dir, progress=lambda line: click.echo(line, err=True))
+        result = build(
+            db_path,
+            data_dir,
+            progress=lambda line: click.echo(line, err=True),
+            strict=strict,
+            cache=cache,
+            show_bars=show_bars,
+        )
     except DataError as e:
+        for warning in e.warnings:
+            click.echo(f"warning: {warning}", err=True)
         for problem in e.problems:
             click.echo(f"error: {problem}", err=True)
         raise click.ClickException(
             f"{len(e.problems)} problem(s) in the data; {db_path} was left unchanged"
         ) from None
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"built {result.path}")
     click.echo(f"content hash {result.content_hash}")
 
@@ -103,7 +134,7 @@ def serve(db_path: Path, host: str, port: int):
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("meta-analysis"),
     show_default=True,
-    help="Folder to write contrasts.csv, single_conditions.csv and datapackage.json into",
+    help="Folder to write the CSVs, datapackage.json and read_export.R into",
 )
 @click.option(
     "--ri",
@@ -112,27 +143,70 @@ def serve(db_path: Path, host: str, port: int):
     show_default=True,
     help="Imputed correlation between a participant's values in two conditions (no study reports it)",
 )
-def export_command(db_path: Path, out_dir: Path, ri: float):
-    """Write the meta-analysis extracts: metafor-ready CSVs and a Frictionless datapackage.json.
+@click.option(
+    "--impute-sd",
+    "impute_sd",
+    metavar="CV|median-cv",
+    default=None,
+    help="Impute missing SDs of means: a CV (SD = CV x value, e.g. 0.3), or median-cv (the median "
+    "CV of the rows reporting an SD for the same metric). Never by default.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["REML", "DL", "PM"]),
+    default="REML",
+    show_default=True,
+    help="tau² estimator of the random-effects pools (metafor's codes)",
+)
+@click.option("--validate", is_flag=True, help="Check the written package with frictionless")
+def export_command(
+    db_path: Path, out_dir: Path, ri: float, impute_sd: str | None, method: str, validate: bool
+):
+    """Write the meta-analysis extracts: metafor-ready CSVs, pools and a datapackage.json.
 
     contrasts.csv: within-study pairs of conditions (metafor MC and SMCC: m1i, m2i, sd1i, sd2i,
     ni, ri, yi, vi). single_conditions.csv: one value per row (metafor MN: mi, sdi, ni, yi, vi).
+    pooled.csv: random-effects pools (k, estimate, se, ci_lb, ci_ub, tau2, i2, method).
+    read_export.R reads each CSV with its column types fixed.
 
     Example:
 
     \b
         evidence export
-        evidence export --out /tmp/extracts --ri 0.7
+        evidence export --out /tmp/extracts --ri 0.7 --impute-sd 0.3 --method DL --validate
     """
     from .analysis.export import ExportError, export
+    from .analysis.export import validate as validate_package
 
     try:
-        result = export(db_path, out_dir, ri)
+        result = export(db_path, out_dir, ri, impute_sd=impute_sd, method=method)
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     for path in result.files:
         click.echo(f"wrote {path}")
-    click.echo(f"{result.contrasts} contrast rows, {result.single} single-condition rows, ri = {ri}")
+    click.echo(
+        f"single conditions: {result.single} rows, {result.single_usable} with yi and vi as reported "
+        f"or converted, {result.single_assumed} more only with an imputed SD"
+    )
+    click.echo(
+        f"contrasts: {result.contrasts} rows, {result.contrasts_usable} with yi and vi, all under "
+        f"the assumed ri = {ri:g}"
+    )
+    click.echo(f"pools: {result.pools} in pooled.csv (method {method})")
+    if result.empty_pools:
+        click.echo(
+            f"warning: {len(result.empty_pools)} pools have k = 0 (no row with yi and vi): "
+            + "; ".join(result.empty_pools[:10])
+            + (" ..." if len(result.empty_pools) > 10 else ""),
+            err=True,
+        )
+    if validate:
+        problems = validate_package(out_dir)
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        if problems:
+            raise click.ClickException(f"{len(problems)} problem(s) in the exported package")
+        click.echo("frictionless: the package is valid")
 
 
 @cli.command(name="plot")
@@ -197,6 +271,8 @@ def load_command(url: str, data_dir: Path):
     try:
         counts = load(url, data_dir, progress=lambda line: click.echo(line, err=True))
     except DataError as e:
+        for warning in e.warnings:
+            click.echo(f"warning: {warning}", err=True)
         for problem in e.problems:
             click.echo(f"error: {problem}", err=True)
         raise click.ClickException(f"{len(e.problems)} problem(s) in the data; nothing was loaded") from None

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, Table
 
 from .. import schema
+from ..analysis.dispersion import to_sd
+from ..analysis.preferred import mark_preferred
 from .dataset import Dataset
 from .records import ExtractionIn, MeasurementIn, StudyIn
 
@@ -97,10 +99,23 @@ def to_rows(ds: Dataset) -> Rows:
         }
         for i, r in enumerate(ds.review_pooled, start=1)
     ]
+    _add_sd_and_preferred(rows)
     # A restating value may come before the value it restates; insert primaries first so the
     # self-referencing foreign key is satisfied row by row.
     rows["measurement"].sort(key=lambda r: (r["restates_id"] is not None, r["id"]))
     return rows
+
+
+def _add_sd_and_preferred(rows: Rows) -> None:
+    """The build's own columns of measurement: the SD each dispersion gives (with its origin)
+    and which of several sources' values is the one to use (analysis/dispersion.py, preferred.py)."""
+    kind = {s["id"]: s["kind"] for s in rows["source"]}
+    study_n = {s["id"]: s["n"] for s in rows["study"]}
+    study_of = {c["id"]: c["study_id"] for c in rows["condition"]}
+    for m in rows["measurement"]:
+        n = m["n"] if m["n"] is not None else study_n[study_of[m["condition_id"]]]
+        m["sd"], m["sd_source"] = to_sd(m["dispersion"], m["dispersion_type"], n, kind[m["source_id"]])
+    mark_preferred(rows["measurement"], kind)
 
 
 class _Ids:

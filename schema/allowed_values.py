@@ -63,6 +63,8 @@ PHASES = (
 )
 
 DISPERSION_TYPES = ("sd", "se", "iqr", "ci95", "range")
+#: Where a measurement's SD came from (analysis/dispersion.py); an export may add imputed ones.
+SD_SOURCES = ("reported", "review", "from_se", "from_ci", "from_iqr:wan2014")
 ELECTRODES = ("surface", "fine_wire", "not_reported")
 PROVENANCES = ("primary", "review", "article")
 IDENTIFICATIONS = ("verified", "probable", "unverified")

@@ -15,6 +15,7 @@ from .allowed_values import (
     NORMALISATION_CATEGORIES,
     P_RELATIONS,
     PHASES,
+    SD_SOURCES,
     SIZE_TYPES,
     STATISTICS,
     sql_in,
@@ -43,6 +44,9 @@ class Measurement(Base):
         CheckConstraint("dispersion >= 0", name="dispersion_non_negative"),
         CheckConstraint("(dispersion IS NULL) = (dispersion_type IS NULL)", name="dispersion_has_type"),
         CheckConstraint("n > 0", name="n_positive"),
+        CheckConstraint("sd >= 0", name="sd_non_negative"),
+        CheckConstraint("(sd IS NULL) = (sd_source IS NULL)", name="sd_has_source"),
+        check_in("sd_source", SD_SOURCES),
         CheckConstraint(
             "NOT " + sql_in("metric", NON_NEGATIVE_METRICS) + " OR value >= 0",
             name="value_non_negative",
@@ -105,6 +109,14 @@ class Measurement(Base):
     #: The measurement's key within its extraction file, where it has one.
     key: Mapped[str | None]
     notes: Mapped[str | None]
+    #: Computed by the build, never curated (analysis/dispersion.py): the between-participant SD
+    #: the dispersion gives, and where it came from (reported, review, from_se, from_ci,
+    #: from_iqr:wan2014).
+    sd: Mapped[float | None]
+    sd_source: Mapped[str | None]
+    #: Computed by the build (analysis/preferred.py): 1 for the one value of several sources'
+    #: to use in a meta-analysis, so that restatements are never counted twice.
+    preferred: Mapped[bool]
 
     condition: Mapped[Condition] = relationship(back_populates="measurements")
     muscle: Mapped[Muscle] = relationship(foreign_keys=[muscle_id])

@@ -10,23 +10,23 @@ contrasts as (
   select p.id as pair_id, a.study_id, a.citation, a.year, a.doi, a.pmid,
          a.muscle_id, a.muscle, a.muscle_region, a.muscle_group,
          a.metric, a.unit, a.normalisation_category, a.comparable_mvc,
-         a.statistic, a.phase, a.provenance,
+         a.statistic, a.central_tendency, a.phase, a.provenance, a.population_group,
          a.exercise_id as exercise1_id, a.exercise as exercise1,
          a.condition_id as condition1_id, a.condition as condition1, a.load as load1,
          b.exercise_id as exercise2_id, b.exercise as exercise2,
          b.condition_id as condition2_id, b.condition as condition2, b.load as load2,
          a.measurement_id as measurement1_id, b.measurement_id as measurement2_id,
          m.measure, a.value as m1i, b.value as m2i,
-         case when a.dispersion_type = 'sd' then a.dispersion end as sd1i,
-         case when b.dispersion_type = 'sd' then b.dispersion end as sd2i,
+         a.sd as sd1i, b.sd as sd2i, a.sd_source as sd1_source, b.sd_source as sd2_source,
+         0 as sd_imputed,
          a.n as ni, params.ri, 1 as ri_imputed,
-         case when a.dispersion is null then 'no dispersion reported'
-              when a.dispersion_type <> 'sd'
-              then 'dispersion reported as ' || a.dispersion_type || ', not SD'
+         case when a.sd is not null then null
+              when a.dispersion is null then 'no dispersion reported'
+              else 'dispersion reported as ' || a.dispersion_type || ', not convertible to an SD'
          end as sd1_missing,
-         case when b.dispersion is null then 'no dispersion reported'
-              when b.dispersion_type <> 'sd'
-              then 'dispersion reported as ' || b.dispersion_type || ', not SD'
+         case when b.sd is not null then null
+              when b.dispersion is null then 'no dispersion reported'
+              else 'dispersion reported as ' || b.dispersion_type || ', not convertible to an SD'
          end as sd2_missing,
          a.dispersion as dispersion1, a.dispersion_type as dispersion_type1,
          b.dispersion as dispersion2, b.dispersion_type as dispersion_type2,
@@ -47,11 +47,20 @@ effects as (
   from contrasts
 )
 select study_id, citation, year, doi, pmid, muscle_id, muscle, muscle_region, muscle_group,
-       metric, unit, normalisation_category, comparable_mvc, statistic, phase, provenance,
+       metric, unit, normalisation_category, comparable_mvc, statistic, central_tendency, phase,
+       provenance, population_group,
+       -- Contrasts with one contrast_key may be pooled: the same two exercises, muscle, metric,
+       -- normalisation, statistic, central tendency and phase, healthy or clinical.
+       case when comparable_mvc = 1 and statistic not in ('other', 'not_reported')
+                 and central_tendency is not null and provenance <> 'article'
+            then exercise1_id || '-vs-' || exercise2_id || '/' || muscle_id || '/' || statistic
+                 || '/' || central_tendency || '/' || phase || '/'
+                 || case when population_group = 'clinical' then 'clinical' else 'healthy' end
+       end as contrast_key,
        exercise1_id, exercise1, condition1_id, condition1, load1,
        exercise2_id, exercise2, condition2_id, condition2, load2,
        measurement1_id, measurement2_id,
-       measure, m1i, m2i, sd1i, sd2i, ni, ri, ri_imputed, yi,
+       measure, m1i, m2i, sd1i, sd2i, sd1_source, sd2_source, sd_imputed, ni, ri, ri_imputed, yi,
        case measure when 'MC' then mc_vi(sd1i, sd2i, ri, ni) else smcc_vi(yi, ni) end as vi,
        nullif(trim(
          coalesce('sd1i ' || sd1_missing || '; ', '')

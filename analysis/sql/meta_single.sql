@@ -1,24 +1,33 @@
--- Which value is the best source's is decided once per build in single_value
--- (analysis/derived.py), which also fixes the order.
+-- Which value is the one to use is decided once per build (measurement.preferred, the
+-- derived table single_value, analysis/derived.py), which also fixes the order. sdi is the SD
+-- the build derived from the reported dispersion; sd_source says how.
 select v.measurement_id, e.study_id, e.citation, e.year, e.doi, e.pmid,
+       e.population_group,
        e.exercise_id, e.exercise, e.condition_id, e.condition, e.load,
        e.muscle_id, e.muscle, e.muscle_region, e.muscle_group,
        e.metric, e.unit, e.normalisation_category, e.comparable_mvc, e.statistic,
-       e.phase, e.provenance,
+       e.central_tendency, e.phase, e.provenance, e.preferred,
+       -- Rows with one pool_key may be pooled: MVC-normalised EMG, one exercise and muscle, the
+       -- same stated amplitude statistic, central tendency and phase, healthy or clinical.
        case when e.comparable_mvc = 1
-                 and e.statistic in ('mean', 'peak', 'median', 'integrated')
-            then e.exercise_id || '/' || e.muscle_id || '/' || e.statistic || '/' || e.phase
+                 and e.statistic not in ('other', 'not_reported')
+                 and e.central_tendency is not null
+                 and e.provenance <> 'article'
+            then e.exercise_id || '/' || e.muscle_id || '/' || e.statistic || '/'
+                 || e.central_tendency || '/' || e.phase || '/'
+                 || case when e.population_group = 'clinical' then 'clinical' else 'healthy' end
        end as pool_key,
        'MN' as measure, e.value as mi,
-       case when e.dispersion_type = 'sd' then e.dispersion end as sdi, e.n as ni,
+       e.sd as sdi, e.sd_source, 0 as sd_imputed, e.n as ni,
        e.value as yi,
-       mn_vi(case when e.dispersion_type = 'sd' then e.dispersion end, e.n) as vi,
+       mn_vi(e.sd, e.n) as vi,
        nullif(trim(
-         case when e.dispersion is null then 'sdi no dispersion reported; '
-              when e.dispersion_type <> 'sd'
-              then 'sdi dispersion reported as ' || e.dispersion_type || ', not SD; '
+         case when e.sd is null and e.dispersion is null then 'sdi no dispersion reported; '
+              when e.sd is null
+              then 'sdi dispersion reported as ' || e.dispersion_type || ', not convertible to an SD; '
               else '' end
-         || case when e.n is null then 'ni not reported; ' else '' end,
+         || case when e.n is null then 'ni not reported; ' else '' end
+         || case when e.central_tendency = 'median' then 'mi is a median, not a mean; ' else '' end,
          '; '), '') as reason,
        e.dispersion, e.dispersion_type, e.locator, e.source_url
 from single_value v

@@ -19,11 +19,12 @@ meta_extract gains population_group, central_tendency and muscle_b_id.
 Existing rows get population_group 'not_reported' (the build writes every row anew).
 """
 
-import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+from emg_evidence.migrations.helpers import rebuild_sqlite_table
 
 revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0008"
@@ -154,56 +155,15 @@ STUDY_NEW_CHECKS = [
 ]
 
 
-def _rebuild_sqlite_table(
-    table: str, replace: list[tuple[str, str]], columns: list[str], constraints: list[str]
-) -> None:
-    """SQLite's table rebuild (ALTER TABLE cannot change a CHECK), done by hand.
-
-    Alembic's batch mode would do it too, but it lists the copied constraints in set order, so
-    two builds gave two CREATE TABLE texts and two content hashes. Here the new table's SQL is
-    the old one with the named CHECKs replaced and the new columns and constraints appended.
-    """
-    connection = op.get_bind()
-    create = connection.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
-    ).scalar_one()
-    indexes = [
-        row[0]
-        for row in connection.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL"
-            " ORDER BY name",
-            (table,),
-        )
-    ]
-    old_columns = [row[1] for row in connection.exec_driver_sql(f'PRAGMA table_info("{table}")')]
-    sql = create
-    for old, new in replace:
-        if old not in sql:
-            raise RuntimeError(f"{table}: expected {old!r} in its CREATE TABLE")
-        sql = sql.replace(old, new)
-    head, sep, tail = sql.partition("\n\tCONSTRAINT ")
-    sql = head + "".join(f"\n\t{c}, " for c in columns) + sep + tail
-    body, _, end = sql.rpartition("\n)")
-    sql = body + "".join(f", \n\tCONSTRAINT {c}" for c in constraints) + "\n)" + end
-    sql = re.sub(rf'^CREATE TABLE (IF NOT EXISTS )?"?{table}"?', f'CREATE TABLE "_new_{table}"', sql)
-    op.execute(sql)
-    names = ", ".join(f'"{c}"' for c in old_columns)
-    op.execute(f'INSERT INTO "_new_{table}" ({names}) SELECT {names} FROM "{table}"')
-    op.execute(f'DROP TABLE "{table}"')
-    op.execute(f'ALTER TABLE "_new_{table}" RENAME TO "{table}"')
-    for index in indexes:
-        op.execute(index)
-
-
 def _upgrade_sqlite() -> None:
-    _rebuild_sqlite_table(
+    rebuild_sqlite_table(
         "measurement",
         [(f"CONSTRAINT {name} CHECK ({old})", f"CONSTRAINT {name} CHECK ({new})") for name, old, new in MEASUREMENT_CHECKS],
         ["muscle_b_id VARCHAR(80)", "central_tendency VARCHAR"],
         [f"{name} CHECK ({sql})" for name, sql in MEASUREMENT_NEW_CHECKS]
         + ["fk_measurement_muscle_b_id_muscle FOREIGN KEY(muscle_b_id) REFERENCES muscle (id)"],
     )  # fmt: skip
-    _rebuild_sqlite_table(
+    rebuild_sqlite_table(
         "finding",
         [(f"CONSTRAINT {name} CHECK ({old})", f"CONSTRAINT {name} CHECK ({new})") for name, old, new in FINDING_CHECKS],
         [],
@@ -211,7 +171,7 @@ def _upgrade_sqlite() -> None:
     )  # fmt: skip
     # The DEFAULT only fills existing rows (the model has none); SQLite cannot drop it later
     # without another rebuild, and every build writes every row with its group anyway.
-    _rebuild_sqlite_table(
+    rebuild_sqlite_table(
         "study",
         [],
         [f"{name} {ddl}" for name, ddl, _ in STUDY_COLUMNS],

@@ -1,0 +1,43 @@
+"""Which value to use when several sources give the same one: the ``preferred`` flag.
+
+One study's condition, muscle, metric, normalisation, statistic and phase can have a value from
+the paper, a review's table and the seed article (each restating the paper's). A meta-analysis
+must count it once: exactly one of them is preferred. The paper's value wins (provenance ranks
+primary > review > article), except where only a review gives the SD the paper's value lacks:
+then the review's value is the one to use, and ``restates`` still names the paper's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+RANK = {"primary": 1, "review": 2, "article": 3}
+
+#: What makes two values the same one (beside a restatement and the value it restates).
+SAME_VALUE = ("condition_id", "muscle_id", "metric", "normalisation_category", "statistic", "phase")
+
+
+def mark_preferred(measurements: Iterable[dict[str, Any]], kind_of_source: dict[str, str]) -> None:
+    """Set ``preferred`` (0 or 1) on every measurement row, in place.
+
+    :param measurements: rows with id, restates_id, source_id, sd and the SAME_VALUE columns
+    :param kind_of_source: source id -> primary | review | article
+    """
+    rows = list(measurements)
+    by_id = {r["id"]: r for r in rows}
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        # A restatement belongs with the value it restates, whatever its own labels.
+        anchor = by_id.get(r["restates_id"], r) if r["restates_id"] else r
+        groups.setdefault(tuple(anchor[c] for c in SAME_VALUE), []).append(r)
+    for group in groups.values():
+        group.sort(key=lambda r: (RANK[kind_of_source[r["source_id"]]], r["id"]))
+        best = group[0]
+        if best["sd"] is None:
+            with_sd = [
+                r for r in group if r["sd"] is not None and kind_of_source[r["source_id"]] != "article"
+            ]
+            best = with_sd[0] if with_sd else best
+        for r in group:
+            r["preferred"] = int(r is best)

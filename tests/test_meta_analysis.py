@@ -1,0 +1,291 @@
+"""Meta-analysis that runs: preferred values, converted and imputed SDs, pools checked by R.
+
+The real data have too few studies sharing an exercise, muscle, statistic, central tendency and
+phase to pool (the export says so with k = 0 warnings), so the pools are also checked on a
+database built from data/ plus three made-up studies (test fixtures, never in data/) that do.
+"""
+
+import csv
+import math
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from emg_evidence.analysis import dispersion
+from emg_evidence.analysis.export import export
+from emg_evidence.analysis.imputation import RuleError, parse_rule
+from emg_evidence.analysis.pooling import pool
+from emg_evidence.cli import cli
+from emg_evidence.ingest.build import build
+from emg_evidence.paths import DATA_DIR
+
+FIXTURE = Path(__file__).parent / "data" / "synthetic2099.extraction.yaml"
+
+#: Three made-up studies of hip thrust vs back squat, upper gluteus maximus, mean %MVIC, whole
+#: repetition: (study, n, hip thrust mean, SD, back squat mean, SD or None).
+SYNTHETIC = [
+    ("synthetic2096", 12, 62.0, 18.0, 35.0, 12.0),
+    ("synthetic2097", 16, 75.0, 21.0, 28.0, None),
+    ("synthetic2098", 10, 58.0, 15.0, 33.0, 11.0),
+]
+
+
+def synthetic_study(study_id: str, n: int, ht: float, ht_sd: float, bs: float, bs_sd: float | None) -> dict:
+    def value(condition: str, mean: float, sd: float | None) -> dict:
+        m = {
+            "condition": condition, "muscle": "gluteus_maximus_upper", "metric": "emg_amplitude",
+            "unit": "%MVIC", "normalisation_category": "mvc_standardised_isometric",
+            "electrode": "surface", "statistic": "mean", "central_tendency": "mean", "phase": "whole",
+            "value": mean, "n": n, "source": f"{study_id}_paper", "locator": "Table 2",
+        }  # fmt: skip
+        if sd is not None:
+            m.update(dispersion=sd, dispersion_type="sd")
+        return m
+
+    return {
+        "study": {
+            "id": study_id, "authors": ["Fixture T"], "year": 2001, "journal": "Test Fixture",
+            "title": "SYNTHETIC TEST FIXTURE (not a real study)", "identification": "unverified",
+            "identification_note": "synthetic test fixture, not a real paper",
+            "participants": {"n": n, "sex": "mixed", "population": "healthy_trained"},
+        },
+        "sources": [{"id": f"{study_id}_paper", "kind": "primary", "citation": "Synthetic paper",
+                     "url": "https://example.org/synthetic"}],
+        "conditions": [
+            {"id": "hip_thrust", "exercise": "barbell_hip_thrust", "label": "hip thrust"},
+            {"id": "back_squat", "exercise": "back_squat", "label": "back squat"},
+        ],
+        "measurements": [value("hip_thrust", ht, ht_sd), value("back_squat", bs, bs_sd)],
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def pooled_db(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("pooling")
+    shutil.copytree(DATA_DIR, root / "data")
+    shutil.copy(FIXTURE, root / "data" / "extractions")
+    for row in SYNTHETIC:
+        path = root / "data" / "extractions" / f"{row[0]}.extraction.yaml"
+        path.write_text(yaml.safe_dump(synthetic_study(*row), sort_keys=False))
+    return build(root / "pooling.db", root / "data").path
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def real_export(db_path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("real")
+    export(db_path, out)
+    return out
+
+
+# --- the real data ------------------------------------------------------------------------------
+
+
+def test_real_data_give_single_rows_with_yi_and_vi_without_assumption(real_export, db_path):
+    rows = read_csv(real_export / "single_conditions.csv")
+    usable = [r for r in rows if r["yi"] and r["vi"]]
+    assert len(usable) >= 5
+    assert all(r["sd_imputed"] == "0" and r["sd_source"] for r in usable)
+    # The review's SD for McCurdy's split squat is among them, and Benn's medians, converted.
+    assert any(r["study_id"] == "mccurdy2018" and r["sd_source"] == "review" for r in usable)
+    assert any(r["study_id"] == "benn2018" and r["sd_source"] == "from_iqr:wan2014" for r in usable)
+
+
+def test_no_value_is_counted_twice(real_export, db_path):
+    import sqlite3
+
+    rows = read_csv(real_export / "single_conditions.csv")
+    ids = [int(r["measurement_id"]) for r in rows]
+    assert len(ids) == len(set(ids))
+    with sqlite3.connect(db_path) as c:
+        restated = {
+            r[0] for r in c.execute("select restates_id from measurement where restates_id is not null")
+        }
+        preferred_restatements = {
+            r[0]
+            for r in c.execute("select id from measurement where restates_id is not null and preferred = 1")
+        }
+        # A value and its restatement are never both preferred.
+        both = c.execute(
+            "select count(*) from measurement a join measurement b on b.restates_id = a.id"
+            " where a.preferred = 1 and b.preferred = 1"
+        ).fetchone()[0]
+    assert both == 0
+    assert not (set(ids) & (restated - preferred_restatements) - set(ids))
+    # Filtering meta_extract on preferred = 1 gives each study x condition x muscle x metric x
+    # statistic x phase once.
+    with sqlite3.connect(db_path) as c:
+        dupes = c.execute(
+            "select count(*) from (select condition_id, muscle_id, metric, normalisation_category,"
+            " statistic, phase from meta_extract where preferred = 1 group by 1, 2, 3, 4, 5, 6"
+            " having count(*) > 1)"
+        ).fetchone()[0]
+    assert dupes == 0
+
+
+@pytest.mark.parametrize("which", ["real", "pooled"])
+def test_no_pool_mixes_mean_median_peak_or_phase(which, real_export, pooled_db, tmp_path):
+    out = real_export if which == "real" else tmp_path
+    if which == "pooled":
+        export(pooled_db, out, impute_sd="0.3")
+    single = read_csv(out / "single_conditions.csv")
+    by_key: dict[str, set] = {}
+    for r in single:
+        if r["pool_key"]:
+            by_key.setdefault(r["pool_key"], set()).add(
+                (r["metric"], r["normalisation_category"], r["statistic"], r["central_tendency"], r["phase"])
+            )
+    assert by_key
+    assert all(len(v) == 1 for v in by_key.values())
+    for r in read_csv(out / "contrasts.csv"):
+        assert r["statistic"] not in ("", None)
+    assert all(r["central_tendency"] in ("mean", "median", "") for r in single)
+
+
+def test_export_warns_about_empty_pools_and_counts_usable_rows(db_path, tmp_path):
+    result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--out", str(tmp_path), "--validate"])
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "k = 0" in result.output
+    assert "with yi and vi as reported or converted" in result.output
+    assert "frictionless: the package is valid" in result.output
+
+
+# --- conversions ---------------------------------------------------------------------------------
+
+
+def r_eval(expression: str) -> float:
+    done = subprocess.run(
+        ["Rscript", "--vanilla", "-e", f"cat(sprintf('%.15g', {expression}))"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return float(done.stdout)
+
+
+@pytest.mark.parametrize("n", [5, 12, 40, 400])
+def test_iqr_conversion_is_wan2014_checked_by_r(n):
+    # Wan et al. 2014, scenario C3: SD = IQR / (2 qnorm((0.75 n - 0.125) / (n + 0.25))).
+    expected = r_eval(f"20 / (2 * qnorm((0.75 * {n} - 0.125) / ({n} + 0.25)))")
+    assert dispersion.sd_from_iqr(20, n) == pytest.approx(expected, rel=1e-12)
+
+
+def test_iqr_divisor_tends_to_cochranes_1_35():
+    assert dispersion.eta_wan2014(100_000) == pytest.approx(
+        2 * statistics.NormalDist().inv_cdf(0.75), rel=1e-4
+    )
+    assert round(dispersion.eta_wan2014(100_000), 2) == 1.35
+
+
+@pytest.mark.parametrize("n", [8, 25, 60])
+def test_ci_and_se_conversions_checked_by_r(n):
+    assert dispersion.sd_from_se(2.5, n) == pytest.approx(2.5 * math.sqrt(n))
+    expected = r_eval(f"sqrt({n}) * 6.3 / qt(0.975, {n} - 1)")
+    assert dispersion.sd_from_ci95(6.3, n) == pytest.approx(expected, rel=1e-12)
+
+
+def test_to_sd_names_its_source():
+    assert dispersion.to_sd(4.0, "sd", 10, "primary") == (4.0, "reported")
+    assert dispersion.to_sd(4.0, "sd", 10, "review") == (4.0, "review")
+    assert dispersion.to_sd(1.0, "se", 16, "primary") == (4.0, "from_se")
+    assert dispersion.to_sd(None, None, 10, "primary") == (None, None)
+    assert dispersion.to_sd(5.0, "range", 10, "primary") == (None, None)
+    assert dispersion.to_sd(1.0, "se", None, "primary") == (None, None)
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "six", "9"])
+def test_impute_rule_refuses_nonsense(text):
+    with pytest.raises(RuleError):
+        parse_rule(text)
+
+
+# --- imputation and pools -------------------------------------------------------------------------
+
+
+def test_impute_sd_makes_every_mvc_mean_usable(pooled_db, tmp_path):
+    export(pooled_db, tmp_path, impute_sd="0.3")
+    rows = read_csv(tmp_path / "single_conditions.csv")
+    means = [r for r in rows if r["comparable_mvc"] == "1" and r["central_tendency"] != "median"
+             and float(r["mi"]) > 0 and r["ni"]]  # fmt: skip
+    assert means and all(r["yi"] and r["vi"] for r in means)
+    imputed = [r for r in means if r["sd_imputed"] == "1"]
+    assert imputed and all(r["sd_source"] == "imputed:cv=0.3" for r in imputed)
+    assert all(float(r["sdi"]) == pytest.approx(0.3 * float(r["mi"])) for r in imputed)
+
+
+def test_median_cv_rule_borrows_the_reported_cvs(pooled_db, tmp_path):
+    export(pooled_db, tmp_path, impute_sd="median-cv")
+    rows = read_csv(tmp_path / "single_conditions.csv")
+    imputed = [r for r in rows if r["sd_imputed"] == "1"]
+    assert imputed and all(r["sd_source"].startswith("imputed:median_cv=") for r in imputed)
+    reported = [r for r in rows if r["sd_imputed"] == "0" and r["sdi"] and r["central_tendency"] != "median"]
+    group = {(r["metric"], r["normalisation_category"], r["unit"]) for r in imputed}
+    for key in group:
+        cvs = [float(r["sdi"]) / float(r["mi"]) for r in reported
+               if (r["metric"], r["normalisation_category"], r["unit"]) == key and float(r["mi"]) > 0]  # fmt: skip
+        some = next(r for r in imputed if (r["metric"], r["normalisation_category"], r["unit"]) == key)
+        assert float(some["sdi"]) == pytest.approx(statistics.median(cvs) * float(some["mi"]))
+
+
+def test_pool_of_one_is_its_own_value():
+    p = pool([12.0], [4.0])
+    assert (p.k, p.estimate, p.se, p.tau2, p.i2) == (1, 12.0, 2.0, 0.0, None)
+
+
+@pytest.mark.parametrize("method", ["REML", "DL", "PM"])
+def test_pooled_csv_equals_metafor_rma(method, pooled_db, tmp_path):
+    export(pooled_db, tmp_path, impute_sd="0.3", method=method)
+    pooled = [r for r in read_csv(tmp_path / "pooled.csv") if int(r["k"]) >= 2]
+    assert any(r["kind"] == "single" for r in pooled) and any(r["kind"] == "contrast" for r in pooled)
+    # R recomputes each pool from the exported rows (one per study, as pooled.csv took them).
+    script = f"""
+    suppressMessages(library(metafor))
+    source("read_export.R")
+    s <- read_single(); s$key <- s$pool_key; s$kind <- "single"
+    c <- read_contrasts(); c$key <- c$contrast_key; c$kind <- "contrast"
+    cols <- c("kind", "measure", "key", "study_id", "yi", "vi")
+    d <- rbind(s[, cols], c[, cols])
+    d <- d[!is.na(d$key) & d$key != "" & !is.na(d$yi) & !is.na(d$vi) & d$vi > 0, ]
+    d <- d[!duplicated(d[, c("kind", "measure", "key", "study_id")]), ]
+    for (g in split(d, list(d$kind, d$measure, d$key), drop = TRUE)) {{
+      if (nrow(g) < 2) next
+      r <- rma(g$yi, g$vi, method = "{method}", control = list(threshold = 1e-12, tol = 1e-12))
+      cat(g$kind[1], g$measure[1], g$key[1], sprintf("%.12g", c(r$k, r$b, r$se, r$ci.lb, r$ci.ub, r$tau2, r$I2)), "\\n", sep = "|")
+    }}
+    """
+    done = subprocess.run(["Rscript", "--vanilla", "-e", script], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    theirs = {}
+    for line in done.stdout.splitlines():
+        kind, measure, key, *numbers = [x for x in line.split("|") if x != ""]
+        theirs[(kind, measure, key)] = [float(x) for x in numbers]
+    assert len(theirs) == len(pooled)
+    for r in pooled:
+        k, b, se, lb, ub, tau2, i2 = theirs[(r["kind"], r["measure"], r["pool_key"])]
+        assert int(r["k"]) == k
+        for ours, expected in ((r["estimate"], b), (r["se"], se), (r["ci_lb"], lb), (r["ci_ub"], ub),
+                               (r["tau2"], tau2), (r["i2"], i2)):  # fmt: skip
+            assert float(ours) == pytest.approx(expected, abs=1e-6, rel=1e-6), (r["pool_key"], ours, expected)
+
+
+def test_r_reads_every_numeric_column_as_numeric(real_export):
+    script = """
+    source("read_export.R")
+    for (d in list(read_single(), read_contrasts(), read_pooled())) {
+      bad <- names(d)[sapply(d, is.logical)]
+      if (length(bad)) stop(paste("logical columns:", paste(bad, collapse = ", ")))
+    }
+    cat("ok")
+    """
+    done = subprocess.run(["Rscript", "--vanilla", "-e", script], cwd=real_export, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0 and done.stdout == "ok", done.stderr
