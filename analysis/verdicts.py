@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 from ..schema.comparability import is_mvc_comparable
+from ..schema.labels import label
 
 # --- verdicts ----------------------------------------------------------------------------------
 
@@ -35,6 +36,19 @@ def agreement(asserted: str, reported: str, source_kind: str) -> str:
     if asserted == "no_difference" or OPPOSITE.get(asserted) == reported:
         return "disagrees"
     return "unclear"
+
+
+def decimals(value: float) -> int:
+    """Decimal places of a number as printed: 16.9 -> 1, 17 -> 0, 0.05 -> 2."""
+    text = fmt_number(value)
+    return len(text.split(".")[1]) if "." in text and "e" not in text else 0
+
+
+def same_at_precision(a: float, b: float) -> bool:
+    """Whether two printed numbers agree at the coarser of their precisions: the article's
+    16.92 and the paper's 16.9 agree to one decimal; 17 and 16.9 to none; 16.8 and 16.9 do not."""
+    places = min(decimals(a), decimals(b))
+    return round(a, places) == round(b, places)
 
 
 def fmt_number(value: float) -> str:
@@ -64,7 +78,7 @@ def compute_verdict(
     suffix = f" Not covered: {gaps}" if gaps else ""
     if numbers:
         checked = [n for n in numbers if n["primary"] is not None]
-        differ = [n for n in checked if n["primary"]["value"] != n["article"]]
+        differ = [n for n in checked if not same_at_precision(n["article"], n["primary"]["value"])]
         not_mvc = [
             n
             for n in checked
@@ -74,11 +88,13 @@ def compute_verdict(
             f"{fmt_number(n['article'])} vs {fmt_number(n['primary']['value'])}" for n in differ
         )
         if reads_as_mvc and not_mvc:
-            metrics = sorted({n["primary"]["metric"] for n in not_mvc})
-            categories = sorted({n["primary"]["normalisation_category"] for n in not_mvc})
+            metrics = sorted({label("metric", n["primary"]["metric"]) for n in not_mvc})
+            categories = sorted(
+                {label("normalisation_category", n["primary"]["normalisation_category"]) for n in not_mvc}
+            )
             reason = (
                 f"The article reads these numbers as activation (%MVC), but the paper reports "
-                f"{', '.join(metrics)} (normalisation: {', '.join(categories)})."
+                f"{', '.join(metrics)} ({', '.join(categories)})."
             )
             if differ:
                 reason += f" The numbers also differ from the paper (article vs paper: {pairs})."

@@ -6,7 +6,6 @@ SQLAlchemy, Alembic, pydantic or matplotlib.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -111,19 +110,36 @@ def build_command(db_path: Path, data_dir: Path, strict: bool, cache: bool, show
 def serve(db_path: Path, host: str, port: int):
     """Serve the database read-only (immutable) with Datasette and metadata.yml.
 
+    What is served is a private copy of the file, made at start and removed at exit: every page
+    and download comes from that one release until restart, whatever happens to the file
+    meanwhile. To publish a new release: `evidence build`, then restart `evidence serve`.
+
     Example:
 
     \b
         evidence serve
         evidence serve --port 8080
     """
-    from .serving.settings import serve_args
+    import signal
+
+    from datasette.cli import cli as datasette_cli
+
+    from .serving.settings import serve_args, snapshot
 
     if not db_path.exists():
         raise click.ClickException(f"{db_path} does not exist: run `evidence build` first")
-    args = serve_args(db_path, host, port)
-    click.echo(" ".join(args[1:]), err=True)
-    os.execv(args[0], args)
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    # uvicorn shuts down gracefully on SIGTERM or SIGINT and then raises the signal again: here
+    # it becomes an exit that removes the copy (Datasette runs in this process for that reason).
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    with snapshot(db_path) as served:
+        args = serve_args(served, host, port)
+        click.echo(" ".join(args[1:]), err=True)
+        datasette_cli.main(args=args[3:], prog_name="datasette")  # args[3:]: serve ...
 
 
 @cli.command(name="export")
@@ -212,7 +228,10 @@ def export_command(
 @cli.command(name="plot")
 @db_option
 @click.option(
-    "--muscle", "muscle_id", required=True, help="Muscle id, e.g. gluteus_maximus (includes its regions)"
+    "--muscle",
+    "muscle_id",
+    required=True,
+    help="Muscle: id, name or synonym, e.g. gluteus_maximus or glutes (a whole muscle includes its regions)",
 )
 @click.option(
     "--out",
@@ -221,25 +240,45 @@ def export_command(
     default=None,
     help="PNG or SVG file to write  [default: <muscle>.png]",
 )
-def plot_command(db_path: Path, muscle_id: str, out_path: Path | None):
-    """Forest-style plot of one muscle across exercises and studies (MVC-normalised EMG only).
+@click.option(
+    "--impute-sd",
+    "impute_sd",
+    metavar="CV|median-cv",
+    default=None,
+    help="Impute missing SDs of means before pooling (as `evidence export`)",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["REML", "DL", "PM"]),
+    default="REML",
+    show_default=True,
+    help="tau² estimator of the pooled diamonds",
+)
+def plot_command(db_path: Path, muscle_id: str, out_path: Path | None, impute_sd: str | None, method: str):
+    """Forest plot of one muscle across exercises and studies, with pooled diamonds.
+
+    MVC-normalised EMG only; each exercise's values with the same statistic, central tendency and
+    phase are pooled (random effects, one value per study); the assumptions are printed under it.
 
     Example:
 
     \b
         evidence plot --muscle gluteus_maximus
-        evidence plot --muscle biceps_femoris --out bf.svg
+        evidence plot --muscle "gluteus medius" --impute-sd 0.3 --out gmed.svg
     """
     from .analysis.export import ExportError
     from .analysis.plot import forest_plot
 
     if out_path is None:
-        out_path = Path(f"{muscle_id}.png")
+        out_path = Path(f"{muscle_id.replace(' ', '_').replace('/', '_')}.png")
     try:
-        result = forest_plot(muscle_id, out_path, db_path)
+        result = forest_plot(muscle_id, out_path, db_path, impute_sd=impute_sd, method=method)
     except ExportError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"wrote {result.path}: {result.points} values, {result.with_interval} with a 95% interval")
+    click.echo(
+        f"wrote {result.path}: {result.points} values, {result.with_interval} with a 95% interval, "
+        f"{result.pools} pools"
+    )
 
 
 def url_option(fn):

@@ -11,17 +11,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from ..analysis.verdicts import agreement, compute_verdict, fmt_number, support
+from ..analysis.verdicts import agreement, compute_verdict, decimals, fmt_number, same_at_precision, support
 from ..schema.allowed_values import DIRECTIONS, METRICS, STATISTICS, VERDICTS
 from .records import Number, Record, Slug, Text
 from .rows import Rows
+from .text import Word, word_key
 from .yaml_reader import DataError, parse, read_yaml
 
 # --- the file ----------------------------------------------------------------------------------
 
 
 class TermIn(Record):
-    term: Text
+    term: Word
     muscle: Slug
 
 
@@ -82,8 +83,9 @@ class ClaimsFileIn(Record):
     recommendations: list[RecommendationIn] = []
 
 
-def load_claims(path: Path) -> ClaimsFileIn:
-    data = read_yaml(path)
+def load_claims(path: Path, root: Path | None = None) -> ClaimsFileIn:
+    """:param root: the data folder; a claims file whose real path is outside it is refused"""
+    data = read_yaml(path, root)
     if not isinstance(data, dict):
         raise DataError([f"{path}: (top level): expected a mapping with claims and recommendations"])
     return parse(path, ClaimsFileIn, data)
@@ -104,8 +106,9 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
     sources = {s["id"]: s for s in rows["source"]}
     measurements = {m["id"]: m for m in rows["measurement"]}
     conditions = {(c["study_id"], c["key"]): c["id"] for c in rows["condition"]}
-    words = {(s["term"].casefold(), s["muscle_id"]) for s in rows["muscle_synonym"]}
-    words |= {(m["name"].casefold(), m["id"]) for m in rows["muscle"]}
+    # Compared as the synonyms' duplicate check compares them (NFKC, casefolded).
+    words = {(word_key(s["term"]), s["muscle_id"]) for s in rows["muscle_synonym"]}
+    words |= {(word_key(m["name"]), m["id"]) for m in rows["muscle"]}
 
     for table in ("claim", "claim_muscle", "claim_exercise", "claim_evidence",
                   "recommendation", "recommendation_claim"):  # fmt: skip
@@ -122,7 +125,7 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
         for j, t in enumerate(claim.terms):
             if t.muscle not in muscles:
                 problems.append(f"{where}.terms[{j}].muscle: unknown muscle {t.muscle!r}")
-            elif (t.term.casefold(), t.muscle) not in words:
+            elif (word_key(t.term), t.muscle) not in words:
                 problems.append(
                     f"{where}.terms[{j}].term: {t.term!r} is not a known word for {t.muscle!r}"
                     " (add it to vocab/synonyms.yaml)"
@@ -153,11 +156,15 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
             if primary is None:
                 kind, note = "unchecked", f"article {fmt_number(number.value)}; no readable primary value"
             else:
-                kind = "match" if primary["value"] == number.value else "differs"
+                # A number rounded to the precision the other prints matches at that precision.
+                kind = "match" if same_at_precision(number.value, primary["value"]) else "differs"
                 note = (
                     f"article {fmt_number(number.value)} vs paper {fmt_number(primary['value'])} "
                     f"({primary['metric']}, {primary['statistic']}, {primary['locator']})"
                 )
+                if kind == "match" and number.value != primary["value"]:
+                    places = min(decimals(number.value), decimals(primary["value"]))
+                    note += f"; equal to {places} decimal place{'s' if places != 1 else ''}"
             evidence.append({"measurement_id": article["id"],
                              "primary_measurement_id": primary["id"] if primary else None,
                              "finding_id": None, "asserted_direction": None,

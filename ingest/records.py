@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..schema.allowed_values import (
     BIBLIOGRAPHIC_FIELDS,
@@ -31,11 +31,27 @@ from ..schema.allowed_values import (
     SYNONYM_KINDS,
 )
 from ..schema.comparability import EMG_METRICS
+from .text import Word
 
 EXTRACTION_SUFFIX = ".extraction.yaml"
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
-Text = Annotated[str, Field(min_length=1)]
+
+
+def _not_a_decimal(value: object) -> object:
+    # A plain 12.10 is a float to YAML: in a text field it would be stored as '12.1', not as
+    # typed. (A whole number, 31, is stored as typed; the YAML reader refuses 031 and 0x1F.)
+    if isinstance(value, float):
+        raise ValueError(f"{value!r} is a decimal number to YAML, not text as typed: quote it")
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_not_a_decimal), Field(min_length=1)]
+
+#: A DOI as doi.org resolves it, without "https://doi.org/" or "doi:": 10.<registrant>/<suffix>,
+#: the suffix printable ASCII without spaces, quotes, angle brackets or backslashes (a DOI pasted
+#: from HTML or a citation carries those along).
+DOI_PATTERN = r"^10\.\d{4,9}/[!#-&(-;=?-\[\]-~]+$"
 # Numbers must be numbers in the YAML: a quoted "69.5" or a boolean is a mistake, not a value.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -50,13 +66,13 @@ class Record(BaseModel):
 
 class MuscleIn(Record):
     id: Slug
-    name: Text
+    name: Word
     region: Text | None = None
     group: Slug
 
 
 class SynonymIn(Record):
-    term: Text
+    term: Word
     muscle: Slug
     kind: Literal[SYNONYM_KINDS]  # type: ignore[valid-type]
     note: Text | None = None
@@ -64,8 +80,10 @@ class SynonymIn(Record):
 
 class ExerciseIn(Record):
     id: Slug
-    name: Text
+    name: Word
     pattern: Literal[EXERCISE_PATTERNS]  # type: ignore[valid-type]
+    #: Words people use for it, e.g. 'hip thrust' or 'RDL' (the pages accept them).
+    words: list[Word] = []
 
 
 class SourceIn(Record):
@@ -113,13 +131,14 @@ class ParticipantsIn(Record):
 class StudyIn(Record):
     id: Slug
     authors: list[Text] | None = None
-    year: Annotated[int, Field(strict=True, ge=1900, le=2100)] | None = None
+    #: Its plausible range (not before EMG research, not in the future) is in plausibility.py.
+    year: Annotated[int, Field(strict=True)] | None = None
     title: Text | None = None
     journal: Text | None = None
     volume: Text | None = None
     issue: Text | None = None
     pages: Text | None = None
-    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$")] | None = None
+    doi: Annotated[str, Field(pattern=DOI_PATTERN)] | None = None
     pmid: Annotated[str, Field(pattern=r"^\d{1,9}$")] | None = None
     design: Text | None = None
     identification: Literal[IDENTIFICATIONS]  # type: ignore[valid-type]

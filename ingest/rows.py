@@ -31,10 +31,13 @@ def surname(author: str) -> str:
 
 def citation(study: StudyIn) -> str:
     """A short citation such as 'Contreras et al. (2015) J Appl Biomech 31:452-458'."""
-    if not study.authors:
+    if not study.authors and study.identification == "unverified":
         return f"Unidentified study ({study.id})"
-    names = [surname(a) for a in study.authors]
-    if len(names) == 1:
+    names = [surname(a) for a in study.authors or []]
+    if not names:
+        # Identified by its record, but no page read showed the author names.
+        who = "[authors not shown]"
+    elif len(names) == 1:
         who = names[0]
     elif len(names) == 2:
         who = f"{names[0]} & {names[1]}"
@@ -70,6 +73,12 @@ def to_rows(ds: Dataset) -> Rows:
         for i, s in enumerate(ds.synonyms, start=1)
     ]
     rows["exercise"] = [{"id": e.id, "name": e.name, "pattern": e.pattern} for e in ds.exercises]
+    rows["exercise_synonym"] = [
+        {"id": i, "term": term, "exercise_id": exercise_id}
+        for i, (term, exercise_id) in enumerate(
+            dict.fromkeys((w, e.id) for e in ds.exercises for w in e.words), start=1
+        )
+    ]
     rows["source"] = [
         {"id": s.id, "kind": s.kind, "citation": s.citation, "url": s.url, "study_id": None}
         for s in ds.shared_sources

@@ -12,7 +12,7 @@ from .claims import (
     Recommendation,
     RecommendationClaim,
 )
-from .lexicon import Exercise, Muscle, MuscleSynonym
+from .lexicon import Exercise, ExerciseSynonym, Muscle, MuscleSynonym
 from .measurement import BuildInfo, Finding, Measurement
 from .review import ReviewPooled
 from .study import Condition, Source, Study, StudyFieldSource
@@ -27,6 +27,7 @@ __all__ = [
     "ClaimMuscle",
     "Condition",
     "Exercise",
+    "ExerciseSynonym",
     "Finding",
     "Measurement",
     "Muscle",

@@ -45,6 +45,19 @@ class MuscleSynonym(Base):
     muscle: Mapped[Muscle] = relationship(back_populates="synonyms")
 
 
+class ExerciseSynonym(Base):
+    """A word people use for an exercise ('hip thrust', 'RDL', 'Bulgarian split squat')."""
+
+    __tablename__ = "exercise_synonym"
+    __table_args__ = (UniqueConstraint("term", "exercise_id"), Index(None, "term"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term: Mapped[str]
+    exercise_id: Mapped[slug] = mapped_column(ForeignKey("exercise.id"), index=True)
+
+    exercise: Mapped["Exercise"] = relationship(back_populates="synonyms")
+
+
 class Exercise(Base):
     """A canonical exercise; a study's own variant of it is a Condition."""
 
@@ -56,3 +69,4 @@ class Exercise(Base):
     pattern: Mapped[str]
 
     conditions: Mapped[list["Condition"]] = relationship(back_populates="exercise")
+    synonyms: Mapped[list[ExerciseSynonym]] = relationship(back_populates="exercise")
