@@ -102,7 +102,8 @@ async def _resolve(db: Any, view: str, word: str) -> tuple[list[str], list[str]]
     ids = [r[0] for r in await db.execute(f"select distinct {column} from {view} where term = ?", [term])]
     if ids:
         return ids, []
-    words = await _words(db, view)
+    # Suggest words people write, not ids with underscores.
+    words = [w for w in await _words(db, view) if "_" not in w]
     near = difflib.get_close_matches(term, words, n=6, cutoff=0.5)
     near += [w for w in words if term and term in w and w not in near][:6]
     return [], near[:8]
