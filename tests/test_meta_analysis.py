@@ -289,3 +289,19 @@ def test_r_reads_every_numeric_column_as_numeric(real_export):
     done = subprocess.run(["Rscript", "--vanilla", "-e", script], cwd=real_export, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0 and done.stdout == "ok", done.stderr
+
+
+def test_the_readme_r_session_runs_on_the_exported_files(db_path, tmp_path):
+    from emg_evidence.paths import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    session = readme.split("A complete R session on the exported files")[1].split("```r\n")[1].split("```")[0]
+    export(db_path, tmp_path / "meta-analysis")
+    done = subprocess.run(["Rscript", "--vanilla", "-e", session], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Random-Effects Model" in done.stdout
+        or "Fixed-Effects" in done.stdout
+        or "Equal-Effects" in done.stdout
+    )
