@@ -44,11 +44,10 @@ def decimals(value: float) -> int:
     return len(text.split(".")[1]) if "." in text and "e" not in text else 0
 
 
-def same_at_precision(a: float, b: float) -> bool:
-    """Whether two printed numbers agree at the coarser of their precisions: the article's
-    16.92 and the paper's 16.9 agree to one decimal; 17 and 16.9 to none; 16.8 and 16.9 do not."""
-    places = min(decimals(a), decimals(b))
-    return round(a, places) == round(b, places)
+def same_at_precision(article: float, paper: float) -> bool:
+    """Whether the article's number equals the paper's at the precision the paper prints: 16.92
+    against a printed 16.9 matches (to one decimal); 35 against 35.4 does not, nor 16.8."""
+    return round(article, decimals(paper)) == paper
 
 
 def fmt_number(value: float) -> str:

@@ -25,10 +25,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from emg_evidence.ingest.claims import ClaimsFileIn  # noqa: E402
 from emg_evidence.ingest.records import EXTRACTION_SUFFIX, ExerciseIn, ExtractionIn, MuscleIn  # noqa: E402
-from emg_evidence.ingest.yaml_reader import parse_list  # noqa: E402
+from emg_evidence.ingest.yaml_reader import parse, parse_list  # noqa: E402
 from emg_evidence.schema.allowed_values import (  # noqa: E402
+    CENTRAL_TENDENCIES,
     DIRECTIONS,
+    HEALTHY_GROUPS,
     PHASES,
     SEXES,
     STATISTICS,
@@ -80,6 +83,7 @@ def study_file(rng: random.Random, i: int, n_measurements: int, muscles: list[st
             else "not_applicable",
             "electrode": "surface" if emg else "not_reported",
             "statistic": rng.choice(STATISTICS[:2]),
+            "central_tendency": rng.choice(CENTRAL_TENDENCIES),
             "phase": rng.choice(PHASES[:3]),
             "value": round(rng.uniform(1, 250), 1),
             "n": n,
@@ -87,7 +91,9 @@ def study_file(rng: random.Random, i: int, n_measurements: int, muscles: list[st
             "locator": f"Table {rng.randint(1, 4)}",
         }
         if rng.random() < 0.6:
-            m["dispersion"] = round(rng.uniform(0.5, 40), 1)
+            # Plausible for non-negative values (the build warns or refuses otherwise): an SE at
+            # most the mean, an SD at most sqrt(n) times it; here at most half the value.
+            m["dispersion"] = max(0.1, round(m["value"] * rng.uniform(0.05, 0.5), 1))
             m["dispersion_type"] = rng.choice(["sd", "se"])
         measurements.append(m)
     primaries = list(measurements)
@@ -135,6 +141,7 @@ def study_file(rng: random.Random, i: int, n_measurements: int, muscles: list[st
                 "n": n,
                 "sex": rng.choice(SEXES),
                 "training_status": rng.choice(["trained", "untrained", "recreationally active"]),
+                "population": rng.choice(HEALTHY_GROUPS),
             },
         },
         "sources": [
@@ -151,33 +158,95 @@ def study_file(rng: random.Random, i: int, n_measurements: int, muscles: list[st
     }
 
 
+CLAIMS_HEADER = """\
+# Synthetic claims (bench/generate.py), in the format of data/claims.yaml (see its header): a
+# claim on the first synthetic study, quoting one of its article values and resting on its
+# finding, and a claim that cites no study; one recommendation over both.
+"""
+
+
+def claims_file(first: ExtractionIn, names: dict[str, str]) -> dict[str, Any]:
+    """claims.yaml's mapping for a synthetic base whose first study is ``first``.
+
+    :param names: muscle id -> name (a muscle's name is one of its known words)
+    """
+    finding = first.findings[0]
+    conditions = {c.id: c.exercise for c in first.conditions}
+    article = [m for m in first.measurements if m.source == "article"]
+    # A quoted number must pick out exactly one article value of the study.
+    triples = [(m.condition, m.muscle, m.value) for m in article]
+    numbers = [
+        {"condition": m.condition, "muscle": m.muscle, "value": m.value}
+        for m in article
+        if triples.count((m.condition, m.muscle, m.value)) == 1
+    ][:1]
+    claim: dict[str, Any] = {
+        "id": f"{first.study.id}_first_comparison",
+        "section": "Synthetic section",
+        "paragraph": 1,
+        "study": first.study.id,
+        "asserts": "Synthetic claim: the first condition gives more activity than the second.",
+        "terms": [{"term": names[finding.muscle], "muscle": finding.muscle}],
+        "exercises": sorted({conditions[finding.a], conditions[finding.b or finding.a]}),
+        "numbers": numbers,
+        "findings": [{"a": finding.a, "b": finding.b, "muscle": finding.muscle, "asserts": "a_greater"}],
+    }
+    uncited = {
+        "id": "synthetic_uncited_claim",
+        "section": "Synthetic section",
+        "paragraph": 2,
+        "study": None,
+        "asserts": "Synthetic claim that cites no study.",
+        "gaps": "No study is cited (synthetic).",
+    }
+    return {
+        "claims": [claim, uncited],
+        "recommendations": [
+            {"id": "synthetic_advice", "advice": "Synthetic advice.", "claims": [claim["id"], uncited["id"]]}
+        ],
+    }
+
+
 def generate(out: Path, studies: int, measurements: int, seed: int = DEFAULT_SEED,
              quiet: bool = False) -> None:  # fmt: skip
     """Write a data folder with ``studies`` extraction files holding ``measurements`` numbers.
 
-    :param out: the folder to (re)create; vocab/ and sources.yaml are copied from data/
+    :param out: the folder to (re)create; vocab/ and sources.yaml are copied from data/, and
+        claims.yaml holds synthetic claims on the first study, so `evidence build` takes it as is
     :param seed: the random seed; the same seed gives byte-identical files
     """
+    if studies < 1:
+        raise ValueError("studies must be at least 1")
     if out.exists():
         shutil.rmtree(out)
     (out / "extractions").mkdir(parents=True)
     shutil.copytree(ROOT / "data" / "vocab", out / "vocab")
     shutil.copy(ROOT / "data" / "sources.yaml", out / "sources.yaml")
-    muscles = sorted(m.id for m in parse_list(out / "vocab" / "muscles.yaml", MuscleIn))
+    muscle_records = parse_list(out / "vocab" / "muscles.yaml", MuscleIn)
+    muscles = sorted(m.id for m in muscle_records)
     exercises = sorted(e.id for e in parse_list(out / "vocab" / "exercises.yaml", ExerciseIn))
     rng = random.Random(seed)
     per_study, extra = divmod(measurements, studies)
     started = time.perf_counter()
     step = max(studies // 20, 1)
+    first: ExtractionIn | None = None
     for i in range(1, studies + 1):
         data = study_file(rng, i, per_study + (1 if i <= extra else 0), muscles, exercises)
-        # Only what the real validator accepts is written; exclude_none keeps the files small.
+        # Only what the real validator accepts is written; exclude_none keeps the files small
+        # (central_tendency is required, so it is always given).
         record = ExtractionIn.model_validate(data)
+        first = first or record
         text = yaml.dump(record.model_dump(exclude_none=True, exclude_defaults=True),
                          Dumper=DUMPER, sort_keys=False, allow_unicode=True)  # fmt: skip
         (out / "extractions" / f"{record.study.id}{EXTRACTION_SUFFIX}").write_text(text)
         if not quiet and (i % step == 0 or i == studies):
             progress(i, studies, started, "studies written")
+    assert first is not None
+    claims = claims_file(first, {m.id: m.name for m in muscle_records})
+    # The claims file's own model; its links to the evidence are resolved by the build.
+    parse(out / "claims.yaml", ClaimsFileIn, claims)
+    text = yaml.dump(claims, Dumper=DUMPER, sort_keys=False, allow_unicode=True)
+    (out / "claims.yaml").write_text(CLAIMS_HEADER + text)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,10 +10,16 @@ Pages: home, database, the study/measurement/meta_extract tables (HTML, JSON, a 
 a study's row page, the meta_extract CSV, and every canned query in metadata.yml (HTML and JSON),
 with parameter values drawn from the database as bench/queries.py does.
 
+``--stock`` first runs the same load against the serve of before the serving speed-ups, in the
+same run: plain ``datasette serve -i`` with the same metadata, templates, settings and plugins,
+less the response cache and the schema cache (serving/plugins/response_cache.py,
+schema_cache.py), and no inspect file; then against `evidence serve`, and prints both.
+
 Example:
 
     python bench/load.py                          # starts `evidence serve` on evidence.db itself
     python bench/load.py --clients 16 --requests 4000 --time-limit 120
+    python bench/load.py --stock --clients 16     # the stock serve, then evidence serve
     python bench/load.py --url http://127.0.0.1:8001 --db evidence.db
 """
 
@@ -23,10 +29,12 @@ import argparse
 import http.client
 import ipaddress
 import random
+import shutil
 import socket
 import sqlite3
 import statistics
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -40,8 +48,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.queries import candidate_values, canned_queries  # noqa: E402
-from emg_evidence.paths import DB_PATH, METADATA  # noqa: E402
+from emg_evidence.paths import DB_PATH, METADATA, PLUGINS_DIR, TEMPLATES_DIR  # noqa: E402
 from emg_evidence.serving.server import evidence_serve  # noqa: E402
+from emg_evidence.serving.settings import SERVE_SETTINGS  # noqa: E402
+
+#: The plugins the stock serve goes without: the serving speed-ups.
+SPEED_PLUGINS = ("response_cache.py", "schema_cache.py")
 
 SEED = 11
 
@@ -93,14 +105,37 @@ def require_loopback(url: str) -> tuple[str, int]:
 
 
 @contextmanager
-def started_server(db_path: Path) -> Iterator[str]:
-    """`evidence serve` on a free loopback port (ingest.serving, shared with the tests)."""
+def started_server(db_path: Path, stock: bool = False) -> Iterator[str]:
+    """`evidence serve` (or the stock serve) on a free loopback port (shared with the tests)."""
     with ExitStack() as stack:
+        command = None
+        if stock:
+            plugins = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stock-plugins-")))
+            for plugin in PLUGINS_DIR.glob("*.py"):
+                if plugin.name not in SPEED_PLUGINS:
+                    shutil.copy(plugin, plugins / plugin.name)
+            command = stock_command(db_path, plugins)
         try:
-            url = stack.enter_context(evidence_serve(db_path))
+            url = stack.enter_context(evidence_serve(db_path, command=command))
         except RuntimeError as e:  # only the start: errors of the load itself pass through
             raise SystemExit(str(e)) from None
         yield url
+
+
+def stock_command(db_path: Path, plugins: Path):
+    """`datasette serve -i` as it ran before the serving speed-ups, for a port."""
+
+    def command(port: int) -> list[str]:
+        args = [sys.executable, "-m", "datasette", "serve", "-i", str(db_path),
+                "--metadata", str(METADATA), "--plugins-dir", str(plugins),
+                "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+        if TEMPLATES_DIR.exists():
+            args += ["--template-dir", str(TEMPLATES_DIR)]
+        for name, value in SERVE_SETTINGS.items():
+            args += ["--setting", name, value]
+        return args
+
+    return command
 
 
 @dataclass
@@ -176,6 +211,9 @@ def report(results: Results, elapsed: float, sent: int, requests: int, clients: 
     print(f"throughput {sent / elapsed:.1f} requests/s")
     print(f"latency ms p50 {p50:.1f} p95 {p95:.1f} p99 {p99:.1f} max {top:.1f}")
     print(f"errors {len(results.errors)}")
+    slowest = max(results.latencies, key=lambda k: percentiles(results.latencies[k])[1], default=None)
+    if slowest is not None:
+        print(f"slowest page p95 {percentiles(results.latencies[slowest])[1]:.1f} ms ({slowest})")
     print(f"{'page':<40} {'n':>5} {'p50':>8} {'p95':>8} {'max':>8}")
     for label in sorted(results.latencies):
         values = results.latencies[label]
@@ -196,6 +234,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=2000, help="requests in all")
     parser.add_argument("--time-limit", type=float, default=120, help="seconds before the run is cut short")
+    parser.add_argument(
+        "--stock", action="store_true", help="first the same load on the stock serve (see above)"
+    )
     args = parser.parse_args(argv)
     if args.clients < 1 or args.requests < 1 or args.time_limit <= 0:
         raise SystemExit("--clients, --requests and --time-limit must be positive")
@@ -210,6 +251,13 @@ def main(argv: list[str] | None = None) -> None:
         run_load(url, targets, 1, len(targets), args.time_limit)
         return run_load(url, targets, args.clients, args.requests, args.time_limit)
 
+    if args.stock and not args.url:
+        with started_server(args.db, stock=True) as url:
+            print(f"started the stock datasette serve at {url}")
+            stock = go(url)
+        print("--- stock datasette serve -i")
+        report(*stock, args.requests, args.clients)
+        print("--- evidence serve")
     if args.url:
         results, elapsed, sent = go(args.url)
     else:

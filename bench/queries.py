@@ -132,7 +132,11 @@ async def run(db_path: Path, runs: int, fixed: dict[str, str], target_ms: float)
         times, errors = [], 0
         for a in args:
             started = time.perf_counter()
-            response = await ds.client.get(f"/{database}/{name}.json?_shape=array&" + urlencode(a))
+            # no-cache: each run computes its answer (serving/plugins/response_cache.py would
+            # answer a repeated URL from memory).
+            response = await ds.client.get(
+                f"/{database}/{name}.json?_shape=array&" + urlencode(a), headers={"cache-control": "no-cache"}
+            )
             times.append((time.perf_counter() - started) * 1000)
             errors += response.status_code != 200
         times.sort()

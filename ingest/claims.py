@@ -163,7 +163,7 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
                     f"({primary['metric']}, {primary['statistic']}, {primary['locator']})"
                 )
                 if kind == "match" and number.value != primary["value"]:
-                    places = min(decimals(number.value), decimals(primary["value"]))
+                    places = decimals(primary["value"])
                     note += f"; equal to {places} decimal place{'s' if places != 1 else ''}"
             evidence.append({"measurement_id": article["id"],
                              "primary_measurement_id": primary["id"] if primary else None,

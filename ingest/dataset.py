@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import plausibility
+from .files import extraction_paths, skipped_files
 from .records import (
     EXTRACTION_SUFFIX,
     ExerciseIn,
@@ -15,7 +18,8 @@ from .records import (
     SourceIn,
     SynonymIn,
 )
-from .yaml_reader import DataError, parse, parse_list, read_yaml
+from .text import word_key
+from .yaml_reader import DataError, parse_list
 
 REVIEW_POOLED_FILE = "review_pooled.yaml"
 
@@ -37,6 +41,9 @@ class Dataset:
     extractions: list[Extraction] = field(default_factory=list)
     #: Reviews' pooled rows (data/review_pooled.yaml); kept apart from the measurements.
     review_pooled: list[ReviewPooledIn] = field(default_factory=list)
+    #: `<file>: <field>: <message>` of what is possible but suspicious (plausibility warnings,
+    #: files the build does not read); `evidence build --strict` refuses these too.
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_dataset(data_dir: Path) -> Dataset:
@@ -50,32 +57,34 @@ def load_dataset(data_dir: Path) -> Dataset:
             problems.extend(e.problems)
             return None
 
-    muscles = attempt(parse_list, data_dir / "vocab" / "muscles.yaml", MuscleIn) or []
-    synonyms = attempt(parse_list, data_dir / "vocab" / "synonyms.yaml", SynonymIn) or []
-    exercises = attempt(parse_list, data_dir / "vocab" / "exercises.yaml", ExerciseIn) or []
-    shared = attempt(parse_list, data_dir / "sources.yaml", SourceIn) or []
-    dataset = Dataset(muscles, synonyms, exercises, shared)
-    # Optional: a data folder without reviews (a synthetic one) has no such file.
-    if (data_dir / REVIEW_POOLED_FILE).exists():
-        dataset.review_pooled = attempt(parse_list, data_dir / REVIEW_POOLED_FILE, ReviewPooledIn) or []
+    # Every file is read with data_dir as its root: a symlink out of the data folder is refused.
+    muscles = attempt(parse_list, data_dir / "vocab" / "muscles.yaml", MuscleIn, data_dir) or []
+    synonyms = attempt(parse_list, data_dir / "vocab" / "synonyms.yaml", SynonymIn, data_dir) or []
+    exercises = attempt(parse_list, data_dir / "vocab" / "exercises.yaml", ExerciseIn, data_dir) or []
+    shared = attempt(parse_list, data_dir / "sources.yaml", SourceIn, data_dir) or []
+    # Files that look like data but that the build does not read are named, not ignored.
+    dataset = Dataset(muscles, synonyms, exercises, shared, warnings=skipped_files(data_dir))
+    # Optional: a data folder without reviews (a synthetic one) has no such file. lexists: a
+    # broken symlink is named, not skipped.
+    if os.path.lexists(data_dir / REVIEW_POOLED_FILE):
+        dataset.review_pooled = (
+            attempt(parse_list, data_dir / REVIEW_POOLED_FILE, ReviewPooledIn, data_dir) or []
+        )
 
-    paths = sorted((data_dir / "extractions").glob("*" + EXTRACTION_SUFFIX))
+    paths = extraction_paths(data_dir)
     if not paths:
         problems.append(f"{data_dir / 'extractions'}: (folder): no *{EXTRACTION_SUFFIX} files")
-    for path in paths:
-        data = attempt(read_yaml, path)
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            problems.append(f"{path}: (top level): expected a mapping with study, conditions, ...")
-            continue
-        parsed = attempt(parse, path, ExtractionIn, data)
-        if parsed is not None:
-            dataset.extractions.append(Extraction(path, parsed))
+    # read_yaml and parse per file, as a serial loop would, but in parallel for many files and
+    # read back from the content-hash cache where the build turned it on (ingest/parse_cache.py).
+    from .parse_cache import load_extractions
+
+    parsed, more = load_extractions(paths, data_dir)
+    dataset.extractions.extend(Extraction(path, data) for path, data in parsed)
+    problems.extend(more)
 
     problems.extend(cross_check(dataset))
     if problems:
-        raise DataError(problems)
+        raise DataError(problems, dataset.warnings)
     return dataset
 
 
@@ -90,7 +99,11 @@ def _duplicates(path: Path, what: str, ids: list[str]) -> list[str]:
 
 
 def cross_check(ds: Dataset) -> list[str]:
-    """References between records: ids exist, are unique, and point at the right kind of thing."""
+    """References between records: ids exist, are unique, and point at the right kind of thing;
+    then the plausibility rules (plausibility.py), whose warnings go to ``ds.warnings``.
+
+    :return: the errors
+    """
     problems = _check_vocabularies(ds)
     sources, more = _collect_sources(ds)
     problems += more
@@ -100,6 +113,9 @@ def cross_check(ds: Dataset) -> list[str]:
         problems += _check_study(ex.path, ex.data, sources)
         problems += _check_conditions_and_measurements(ex.path, ex.data, sources, muscles, exercises)
         problems += _check_findings(ex.path, ex.data, sources, muscles)
+        report = plausibility.check_extraction(ex.path, ex.data)
+        problems += report.errors
+        ds.warnings += report.warnings
     problems += _check_review_pooled(ds, sources, muscles, exercises)
     return problems
 
@@ -112,11 +128,20 @@ def _check_vocabularies(ds: Dataset) -> list[str]:
     for i, s in enumerate(ds.synonyms):
         if s.muscle not in muscles:
             problems.append(f"vocab/synonyms.yaml: [{i}].muscle: unknown muscle {s.muscle!r}")
-    pairs: set[tuple[str, str]] = set()
+    # Words are looked up NFKC-casefolded (text.word_key): 'Glutes' and 'glutes' are one word.
+    pairs: dict[tuple[str, str], tuple[int, str]] = {}
     for i, s in enumerate(ds.synonyms):
-        if (s.term, s.muscle) in pairs:
-            problems.append(f"vocab/synonyms.yaml: [{i}].term: duplicate {s.term!r} for {s.muscle!r}")
-        pairs.add((s.term, s.muscle))
+        key = (word_key(s.term), s.muscle)
+        if key in pairs:
+            j, other = pairs[key]
+            same = (
+                "duplicate"
+                if other == s.term
+                else f"the same word as [{j}] {other!r} once case and width are ignored:"
+            )
+            problems.append(f"vocab/synonyms.yaml: [{i}].term: {same} {s.term!r} for {s.muscle!r}")
+        else:
+            pairs[key] = (i, s.term)
     return problems
 
 
@@ -137,13 +162,18 @@ def _collect_sources(ds: Dataset) -> tuple[dict[str, SourceIn], list[str]]:
         if sid in study_owner:
             problems.append(f"{path}: study.id: duplicate study id {sid!r} (also {study_owner[sid]})")
         study_owner[sid] = path
-        # The study table holds each DOI and PMID once: a repeat is a copy-paste slip.
+        # The study table holds each DOI and PMID once: a repeat is a copy-paste slip. DOIs are
+        # case-insensitive (10.1002/CA.23068 is 10.1002/ca.23068) and a PMID is a number
+        # ("012345" is 12345).
         for name, owners in (("doi", doi_owner), ("pmid", pmid_owner)):
             value = getattr(data.study, name)
-            if value is not None and value in owners:
-                problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[value]})")
-            elif value is not None:
-                owners[value] = path
+            if value is None:
+                continue
+            same = value.lower() if name == "doi" else str(int(value))
+            if same in owners:
+                problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[same]})")
+            else:
+                owners[same] = path
         for i, src in enumerate(data.sources):
             if src.id in sources and (src.id in source_owner or sources[src.id] != src):
                 other = source_owner.get(src.id, "sources.yaml")
@@ -198,7 +228,7 @@ def _check_conditions_and_measurements(
             if m.key in keys:
                 problems.append(f"{path}: measurements[{i}].key: duplicate key {m.key!r}")
             keys[m.key] = m
-    study_n = data.study.participants.n
+    problems += _duplicate_records(path, "measurements", data.measurements)
     for i, m in enumerate(data.measurements):
         where = f"{path}: measurements[{i}]"
         if m.condition not in conditions:
@@ -207,15 +237,26 @@ def _check_conditions_and_measurements(
             value = getattr(m, name)
             if value is not None and value not in muscles:
                 problems.append(f"{where}.{name}: unknown muscle {value!r}")
-        # A value's n above the study's participants would weigh it up to that many times
-        # over in a pool (an n of 500 in a 10-person study).
-        if m.n is not None and study_n is not None and m.n > study_n:
-            problems.append(f"{where}.n: {m.n} is more than the study's {study_n} participants")
         source = sources.get(m.source)
         if source is None:
             problems.append(f"{where}.source: unknown source {m.source!r}")
         if m.restates is not None:
             problems += _check_restates(where, m, keys, sources, source)
+    return problems
+
+
+def _duplicate_records(path: Path, what: str, records: list) -> list[str]:
+    """The same record twice (a copy-paste, or an alias listed twice): it would count twice in
+    every pool. Records are compared whole; two values differing only in their key are the same
+    value under two names."""
+    problems = []
+    first: dict = {}
+    for i, record in enumerate(records):
+        same = record.model_copy(update={"key": None})
+        if same in first:
+            problems.append(f"{path}: {what}[{i}]: the same record as {what}[{first[same]}]")
+        else:
+            first[same] = i
     return problems
 
 
@@ -236,7 +277,7 @@ def _check_restates(
     else:
         if sources.get(target.source) and sources[target.source].kind != "primary":
             problems.append(f"{where}.restates: {m.restates!r} is not a primary value")
-        for name in ("condition", "muscle", "metric"):
+        for name in ("condition", "muscle", "muscle_b", "metric"):
             if getattr(target, name) != getattr(m, name):
                 problems.append(
                     f"{where}.restates: {m.restates!r} is for {name} {getattr(target, name)!r}, "
@@ -256,6 +297,7 @@ def _check_findings(
     for i, key in enumerate(finding_keys):
         if key in finding_keys[:i]:
             problems.append(f"{path}: findings: duplicate key {key!r}")
+    problems += _duplicate_records(path, "findings", data.findings)
     for i, f in enumerate(data.findings):
         where = f"{path}: findings[{i}]"
         for name in ("a", "b"):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..paths import ROOT
@@ -35,19 +35,34 @@ def _answers(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def evidence_serve(db_path: Path, timeout: float = 60) -> Iterator[str]:
+def evidence_serve(
+    db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None
+) -> Iterator[str]:
     """Run `evidence serve --db db_path` on a free loopback port; yield its base URL.
 
     Raises RuntimeError with the server's output if it does not answer within ``timeout``.
+
+    :param command: another server's command line for a port (bench/load.py's stock Datasette)
     """
+    with evidence_serve_process(db_path, timeout, command) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def evidence_serve_process(
+    db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As ``evidence_serve``, yielding the base URL and the server's process (for its memory,
+    its snapshot, its end: tests/test_hostile_clients.py, tests/test_serve_snapshot.py)."""
     port = free_port()
     # The log goes to a file, not a pipe: Datasette prints a long traceback for every refused
     # query, and a pipe nobody reads fills up and blocks the server.
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "emg_evidence.cli", "serve", "--db", str(db_path), "--port", str(port)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+    if command is None:
+        args = [sys.executable, "-m", "emg_evidence.cli", "serve", "--db", str(db_path), "--port", str(port)]
+    else:
+        args = command(port)
+    process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     try:
         while not _answers(port):
@@ -56,7 +71,7 @@ def evidence_serve(db_path: Path, timeout: float = 60) -> Iterator[str]:
                 log.seek(0)
                 raise RuntimeError("evidence serve did not start:\n" + log.read().decode(errors="replace"))
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process
     finally:
         process.terminate()
         try:

@@ -1,22 +1,150 @@
+"""Shared fixtures. Every test reads a database built once, now, from data/ by the code under test
+(``fresh_build``), never the committed evidence.db: only test_build.py's
+test_committed_database_is_current compares the two."""
+
 import shutil
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from datasette.app import Datasette
 
-from emg_evidence.ingest.build import build
-from emg_evidence.paths import DATA_DIR, DB_PATH, METADATA
-from emg_evidence.paths import PLUGINS_DIR as PLUGINS
-from emg_evidence.paths import TEMPLATES_DIR as TEMPLATES
-from emg_evidence.serving.settings import datasette_settings
+from emg_evidence.ingest.build import BuildResult, build
+from emg_evidence.paths import DATA_DIR, METADATA
+from emg_evidence.serving.server import evidence_serve
+from emg_evidence.serving.settings import datasette_settings, serve_args
 
 
 @pytest.fixture(scope="session")
-def fresh_build(tmp_path_factory):
-    """A database built now from data/, to compare with the committed evidence.db."""
+def fresh_build(tmp_path_factory) -> BuildResult:
+    """evidence.db built now from data/ (path, content hash, row counts): the one every test reads."""
     path = tmp_path_factory.mktemp("build") / "evidence.db"
     return build(path, DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def db_path(fresh_build) -> Path:
+    """The session's database file. Read it; a test that writes works on a copy of it."""
+    return fresh_build.path
+
+
+@pytest.fixture(scope="session")
+def db(db_path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the session's database, rows as sqlite3.Row."""
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+    connection.row_factory = sqlite3.Row
+    yield connection
+    connection.close()
+
+
+@pytest.fixture(scope="session")
+def db_rows(db) -> Callable[..., list[sqlite3.Row]]:
+    """``db_rows(sql, *params)``: the rows of a query on the session's database."""
+
+    def rows(sql: str, *params: Any) -> list[sqlite3.Row]:
+        return db.execute(sql, params).fetchall()
+
+    return rows
+
+
+@pytest.fixture(scope="session")
+def extractions() -> dict[str, dict]:
+    """Every extraction file of data/, parsed, by study id."""
+    docs = [yaml.safe_load(p.read_text()) for p in sorted((DATA_DIR / "extractions").glob("*.yaml"))]
+    return {doc["study"]["id"]: doc for doc in docs}
+
+
+def serve_options(db_file: Path) -> dict[str, Any]:
+    """The Datasette options of `evidence serve --db db_file`, read from the command line it runs
+    (serving/settings.py's serve_args): the database and whether it is immutable, metadata, plugins
+    and templates. An option this does not know is an error, so a change there is not missed."""
+    args = serve_args(db_file, "127.0.0.1", 0)
+    assert args[1:4] == ["-m", "datasette", "serve"], args
+    options: dict[str, Any] = {"files": [], "immutables": [], "settings": {}}
+    rest = args[4:]
+    while rest:
+        arg = rest.pop(0)
+        if arg == "-i":
+            options["immutables"].append(rest.pop(0))
+        elif arg == "--metadata":
+            options["metadata"] = yaml.safe_load(Path(rest.pop(0)).read_text())
+        elif arg == "--plugins-dir":
+            options["plugins_dir"] = rest.pop(0)
+        elif arg == "--template-dir":
+            options["template_dir"] = rest.pop(0)
+        elif arg == "--setting":
+            name, value = rest.pop(0), rest.pop(0)
+            options["settings"][name] = value
+        elif arg in ("--host", "--port"):
+            rest.pop(0)
+        elif not arg.startswith("-"):
+            options["files"].append(arg)  # a database served mutable
+        else:
+            raise AssertionError(f"serve_args has an option the tests do not know: {arg}")
+    # The same settings, typed, as a Datasette made in Python takes them.
+    typed = datasette_settings()
+    assert set(options["settings"]) == set(typed), (options["settings"], typed)
+    options["settings"] = typed
+    return options
+
+
+@pytest.fixture(scope="session")
+def make_datasette(db_path) -> Callable[..., Datasette]:
+    """``make_datasette(db=None, settings=None, metadata=None)``: an in-process Datasette as
+    `evidence serve` configures it, over the session's database (or ``db``); ``settings`` override
+    the served ones, ``metadata`` replaces metadata.yml."""
+
+    def make(db: Path | None = None, settings: dict | None = None, metadata: dict | None = None) -> Datasette:
+        options = serve_options(db or db_path)
+        options["settings"] = {**options["settings"], **(settings or {})}
+        if metadata is not None:
+            options["metadata"] = metadata
+        return Datasette(**options)
+
+    return make
+
+
+@pytest.fixture
+def ds(make_datasette) -> Datasette:
+    """Datasette over the session's database, as `evidence serve` configures it."""
+    return make_datasette()
+
+
+@pytest.fixture
+def metadata() -> dict:
+    """metadata.yml, parsed afresh: a test may change it."""
+    return yaml.safe_load(METADATA.read_text())
+
+
+@pytest.fixture(scope="session")
+def server(db_path) -> Iterator[str]:
+    """Base URL of a real `evidence serve` on loopback over the session's database."""
+    with evidence_serve(db_path) as base:
+        yield base
+
+
+@pytest.fixture
+def fetch_all():
+    """``await fetch_all(ds, path)``: every row of a JSON table page, following next_url past the
+    row cap (``path`` without _shape)."""
+
+    async def fetch(ds: Datasette, path: str) -> list[dict]:
+        rows: list[dict] = []
+        url: str | None = path + ("&" if "?" in path else "?") + "_shape=objects"
+        while url:
+            response = await ds.client.get(url)
+            assert response.status_code == 200, response.text
+            data = response.json()
+            rows += data["rows"]
+            next_url = data.get("next_url")
+            url = None if not next_url else urlsplit(next_url)._replace(scheme="", netloc="").geturl()
+        return rows
+
+    return fetch
 
 
 @pytest.fixture
@@ -25,22 +153,3 @@ def data_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
     return target
-
-
-def make_datasette(db_path: Path = DB_PATH, settings: dict | None = None) -> Datasette:
-    """Datasette over ``db_path`` as `evidence serve` configures it, ``settings`` overriding."""
-    return Datasette(
-        [],
-        immutables=[str(db_path)],
-        metadata=yaml.safe_load(METADATA.read_text()),
-        plugins_dir=str(PLUGINS),
-        # As `evidence serve` does: custom pages (a study's row page) live in templates/.
-        template_dir=str(TEMPLATES) if TEMPLATES.exists() else None,
-        settings={**datasette_settings(), **(settings or {})},
-    )
-
-
-@pytest.fixture
-def ds() -> Datasette:
-    """Datasette over the committed evidence.db, as `evidence serve` configures it."""
-    return make_datasette()

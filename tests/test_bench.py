@@ -8,11 +8,10 @@ import re
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from emg_evidence.paths import ROOT
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -43,7 +42,13 @@ def test_ingest_benchmark_prints_figures(small_db):
     db, out = small_db
     assert re.search(r"rows ingested \(all tables\): +[\d,]+ \(4,000 measurements\)", out), out
     assert re.search(r"ratio insert_rows / raw: +\d+\.\d\d", out), out
-    assert re.search(r"ratio validate\+rows\+insert / raw: +\d+\.\d\d", out), out
+    assert re.search(r"ratio parse\+validate\+rows\+insert / raw: +\d+\.\d\d", out), out
+    # The build end to end, against raw executemany in the same run; a rebuild after changing one
+    # file, which must give the content hash of a clean build.
+    assert re.search(r"ratio end-to-end build / raw: +\d+\.\d\d", out), out
+    assert re.search(r"rebuild share of a full build: +[\d.]+%", out), out
+    assert re.search(r"build peak RSS: +\d+ MB", out), out
+    assert "rebuild content hash = clean build: yes" in out, out
 
 
 def test_query_benchmark_prints_figures(small_db):
@@ -93,11 +98,11 @@ def test_every_canned_query_avoids_a_full_scan_of_measurement(small_db):
         ("select * from meta_extract where muscle_id = 'gluteus_maximus' and metric = 'emg_amplitude'", []),
     ],
 )
-def test_full_scans_reads_the_bytecode(sql, walked):
+def test_full_scans_reads_the_bytecode(db_path, sql, walked):
     sys.path.insert(0, str(ROOT))
     from bench.queries import full_scans
 
-    connection = sqlite3.connect(f"file:{ROOT / 'evidence.db'}?mode=ro", uri=True)
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     connection.row_factory = sqlite3.Row
     roots = dict(connection.execute(
         "SELECT rootpage, name FROM sqlite_master WHERE tbl_name = 'measurement' AND rootpage > 0"))  # fmt: skip

@@ -32,13 +32,15 @@ def test_two_builds_have_the_same_content(fresh_build, tmp_path):
     assert (tmp_path / "again.db").read_bytes() == fresh_build.path.read_bytes()
 
 
-def test_build_counts_every_table(fresh_build):
+def test_build_counts_every_table(fresh_build, extractions):
     with sqlite3.connect(fresh_build.path) as connection:
         for table, expected in fresh_build.counts.items():
             (actual,) = connection.execute(f"select count(*) from [{table}]").fetchone()
             assert actual == expected, table
     assert fresh_build.counts["study"] == len(list((DATA_DIR / "extractions").glob("*.yaml")))
-    assert fresh_build.counts["measurement"] > 0
+    for table in ("condition", "measurement", "finding"):
+        expected = sum(len(doc.get(table + "s") or []) for doc in extractions.values())
+        assert fresh_build.counts[table] == expected > 0, table
 
 
 def test_full_text_search_and_view_exist(fresh_build):
@@ -85,8 +87,8 @@ def test_error_during_ingest_leaves_database_unchanged(data_copy, tmp_path, monk
     assert not list(tmp_path.glob(".evidence-*"))
 
 
-def test_cli_build_prints_content_hash(tmp_path):
+def test_cli_build_prints_content_hash(fresh_build, tmp_path):
     result = CliRunner().invoke(cli, ["build", "--db", str(tmp_path / "x.db")])
     assert result.exit_code == 0, result.output
     digest = result.output.split("content hash ")[1].split()[0]
-    assert digest == content_hash(tmp_path / "x.db")
+    assert digest == content_hash(tmp_path / "x.db") == fresh_build.content_hash

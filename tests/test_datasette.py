@@ -1,17 +1,10 @@
-"""Datasette serves the committed evidence.db: pages, JSON, the meta_extract CSV, the release."""
+"""Datasette serves the built evidence.db: pages, JSON, the meta_extract CSV, the release."""
 
 import csv
 import io
-import sqlite3
+import shutil
 
 import pytest
-
-from emg_evidence.paths import DB_PATH
-
-
-def db_rows(sql, *params):
-    with sqlite3.connect(DB_PATH) as connection:
-        return connection.execute(sql, params).fetchall()
 
 
 @pytest.mark.parametrize(
@@ -34,11 +27,10 @@ async def test_pages_render(ds, path, expected):
     assert expected in response.text, path
 
 
-async def test_study_json_matches_database(ds):
-    response = await ds.client.get("/evidence/study.json?_shape=array&_size=max")
-    ids = [row["id"] for row in response.json()]
+async def test_study_json_matches_database(ds, db_rows, fetch_all, extractions):
+    ids = [row["id"] for row in await fetch_all(ds, "/evidence/study.json?_size=max")]
     assert ids == [r[0] for r in db_rows("select id from study order by id")]
-    assert "contreras2015" in ids
+    assert sorted(ids) == sorted(extractions)
 
 
 async def test_study_full_text_search(ds):
@@ -46,8 +38,9 @@ async def test_study_full_text_search(ds):
     assert "contreras2015" in [row["id"] for row in response.json()]
 
 
-async def test_meta_extract_csv_downloads_every_row(ds):
-    response = await ds.client.get("/evidence/meta_extract.csv?_size=max")
+async def test_meta_extract_csv_downloads_every_row(ds, db_rows):
+    # _stream: every row, however many there are beyond the row cap.
+    response = await ds.client.get("/evidence/meta_extract.csv?_size=max&_stream=on")
     assert response.status_code == 200
     assert (
         response.headers["content-type"].startswith("text/plain") or "csv" in response.headers["content-type"]
@@ -66,11 +59,8 @@ async def test_meta_extract_csv_downloads_every_row(ds):
     assert upper[0]["source_url"].startswith("http")
 
 
-async def test_measurement_filter_by_muscle(ds):
-    response = await ds.client.get(
-        "/evidence/measurement.json?muscle_id=gluteus_maximus_upper&_shape=array&_size=max"
-    )
-    rows = response.json()
+async def test_measurement_filter_by_muscle(ds, db_rows, fetch_all):
+    rows = await fetch_all(ds, "/evidence/measurement.json?muscle_id=gluteus_maximus_upper&_size=max")
     assert rows and all(r["muscle_id"] == "gluteus_maximus_upper" for r in rows)
     (expected,) = db_rows("select count(*) from measurement where muscle_id = 'gluteus_maximus_upper'")[0]
     assert len(rows) == expected
@@ -80,26 +70,39 @@ async def test_measurement_filter_by_muscle(ds):
     "column, value",
     [("comparable_mvc", 1), ("comparable_mvc", 0), ("n", 13), ("year", 2015), ("value", 69.5)],
 )
-async def test_meta_extract_filters_on_computed_columns(ds, column, value):
+async def test_meta_extract_filters_on_computed_columns(ds, db_rows, fetch_all, column, value):
     # Datasette passes ?comparable_mvc=1 as the text '1'; the view's computed columns need an
     # affinity for it to match (migration 0007), as the columns it takes from tables have.
-    response = await ds.client.get(f"/evidence/meta_extract.json?{column}={value}&_shape=objects&_size=max")
-    data = response.json()
+    path = f"/evidence/meta_extract.json?{column}={value}&_size=max"
+    data = (await ds.client.get(path + "&_shape=objects")).json()
+    rows = await fetch_all(ds, path)
     (expected,) = db_rows(f"select count(*) from meta_extract where {column} = ?", value)[0]
     assert expected > 0
-    assert len(data["rows"]) == data["filtered_table_rows_count"] == expected
-    assert all(r[column] == value for r in data["rows"])
+    assert len(rows) == data["filtered_table_rows_count"] == expected
+    assert all(r[column] == value for r in rows)
 
 
-async def test_about_shows_release_hash(ds):
+async def test_about_shows_release_hash(ds, fresh_build):
     response = await ds.client.get("/-/metadata.json")
-    (digest,) = db_rows("select value from build_info where key = 'content_hash'")[0]
+    digest = fresh_build.content_hash
     assert digest[:12] in response.json()["about"]
     home = await ds.client.get("/")
     assert digest[:12] in home.text
 
 
-async def test_database_is_immutable(ds):
-    response = await ds.client.get("/evidence.json?sql=" + "delete from study")
+async def test_database_is_immutable(make_datasette, db_path, tmp_path):
+    # On a copy: were the database served mutable, the writes below would change it.
+    copy = tmp_path / "evidence.db"
+    shutil.copyfile(db_path, copy)
+    before = copy.read_bytes()
+    ds = make_datasette(db=copy)
+    databases = (await ds.client.get("/-/databases.json")).json()
+    assert [(d["name"], d["is_mutable"]) for d in databases] == [("evidence", False)]
+    # Datasette opens it with immutable=1 and has no connection that may write to it (it
+    # refuses with an AssertionError) ...
+    with pytest.raises(AssertionError):
+        await ds.databases["evidence"].execute_write("delete from study")
+    # ... and its SQL endpoint refuses writes.
+    response = await ds.client.get("/evidence.json", params={"sql": "delete from study"})
     assert response.status_code == 400
-    assert db_rows("select count(*) from study")[0][0] > 0
+    assert copy.read_bytes() == before

@@ -8,13 +8,13 @@ from alembic import command
 
 from emg_evidence.analysis import derived
 from emg_evidence.ingest.build import alembic_config
-from emg_evidence.paths import DB_PATH
 
 
 @pytest.fixture
-def db_copy(tmp_path):
+def db_copy(db_path, tmp_path):
+    """A copy of the built database, for the tests that derive again or break it."""
     path = tmp_path / "evidence.db"
-    shutil.copy(DB_PATH, path)
+    shutil.copy(db_path, path)
     return path
 
 
@@ -61,12 +61,18 @@ def test_pairs_follow_the_rules(db_copy):
     assert pairs
     for c1, c2, s1, s2, m1, m2, comparable, same_rank, both_restate in pairs:
         assert c1 < c2 and s1 == s2 and m1 == m2 and comparable and same_rank and not both_restate
-    # A value restating another is never a single value; each measurement appears at most once.
-    restating = connection.execute(
+    # A value and its restatement are never both single values: a restatement appears only where
+    # it is the preferred one (a review's SD the paper lacks), and then the paper's value does not.
+    both = connection.execute(
         "SELECT count(*) FROM single_value v JOIN measurement m ON m.id = v.measurement_id"
-        " WHERE m.restates_id IS NOT NULL"
+        " JOIN single_value w ON w.measurement_id = m.restates_id"
     ).fetchone()[0]
-    assert restating == 0
+    assert both == 0
+    restating = connection.execute(
+        "SELECT m.sd IS NOT NULL AND p.sd IS NULL FROM single_value v"
+        " JOIN measurement m ON m.id = v.measurement_id JOIN measurement p ON p.id = m.restates_id"
+    ).fetchall()
+    assert all(adds_sd for (adds_sd,) in restating)
     connection.close()
 
 

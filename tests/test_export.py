@@ -26,7 +26,8 @@ from emg_evidence.analysis.export import FIELDS, ExportError, contrast_rows, exp
 from emg_evidence.analysis.plot import forest_plot, plot_rows
 from emg_evidence.cli import cli
 from emg_evidence.ingest.build import build
-from emg_evidence.paths import DATA_DIR, DB_PATH, ROOT
+from emg_evidence.paths import DATA_DIR, ROOT
+from emg_evidence.serving.settings import SERVE_SETTINGS
 
 FIXTURE = Path(__file__).parent / "data" / "synthetic2099.extraction.yaml"
 README = ROOT / "README.md"
@@ -49,9 +50,9 @@ def fixture_export(fixture_db, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real_export(tmp_path_factory) -> Path:
+def real_export(db_path, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("real_export")
-    export(DB_PATH, out)
+    export(db_path, out)
     return out
 
 
@@ -162,7 +163,7 @@ def test_fixture_pairs_are_exactly_the_comparable_ones(fixture_export):
         for r in rows
     }  # fmt: skip
     ugm, bf, amp, share = "gluteus_maximus_upper", "biceps_femoris", "emg_amplitude", "emg_share_of_sum"
-    ht, bs, rdl, ss = "barbell_hip_thrust", "back_squat", "romanian_deadlift", "split_squat"
+    ht, bs, rdl = "barbell_hip_thrust", "back_squat", "romanian_deadlift"
     assert pairs == {
         (ugm, amp, "mean", "primary", ht, bs),
         (ugm, amp, "mean", "primary", ht, rdl),
@@ -170,11 +171,8 @@ def test_fixture_pairs_are_exactly_the_comparable_ones(fixture_export):
         (ugm, amp, "peak", "primary", ht, bs),
         (ugm, share, "integrated", "primary", ht, bs),
         (bf, amp, "mean", "primary", ht, bs),  # the RDL value has n 18: other participants
-        # The article's own split squat value pairs with the article's values only; its
-        # restated hip thrust-squat contrast and its deadlift contrasts are the paper's already.
-        (ugm, amp, "mean", "article", ht, ss),
-        (ugm, amp, "mean", "article", bs, ss),
-        (ugm, amp, "mean", "article", rdl, ss),
+        # The article's own split squat value would pair only with the article's values, and
+        # those are not preferred (the paper gives each of them): a restatement never pairs.
     }
     # Two rows per pair, one per measure.
     assert len(rows) == 2 * len(pairs)
@@ -198,7 +196,7 @@ def test_fixture_effect_sizes_by_hand(fixture_export):
                       exercise_id="barbell_hip_thrust")  # fmt: skip
     assert (num(mn["mi"]), num(mn["sdi"]), mn["ni"], mn["measure"]) == (70, 20, "20", "MN")
     assert (num(mn["yi"]), num(mn["vi"])) == (70, 20)
-    assert mn["pool_key"] == "barbell_hip_thrust/gluteus_maximus_upper/mean/whole"
+    assert mn["pool_key"] == "barbell_hip_thrust/gluteus_maximus_upper/mean/mean/whole/healthy"
 
 
 def test_missing_sds_give_empty_values_and_a_reason(fixture_export):
@@ -206,18 +204,20 @@ def test_missing_sds_give_empty_values_and_a_reason(fixture_export):
     key = dict(muscle_id="biceps_femoris", exercise1_id="barbell_hip_thrust")
     (mc,) = synthetic(rows, measure="MC", **key)
     (smcc,) = synthetic(rows, measure="SMCC", **key)
-    # The hip thrust value has an SE (not converted), the squat value no dispersion at all.
+    # The hip thrust value has an SE (converted: SE x sqrt(n)), the squat value no dispersion.
     assert mc["dispersion1"] == "3.0" and mc["dispersion_type1"] == "se"
-    assert mc["sd1i"] == mc["sd2i"] == ""
+    assert num(mc["sd1i"]) == pytest.approx(3.0 * 20**0.5) and mc["sd1_source"] == "from_se"
+    assert mc["sd2i"] == ""
     assert num(mc["yi"]) == 25.0  # escalc gives the raw difference without SDs too
     assert mc["vi"] == smcc["yi"] == smcc["vi"] == ""
     for row in (mc, smcc):
-        assert row["reason"] == "sd1i dispersion reported as se, not SD; sd2i no dispersion reported"
-    # Every empty vi has a reason, and every reason an empty vi.
+        assert row["reason"] == "sd2i no dispersion reported"
+    # Every empty vi has a reason, and every reason an empty vi (or says a median is not a mean).
     for row in read_csv(fixture_export / "contrasts.csv") + read_csv(
         fixture_export / "single_conditions.csv"
     ):
-        assert (row["vi"] == "") == (row["reason"] != ""), row
+        median_note = row["reason"] == "mi is a median, not a mean"
+        assert (row["vi"] == "") == (row["reason"] != "" and not median_note), row
 
 
 def test_single_conditions_appear_once_from_the_best_source(fixture_export):
@@ -245,9 +245,9 @@ def test_ri_option_changes_ri_and_the_variances(fixture_db, tmp_path):
     assert json.loads((tmp_path / "datapackage.json").read_text())["ri"] == 0.8
 
 
-@pytest.mark.parametrize("which", ["fixture_db", "real_db"])
-def test_no_contrast_mixes_metrics_statistics_sources_or_participants(which, fixture_db):
-    db = fixture_db if which == "fixture_db" else DB_PATH
+@pytest.mark.parametrize("which", ["fixture_db", "db_path"])
+def test_no_contrast_mixes_metrics_statistics_sources_or_participants(which, request):
+    db = request.getfixturevalue(which)
     rows = contrast_rows(db)
     assert rows, "no contrasts at all: the test would pass vacuously"
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
@@ -266,16 +266,15 @@ def test_no_contrast_mixes_metrics_statistics_sources_or_participants(which, fix
     connection.close()
 
 
-def test_real_database_exports(real_export):
+def test_real_database_exports(real_export, db_rows):
     contrasts = read_csv(real_export / "contrasts.csv")
     single = read_csv(real_export / "single_conditions.csv")
     assert contrasts and single
-    (n_measurements,) = (
-        sqlite3.connect(DB_PATH)
-        .execute("select count(*) from measurement where restates_id is null")
-        .fetchone()
-    )
+    (n_measurements,) = db_rows("select count(*) from measurement where restates_id is null")[0]
     assert 0 < len(single) <= n_measurements
+    # The contrasts are the derived table's pairs, two measures each.
+    (n_pairs,) = db_rows("select count(*) from contrast_pair")[0]
+    assert len(contrasts) == 2 * n_pairs
     # Contreras 2015, upper gluteus maximus, mean: hip thrust 69.5 vs squat 29.4 (abstract), no SD.
     (mc,) = [
         r for r in contrasts
@@ -328,8 +327,11 @@ def readme_r_snippet() -> list[str]:
     block = re.search(r"```r\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert block, "README.md has no ```r block"
     lines = [line for line in block.group(1).splitlines() if line.strip()]
-    assert len(lines) == 2 and "escalc" in lines[1]
-    return lines
+    # The session's last line is the contrasts' escalc; keep the lines that read and compute them.
+    lines = [line.replace("meta-analysis/", "") for line in lines]
+    reading = [line for line in lines if line.startswith(("library(", "source(", "c <- "))]
+    assert len(reading) == 4 and "escalc" in reading[-1], reading
+    return [*reading, "d <- c"]
 
 
 def run_r(code: str, cwd: Path) -> list[dict[str, str]]:
@@ -355,6 +357,7 @@ def assert_same(ours: str, theirs: str, what: str):
 def test_metafor_escalc_agrees_on_contrasts(which, measure, request, tmp_path):
     out = request.getfixturevalue(which)
     shutil.copy(out / "contrasts.csv", tmp_path / "contrasts.csv")
+    shutil.copy(out / "read_export.R", tmp_path / "read_export.R")
     code = "\n".join(readme_r_snippet()).replace('"SMCC"', f'"{measure}"')
     theirs = run_r(code, tmp_path)
     ours = [r for r in read_csv(out / "contrasts.csv") if r["measure"] == measure]
@@ -389,6 +392,8 @@ def test_metafor_escalc_agrees_on_single_conditions(which, request, tmp_path):
 
 
 async def test_datasette_csv_is_the_exported_file(ds, real_export):
+    # A canned query's CSV stops at the row cap; the exported file has every row.
+    cap = int(SERVE_SETTINGS["max_returned_rows"])
     for path, name in [
         ("/evidence/meta_contrasts.csv?ri=0.5&_size=max", "contrasts.csv"),
         ("/evidence/meta_contrasts.csv", "contrasts.csv"),  # ri defaults to 0.5
@@ -396,7 +401,8 @@ async def test_datasette_csv_is_the_exported_file(ds, real_export):
     ]:
         response = await ds.client.get(path)
         assert response.status_code == 200, path
-        assert response.text == (real_export / name).read_bytes().decode("utf-8"), path
+        lines = (real_export / name).read_bytes().decode("utf-8").splitlines(keepends=True)
+        assert response.text == "".join(lines[: 1 + cap]), path
 
 
 async def test_datasette_ri_parameter(ds):
@@ -417,21 +423,21 @@ async def test_datasette_query_pages_render(ds):
 # --- the CLI and the plot -----------------------------------------------------------------------
 
 
-def test_cli_export_writes_three_files(tmp_path):
-    result = CliRunner().invoke(cli, ["export", "--out", str(tmp_path / "x")])
+def test_cli_export_writes_three_files(db_path, tmp_path):
+    result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--out", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [
-        "contrasts.csv", "datapackage.json", "single_conditions.csv"
+        "contrasts.csv", "datapackage.json", "pooled.csv", "read_export.R", "single_conditions.csv"
     ]  # fmt: skip
-    assert "contrast rows" in result.output
+    assert "contrasts:" in result.output and "with yi and vi" in result.output
 
 
-def test_failed_export_keeps_the_previous_files(real_export, tmp_path):
-    export(DB_PATH, tmp_path)
+def test_failed_export_keeps_the_previous_files(db_path, tmp_path):
+    export(db_path, tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     with pytest.raises(ExportError, match="no such database"):
         export(tmp_path / "missing.db", tmp_path)
-    result = CliRunner().invoke(cli, ["export", "--out", str(tmp_path), "--ri", "1.5"])
+    result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--out", str(tmp_path), "--ri", "1.5"])
     assert result.exit_code != 0 and "--ri" in result.output
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
@@ -450,26 +456,32 @@ def test_plot_png_and_svg(fixture_db, tmp_path):
     png = forest_plot("gluteus_maximus", tmp_path / "gm.png", fixture_db)
     data = png.path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
-    assert png.points >= 10 and png.with_interval >= 3
+    # One point per value, an interval where the value has an SD and an n (the fixture's do).
+    rows = plot_rows(fixture_db, "gluteus_maximus")
+    assert png.points == len(rows)
+    assert png.with_interval == sum(r["sdi"] is not None and bool(r["ni"]) for r in rows) > 0
     svg = forest_plot("gluteus_maximus", tmp_path / "gm.svg", fixture_db)
     text = svg.path.read_text(encoding="utf-8")
     ET.fromstring(text)  # well-formed
     # Matplotlib writes text as paths with the string in a comment-like id; check the labels.
     for label in ("Contreras et al. (2015) · upper · mean · emg_amplitude %MVIC",
-                  "Fixture &amp; Synthetic (2099) · upper · peak · emg_amplitude %MVIC",
+                  "Fixture &amp; Synthetic (2001) · upper · peak · emg_amplitude %MVIC",
                   "barbell hip thrust"):  # fmt: skip
         assert label in text, label
 
 
-def test_cli_plot_and_its_errors(tmp_path):
+def test_cli_plot_and_its_errors(db_path, tmp_path):
     runner = CliRunner()
+    db = ["--db", str(db_path)]
     result = runner.invoke(
-        cli, ["plot", "--muscle", "gluteus_maximus_upper", "--out", str(tmp_path / "u.svg")]
+        cli, ["plot", *db, "--muscle", "gluteus_maximus_upper", "--out", str(tmp_path / "u.svg")]
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "u.svg").stat().st_size > 1000
-    result = runner.invoke(cli, ["plot", "--muscle", "glutes", "--out", str(tmp_path / "g.png")])
-    assert result.exit_code != 0 and "unknown muscle id 'glutes'" in result.output
-    result = runner.invoke(cli, ["plot", "--muscle", "gluteus_maximus", "--out", str(tmp_path / "g.pdf")])
+    result = runner.invoke(cli, ["plot", *db, "--muscle", "glutez", "--out", str(tmp_path / "g.png")])
+    assert result.exit_code != 0 and "no muscle is called 'glutez'; nearest: glutes" in result.output
+    result = runner.invoke(
+        cli, ["plot", *db, "--muscle", "gluteus_maximus", "--out", str(tmp_path / "g.pdf")]
+    )
     assert result.exit_code != 0 and ".png or .svg" in result.output
     assert not (tmp_path / "g.png").exists() and not (tmp_path / "g.pdf").exists()

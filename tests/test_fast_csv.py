@@ -1,38 +1,39 @@
-"""plugins/fast_csv.py: the streaming CSV route, against the committed evidence.db."""
+"""plugins/fast_csv.py: the streaming CSV route, against the built evidence.db."""
 
 import csv
 import io
-import sqlite3
 
-import yaml
-from conftest import METADATA, PLUGINS, make_datasette
-from datasette.app import Datasette
+import pytest
 
 from emg_evidence.analysis.export import run_query
-from emg_evidence.paths import DB_PATH
 
 
-def expected(sql: str, params=()) -> list[list[str]]:
-    with sqlite3.connect(DB_PATH) as connection:
-        cursor = connection.execute(sql, params)
+@pytest.fixture(scope="module")
+def expected(db):
+    """``expected(sql, params)``: the CSV rows, header first, that Python's csv writes for a query."""
+
+    def rows(sql: str, params=()) -> list[list[str]]:
+        cursor = db.execute(sql, params)
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow([d[0] for d in cursor.description])
         writer.writerows(cursor)
-    return list(csv.reader(io.StringIO(out.getvalue())))
+        return list(csv.reader(io.StringIO(out.getvalue())))
+
+    return rows
 
 
-async def test_whole_view_streams_as_csv(ds):
+async def test_whole_view_streams_as_csv(ds, expected, db_rows):
     response = await ds.client.get("/-/csv/evidence/meta_extract.csv")
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows == expected("SELECT * FROM meta_extract")
-    assert len(rows) > 10
+    assert len(rows) == 1 + db_rows("select count(*) from measurement")[0][0] > 1
 
 
-async def test_filters_and_limit(ds):
+async def test_filters_and_limit(ds, expected):
     response = await ds.client.get("/-/csv/evidence/meta_extract.csv?comparable_mvc=1&_limit=5")
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows == expected("SELECT * FROM meta_extract WHERE comparable_mvc = 1 LIMIT 5")
@@ -57,7 +58,7 @@ async def test_bad_requests_are_refused(ds):
         assert response.status_code == status, (path, response.text)
 
 
-async def test_canned_query_streams_every_row_past_the_row_cap():
+async def test_canned_query_streams_every_row_past_the_row_cap(make_datasette, db_path):
     # A cap of 10 rows: the query's page is cut off, its stream is not.
     ds = make_datasette(settings={"max_returned_rows": 10})
     page = (await ds.client.get("/evidence/meta_contrasts.json?_shape=objects&ri=0.7")).json()
@@ -66,7 +67,7 @@ async def test_canned_query_streams_every_row_past_the_row_cap():
     assert response.status_code == 200
     rows = list(csv.reader(io.StringIO(response.text)))
     # The same rows `evidence export` writes (it runs the same canned query, yi and vi included).
-    columns, want = run_query(DB_PATH, "meta_contrasts", {"ri": "0.7"})
+    columns, want = run_query(db_path, "meta_contrasts", {"ri": "0.7"})
     assert rows[0] == columns
     assert len(rows) - 1 == len(want) > 10
     text = io.StringIO()
@@ -85,12 +86,13 @@ async def test_canned_query_stream_refuses_unknown_parameters(ds):
     assert response.status_code == 200 and response.text.count("\n") > 1
 
 
-async def test_canned_query_without_declared_params_takes_those_its_sql_names():
-    metadata = yaml.safe_load(METADATA.read_text())
+async def test_canned_query_without_declared_params_takes_those_its_sql_names(
+    make_datasette, metadata, expected
+):
     metadata["databases"]["evidence"]["queries"]["one_study"] = {
         "sql": "select id, citation from study where id = :study_id -- not :other"
     }
-    ds = Datasette([], immutables=[str(DB_PATH)], metadata=metadata, plugins_dir=str(PLUGINS))
+    ds = make_datasette(metadata=metadata)
     response = await ds.client.get("/-/csv/evidence/one_study.csv?study_id=contreras2015")
     assert response.status_code == 200, response.text
     assert list(csv.reader(io.StringIO(response.text))) == expected(

@@ -18,7 +18,7 @@ import pytest
 
 from emg_evidence.ingest.build import build
 from emg_evidence.paths import DATA_DIR, ROOT
-from serving import evidence_serve
+from emg_evidence.serving.server import evidence_serve
 
 #: Copies of one study, under new ids, so that ingest has enough rows to be killed in the middle.
 COPIES = 150
@@ -45,9 +45,9 @@ def large_data(tmp_path_factory):
         "inserted",  # in the middle of full-text indexing and VACUUM
     ],
 )
-def test_killed_build_leaves_previous_database_servable(kill_after, large_data, tmp_path):
+def test_killed_build_leaves_previous_database_servable(kill_after, large_data, db_path, tmp_path):
     target = tmp_path / "evidence.db"
-    build(target, DATA_DIR)
+    shutil.copyfile(db_path, target)  # the previous build
     before = target.read_bytes()
 
     command = [sys.executable, "-m", "emg_evidence.cli", "build", "--db", str(target)]

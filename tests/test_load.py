@@ -8,9 +8,9 @@ import sys
 from emg_evidence.paths import ROOT
 
 
-def test_sixteen_clients_get_no_errors():
+def test_sixteen_clients_get_no_errors(db_path):
     result = subprocess.run(
-        [sys.executable, "bench/load.py", "--clients", "16", "--requests", "192",
+        [sys.executable, "bench/load.py", "--db", str(db_path), "--clients", "16", "--requests", "192",
          "--time-limit", "240"],
         cwd=ROOT, capture_output=True, text=True, timeout=400,
     )  # fmt: skip

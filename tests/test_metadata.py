@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 import yaml
 
-from emg_evidence.paths import DB_PATH, ROOT
+from emg_evidence.paths import METADATA as METADATA_FILE
 
-METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text())
+METADATA = yaml.safe_load(METADATA_FILE.read_text())
 TABLES = METADATA["databases"]["evidence"]["tables"]
 
 
@@ -25,60 +25,54 @@ def hidden_fts_tables(connection: sqlite3.Connection) -> set[str]:
     return set(fts) | {name + suffix for name in fts for suffix in suffixes}
 
 
-def database_columns() -> dict[str, list[str]]:
-    """Every visible table and view of evidence.db, with its columns."""
-    with sqlite3.connect(DB_PATH) as connection:
-        hidden = hidden_fts_tables(connection)
-        names = [
-            name
-            for (name,) in connection.execute(
-                "select name from sqlite_master where type in ('table', 'view') "
-                "and name not like 'sqlite_%' order by name"
-            )
-            if name not in hidden
-        ]
-        return {
-            name: [row[1] for row in connection.execute(f'pragma table_info("{name}")')] for name in names
-        }
+@pytest.fixture(scope="module")
+def columns(db) -> dict[str, list[str]]:
+    """Every visible table and view of the built database, with its columns."""
+    hidden = hidden_fts_tables(db)
+    names = [
+        name
+        for (name,) in db.execute(
+            "select name from sqlite_master where type in ('table', 'view') "
+            "and name not like 'sqlite_%' order by name"
+        )
+        if name not in hidden
+    ]
+    return {name: [row[1] for row in db.execute(f'pragma table_info("{name}")')] for name in names}
 
 
-COLUMNS = database_columns()
+def test_database_has_tables(columns):
+    # Guards the tests below against passing vacuously on an empty database.
+    assert {"study", "measurement", "meta_extract"} <= set(columns)
 
 
-def test_database_has_tables():
-    # Guards the parametrised tests below against passing vacuously on an empty database.
-    assert {"study", "measurement", "meta_extract"} <= set(COLUMNS)
+def test_every_table_is_described(columns):
+    undescribed = [t for t in columns if not (TABLES.get(t, {}).get("description") or "").strip()]
+    assert not undescribed, f"metadata.yml: tables without a description: {undescribed}"
 
 
-@pytest.mark.parametrize("table", sorted(COLUMNS))
-def test_table_is_described(table):
-    assert table in TABLES, f"metadata.yml: table {table} has no entry"
-    assert (TABLES[table].get("description") or "").strip(), f"metadata.yml: {table} lacks a description"
-
-
-@pytest.mark.parametrize(
-    "table, column", [(table, column) for table, columns in sorted(COLUMNS.items()) for column in columns]
-)
-def test_column_is_described(table, column):
-    described = TABLES.get(table, {}).get("columns", {})
-    assert str(described.get(column) or "").strip(), (
-        f"metadata.yml: column {table}.{column} lacks a description"
-    )
+def test_every_column_is_described(columns):
+    undescribed = [
+        f"{table}.{column}"
+        for table, names in columns.items()
+        for column in names
+        if not str(TABLES.get(table, {}).get("columns", {}).get(column) or "").strip()
+    ]
+    assert not undescribed, f"metadata.yml: columns without a description: {undescribed}"
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
-def test_described_table_and_columns_exist(table):
-    assert table in COLUMNS, f"metadata.yml describes table {table}, which evidence.db lacks"
-    missing = set(TABLES[table].get("columns", {})) - set(COLUMNS[table])
+def test_described_table_and_columns_exist(columns, table):
+    assert table in columns, f"metadata.yml describes table {table}, which evidence.db lacks"
+    missing = set(TABLES[table].get("columns", {})) - set(columns[table])
     assert not missing, f"metadata.yml describes columns of {table} that do not exist: {sorted(missing)}"
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
-def test_facets_sort_and_label_columns_exist(table):
+def test_facets_sort_and_label_columns_exist(columns, table):
     options = TABLES[table]
     named = list(options.get("facets", []))
     named += [options[key] for key in ("sort", "sort_desc", "label_column") if key in options]
-    missing = set(named) - set(COLUMNS.get(table, []))
+    missing = set(named) - set(columns.get(table, []))
     assert not missing, f"metadata.yml: {table} facets/sort/label name missing columns {sorted(missing)}"
 
 

@@ -48,7 +48,12 @@ def page(request, browser, server):
 
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}_{page.width}.png"))
+    try:
+        page.screenshot(path=str(SHOTS / f"{name}_{page.width}.png"))
+    except Exception:
+        # Chromium sometimes drops one capture on a loaded machine; a second try is the same page.
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SHOTS / f"{name}_{page.width}.png"))
 
 
 def study_n(study_id: str) -> int:
@@ -91,7 +96,9 @@ def test_is_the_hip_thrust_better_than_the_squat(page):
 def test_a_word_that_names_nothing_gets_the_nearest_names(page):
     page.goto("/compare?a=hip+thrusst&b=squat")
     expect(
-        page.get_by_text(re.compile("No first exercise is called “hip thrusst”.\\s+Nearest names:.*hip thrust", re.S))
+        page.get_by_text(
+            re.compile("No first exercise is called “hip thrusst”.\\s+Nearest names:.*hip thrust", re.S)
+        )
     ).to_be_visible()
     page.goto("/ranking?muscle=glutez")
     expect(page.get_by_role("link", name="glutes")).to_be_visible()
@@ -131,7 +138,7 @@ def test_the_article_s_words_for_the_hamstrings_rank_the_hamstrings(page):
     page.get_by_label("Muscle", exact=True).first.fill("hocks")
     page.get_by_role("button", name="Rank exercises").click()
     expect(
-        page.get_by_role("heading", name=re.compile("^(Hamstrings|Biceps femoris|Semitendinosus)"))
+        page.get_by_role("heading", name=re.compile("^(Hamstrings|Biceps femoris|Semitendinosus)")).first
     ).to_be_visible()
     shot(page, "ranking_hocks")
 

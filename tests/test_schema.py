@@ -1,10 +1,16 @@
-"""The models' constraints hold in the real database, whatever the ingest lets through."""
+"""The models' constraints hold in the real database, whatever the ingest lets through; the
+migrations' views are schema/views.py's."""
+
+import sqlite3
+from contextlib import closing
 
 import pytest
 from sqlalchemy import create_engine, event, insert
 from sqlalchemy.exc import IntegrityError
 
 from emg_evidence import schema
+from emg_evidence.ingest.build import migrate
+from emg_evidence.schema.views import VIEWS
 
 
 @pytest.fixture
@@ -23,7 +29,15 @@ def engine():
         )
         c.execute(insert(schema.Exercise), [{"id": "back_squat", "name": "back squat", "pattern": "squat"}])
         c.execute(
-            insert(schema.Study), [{"id": "s2020", "citation": "S (2020)", "identification": "verified"}]
+            insert(schema.Study),
+            [
+                {
+                    "id": "s2020",
+                    "citation": "S (2020)",
+                    "identification": "verified",
+                    "population_group": "healthy_trained",
+                }
+            ],
         )
         c.execute(insert(schema.Source), [{"id": "src", "kind": "primary", "citation": "x"}])
         c.execute(
@@ -37,6 +51,7 @@ GOOD = {
     "condition_id": 1, "muscle_id": "gluteus_maximus", "metric": "emg_amplitude",
     "normalisation_category": "mvc_standardised_isometric", "electrode": "surface",
     "statistic": "mean", "phase": "whole", "value": 40.0, "source_id": "src", "locator": "abstract",
+    "preferred": True,
 }  # fmt: skip
 
 
@@ -73,11 +88,11 @@ def test_measurement_constraints(engine, change, constraint):
 @pytest.mark.parametrize(
     "model, row, constraint",
     [
-        (schema.Study, {"id": "x", "citation": "x", "identification": "sure"},
+        (schema.Study, {"id": "x", "citation": "x", "identification": "sure", "population_group": "healthy_trained"},
          "ck_study_identification_vocabulary"),
-        (schema.Study, {"id": "x", "citation": "x", "identification": "verified", "n": 0},
+        (schema.Study, {"id": "x", "citation": "x", "identification": "verified", "n": 0, "population_group": "healthy_trained"},
          "ck_study_n_positive"),
-        (schema.Study, {"id": "x", "citation": "x", "identification": "verified", "year": 1066},
+        (schema.Study, {"id": "x", "citation": "x", "identification": "verified", "year": 1066, "population_group": "healthy_trained"},
          "ck_study_year_range"),
         (schema.Source, {"id": "x", "kind": "blog", "citation": "x"}, "ck_source_kind_vocabulary"),
         (schema.Condition, {"id": 2, "study_id": "s2020", "key": "c", "exercise_id": "back_squat",
@@ -101,3 +116,14 @@ def test_every_constraint_is_named():
     for table in schema.Base.metadata.tables.values():
         for constraint in table.constraints:
             assert constraint.name, f"{table.name} has an unnamed constraint"
+
+
+def test_head_holds_exactly_the_views_of_views_py(tmp_path):
+    path = tmp_path / "head.db"
+    migrate(f"sqlite:///{path}")
+    with closing(sqlite3.connect(path)) as connection:
+        views = dict(connection.execute("select name, sql from sqlite_master where type = 'view'"))
+    assert sorted(views) == sorted(VIEWS), "views at head are not the views of schema/views.py"
+    for name, sql in VIEWS.items():
+        # SQLite keeps the statement's text as written, up to its last token.
+        assert views[name] == sql.strip(), f"view {name} at head differs from schema/views.py"

@@ -1,6 +1,7 @@
 """A real `evidence serve` on loopback, attacked: writes through every door, the array-filter
 injection (GHSA-w3hf-fcg5-p4cc), runaway queries and an export of everything. Each is refused or
-cut off, the server keeps answering, and the database file's bytes never change.
+cut off, the server keeps answering, and the database file's bytes never change (the server
+serves a copy of the session's build, so that a successful attack harms no other test).
 """
 
 import hashlib
@@ -13,9 +14,8 @@ import httpx
 import pytest
 from datasette.filters import Filters
 
-from emg_evidence.paths import DB_PATH
+from emg_evidence.serving.server import evidence_serve
 from emg_evidence.serving.settings import SERVE_SETTINGS
-from serving import evidence_serve
 
 ROW_CAP = int(SERVE_SETTINGS["max_returned_rows"])
 
@@ -25,10 +25,10 @@ def digest(path) -> str:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """(base URL, db path, its hash) of `evidence serve` over a copy of evidence.db."""
+def served(db_path, tmp_path_factory):
+    """(base URL, db path, its hash) of `evidence serve` over a copy of the built evidence.db."""
     path = tmp_path_factory.mktemp("served") / "evidence.db"
-    shutil.copyfile(DB_PATH, path)
+    shutil.copyfile(db_path, path)
     before = digest(path)
     with evidence_serve(path) as base:
         yield base, path, before
@@ -36,7 +36,7 @@ def served(tmp_path_factory):
 
 
 @pytest.fixture
-def server(served):
+def client(served):
     """A client of the server; after each test, the file is unchanged and the server answers."""
     base, path, before = served
     with httpx.Client(base_url=base, timeout=30) as client:
@@ -45,9 +45,9 @@ def server(served):
         assert client.get("/evidence/study.json").status_code == 200
 
 
-def count_studies(server: httpx.Client) -> int:
+def count_studies(client: httpx.Client) -> int:
     sql = "select count(*) n from study"
-    return server.get("/evidence.json", params={"sql": sql, "_shape": "array"}).json()[0]["n"]
+    return client.get("/evidence.json", params={"sql": sql, "_shape": "array"}).json()[0]["n"]
 
 
 WRITES = [
@@ -79,12 +79,12 @@ WRITES = [
 
 
 @pytest.mark.parametrize("sql", WRITES)
-def test_sql_endpoint_refuses_writes(server, sql):
-    before = count_studies(server)
+def test_sql_endpoint_refuses_writes(client, sql):
+    before = count_studies(client)
     for path in ("/evidence.json", "/evidence"):  # the JSON API and the HTML page
-        response = server.get(path, params={"sql": sql})
+        response = client.get(path, params={"sql": sql})
         assert response.status_code == 400, response.text[:300]
-    assert count_studies(server) == before
+    assert count_studies(client) == before
 
 
 @pytest.mark.parametrize(
@@ -102,9 +102,9 @@ def test_sql_endpoint_refuses_writes(server, sql):
         {"title__contains": "'; drop table study; --"},
     ],
 )
-def test_table_filters_cannot_write(server, params):
-    before = count_studies(server)
-    response = server.get("/evidence/study.json", params=params)
+def test_table_filters_cannot_write(client, params):
+    before = count_studies(client)
+    response = client.get("/evidence/study.json", params=params)
     if response.status_code == 200:
         # Accepted only as data: a value matched against the column, never as SQL to run.
         assert all("drop" not in str(row).lower() for row in response.json()["rows"])
@@ -112,28 +112,28 @@ def test_table_filters_cannot_write(server, params):
         # Refused; Datasette 0.65 answers a second statement in _where with a 500, not a 400.
         assert response.status_code in (400, 500), response.text[:300]
         assert response.json()["ok"] is False
-    assert count_studies(server) == before
+    assert count_studies(client) == before
 
 
-def test_canned_query_takes_parameters_as_values(server):
+def test_canned_query_takes_parameters_as_values(client):
     url, shape = "/evidence/study_numbers.json", {"_shape": "array"}
-    ok = server.get(url, params={"study_id": "contreras2015", **shape})
+    ok = client.get(url, params={"study_id": "contreras2015", **shape})
     assert ok.status_code == 200 and len(ok.json()) > 0
-    evil = server.get(url, params={"study_id": "x'; drop table study; --", **shape})
+    evil = client.get(url, params={"study_id": "x'; drop table study; --", **shape})
     assert evil.status_code == 200 and evil.json() == []
     # ?sql= on a canned query does not replace its SQL
-    swapped = server.get(url, params={"study_id": "contreras2015", "sql": "delete", **shape})
+    swapped = client.get(url, params={"study_id": "contreras2015", "sql": "delete", **shape})
     assert swapped.json() == ok.json()
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_only_get_and_head(server, method):
+def test_only_get_and_head(client, method):
     form = {"study_id": "x", "sql": "delete from study"}
     for path in ("/evidence/study_numbers", "/evidence", "/evidence/study", "/evidence/study/x"):
-        response = server.request(method, path, data=form)
+        response = client.request(method, path, data=form)
         assert response.status_code == 405, (path, response.status_code)
         assert response.headers["allow"] == "GET, HEAD"
-    assert server.head("/evidence/study").status_code == 200
+    assert client.head("/evidence/study").status_code == 200
 
 
 #: The column-name injection of GHSA-w3hf-fcg5-p4cc (datasette#2868): a `]` closes the bracket
@@ -142,29 +142,28 @@ INJECTION = "id])) or 1=1 or (1 in (select value from json_each([n"
 
 
 @pytest.mark.parametrize("lookup", ["arraycontains", "arraynotcontains"])
-def test_array_filter_injection_is_refused(server, lookup):
+def test_array_filter_injection_is_refused(client, lookup):
     for key in (f"{INJECTION}__{lookup}", f"title__{lookup}"):
-        response = server.get("/evidence/study.json", params={key: "x"})
+        response = client.get("/evidence/study.json", params={key: "x"})
         assert response.status_code == 400
         assert f"the {lookup} filter is not available here" in response.json()["error"]
     # The filter form (?_filter_op=) would redirect to the same parameter: refused too.
     form = {"_filter_column": "title", "_filter_op": lookup, "_filter_value": "x"}
-    assert server.get("/evidence/study", params=form).status_code == 400
+    assert client.get("/evidence/study", params=form).status_code == 400
     # Other filters work as before.
-    exact = server.get("/evidence/study.json?id__exact=contreras2015&_shape=array")
+    exact = client.get("/evidence/study.json?id__exact=contreras2015&_shape=array")
     assert [row["id"] for row in exact.json()] == ["contreras2015"]
 
 
-def test_datasette_release_itself_quotes_the_column():
+def test_datasette_release_itself_quotes_the_column(db):
     # Without our plugin, the pinned Datasette (0.65.3 and later carry the fix) quotes the whole
     # key as one column name, so the injected SQL stays inside an identifier and never runs.
     # (Datasette's own filter code is called directly: a server in this process would already
     # have serving/plugins/harden.py registered, since Datasette's plugin manager is global.)
     (clause,), params = Filters([(f"{INJECTION}__arraycontains", "x")]).build_where_clauses("study")
     assert clause == ':p0 in (select value from json_each("study"."' + INJECTION + '"))'
-    with sqlite3.connect(f"file:{DB_PATH}?mode=ro", uri=True) as connection:
-        with pytest.raises(sqlite3.OperationalError, match="no such column"):
-            connection.execute(f"select id from study where {clause}", params).fetchall()
+    with pytest.raises(sqlite3.OperationalError, match="no such column"):
+        db.execute(f"select id from study where {clause}", params).fetchall()
 
 
 ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
@@ -176,20 +175,20 @@ RUNAWAY = [
 
 
 @pytest.mark.parametrize("path,params", RUNAWAY)
-def test_runaway_query_is_cut_off_while_others_are_answered(server, path, params):
+def test_runaway_query_is_cut_off_while_others_are_answered(client, path, params):
     limit_s = int(SERVE_SETTINGS["sql_time_limit_ms"]) / 1000
     outcome = {}
 
     def runaway():
         start = time.monotonic()
-        outcome["response"] = server.get(path, params=params, timeout=60)
+        outcome["response"] = client.get(path, params=params, timeout=60)
         outcome["seconds"] = time.monotonic() - start
 
     thread = threading.Thread(target=runaway)
     thread.start()
     others = []
     while thread.is_alive() and len(others) < 20:
-        others.append(server.get("/evidence/study/contreras2015.json").status_code)
+        others.append(client.get("/evidence/study/contreras2015.json").status_code)
     thread.join()
     response = outcome["response"]
     assert response.status_code == 400
@@ -199,15 +198,15 @@ def test_runaway_query_is_cut_off_while_others_are_answered(server, path, params
     assert others and set(others) == {200}
 
 
-def test_export_of_everything_is_capped(server):
+def test_export_of_everything_is_capped(client):
     # A cross join far bigger than the row cap: JSON, CSV and CSV with _stream all stop at it.
     sql = "select a.id x, b.id y, c.id z from measurement a, measurement b, measurement c"
-    data = server.get("/evidence.json", params={"sql": sql}, timeout=60).json()
+    data = client.get("/evidence.json", params={"sql": sql}, timeout=60).json()
     assert len(data["rows"]) == ROW_CAP and data["truncated"] is True
     for extra in ({"_size": "max"}, {"_stream": "on"}):
-        csv_text = server.get("/evidence.csv", params={"sql": sql, **extra}, timeout=60).text
+        csv_text = client.get("/evidence.csv", params={"sql": sql, **extra}, timeout=60).text
         assert len(csv_text.strip().splitlines()) == 1 + ROW_CAP
     # Table pages are capped too, and the file cannot be downloaded (allow_download is off).
-    too_big = server.get("/evidence/measurement.json", params={"_size": str(ROW_CAP + 1)})
+    too_big = client.get("/evidence/measurement.json", params={"_size": str(ROW_CAP + 1)})
     assert too_big.status_code == 400
-    assert server.get("/evidence.db").status_code == 403
+    assert client.get("/evidence.db").status_code == 403

@@ -4,22 +4,17 @@ import subprocess
 import sys
 
 import httpx
-import pytest
 
-from emg_evidence.paths import DB_PATH, ROOT
-from serving import evidence_serve
+from emg_evidence.paths import ROOT
 
 
-@pytest.fixture(scope="module")
-def server():
-    with evidence_serve(DB_PATH) as base:
-        yield base
-
-
-def test_serves_pages_and_csv(server):
+def test_serves_pages_and_csv(server, fresh_build):
     assert httpx.get(server + "/evidence/study/contreras2015").status_code == 200
     csv_text = httpx.get(server + "/evidence/meta_extract.csv").text
     assert csv_text.splitlines()[0].startswith("measurement_id,study_id,citation")
+    # The server serves the build under test: its About names that build's release.
+    about = httpx.get(server + "/-/metadata.json").json()["about"]
+    assert fresh_build.content_hash[:12] in about
 
 
 def test_serve_is_immutable_with_limits(server):

@@ -20,6 +20,7 @@ Existing rows get population_group 'not_reported' (the build writes every row an
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -137,7 +138,7 @@ FINDING_CHECKS = [
         f"statistic IN ({NEW_STATISTICS})",
     ),
 ]
-STUDY_COLUMNS = [
+STUDY_COLUMNS: list[tuple[str, str, Any]] = [
     ("population_group", "VARCHAR NOT NULL DEFAULT 'not_reported'", sa.String()),
     ("clinical_condition", "VARCHAR", sa.String()),
     ("age_mean", "DOUBLE", sa.Double()),

@@ -8,7 +8,12 @@ each study once, in the order the rows first name it, and covers the rows of the
 ``_size=max`` to a table URL to cite every matching row rather than the first page.
 
 The files are written by maintained libraries (pybtex for BibTeX, rispy for RIS) rather than by
-string formatting, so quoting, braces and RIS line syntax follow those formats.
+string formatting, so quoting, braces and RIS line syntax follow those formats. Stored text is
+plain text, so two things are done first: in BibTeX every brace becomes ``{\textbraceleft}`` or
+``{\textbraceright}`` (an unbalanced brace made pybtex refuse to write the file, or wrote one no
+reader could parse, and a ``}`` could close the field and start others); in RIS every run of
+line breaks and other control characters becomes one space (a newline in a title would start a
+new tag line, ``ER  -`` a new record).
 """
 
 from __future__ import annotations
@@ -27,6 +32,21 @@ STUDY_FIELDS = "id, authors, year, title, journal, volume, issue, pages, doi, pm
 
 # Authors are stored as 'Surname Initials' (Vancouver/NLM style): the last word is the initials.
 INITIALS = re.compile(r"^[A-Z]{1,4}$")
+
+#: Braces in plain text, as LaTeX writes the characters, each group balanced by itself.
+BIBTEX_BRACES = {"{": "{\\textbraceleft}", "}": "{\\textbraceright}"}
+#: Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph separators).
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def bibtex_text(value: str) -> str:
+    """Plain text as a BibTeX field value: its braces as characters, never as grouping."""
+    return re.sub(r"[{}]", lambda m: BIBTEX_BRACES[m.group()], value)
+
+
+def ris_text(value: str) -> str:
+    """Plain text as one RIS line: line breaks and control characters become a space."""
+    return CONTROL.sub(" ", value)
 
 
 def split_author(name: str) -> tuple[str, str]:
@@ -65,10 +85,14 @@ def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
             "doi": study.get("doi"),
             "pmid": study.get("pmid"),
         }
-        persons = {"author": [Person(last=last, first=first) for last, first in authors_of(study)]}
+        persons = {
+            "author": [
+                Person(last=bibtex_text(last), first=bibtex_text(first)) for last, first in authors_of(study)
+            ]
+        }
         entries[study["id"]] = Entry(
             "article",
-            fields=[(k, str(v)) for k, v in fields.items() if v not in (None, "")],
+            fields=[(k, bibtex_text(str(v))) for k, v in fields.items() if v not in (None, "")],
             persons={k: v for k, v in persons.items() if v},
         )
     if not entries:
@@ -112,10 +136,16 @@ def to_ris(studies: Iterable[dict[str, Any]]) -> str:
             "name_of_database": "PubMed" if study.get("pmid") else None,
             "urls": urls,
         }
-        records.append({k: v for k, v in record.items() if v not in (None, "", [])})
+        records.append({k: _ris_value(v) for k, v in record.items() if v not in (None, "", [])})
     if not records:
         return ""
     return rispy.dumps(records, implementation=PlainRisWriter)
+
+
+def _ris_value(value: Any) -> Any:
+    if isinstance(value, list):
+        return [ris_text(str(v)) for v in value]
+    return ris_text(str(value))
 
 
 def _plain(value: Any) -> Any:

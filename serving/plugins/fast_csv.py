@@ -13,7 +13,13 @@ memory does not grow with the number of rows.
 - ``?_limit=N`` stops after N rows.
 - Datasette's view-instance, view-database and view-table permissions apply.
 - At most ``MAX_STREAMS`` downloads run at once; another gets 429 and may retry. A download
-  whose client disconnects stops reading.
+  whose client disconnects stops reading; one whose client stops reading is abandoned after
+  ``LIMITS.stall_timeout_s`` (serving/plugins/harden.py cuts the response off), which frees its
+  slot, so two clients that open a download and never read lock nobody out for long.
+- Each text cell goes out through analysis/csv_cells.py: a cell a spreadsheet would run as a
+  formula (``=...``, ``+...``, ``-...``, ``@...``) gets a leading ``'``; numbers are untouched.
+- The connection has the limits of every connection of the server (harden.limit_connection,
+  through the prepare_connection hook): no cell longer than ``LIMITS.max_cell_bytes``.
 """
 
 from __future__ import annotations
@@ -21,7 +27,10 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 import sqlite3
+import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -30,20 +39,27 @@ from datasette.plugins import pm
 from datasette.utils import derive_named_parameters
 from datasette.utils.asgi import Response
 
+from emg_evidence.analysis.csv_cells import safe_row
+
 #: Rows read and sent at a time: big enough that per-chunk overhead vanishes, small enough
 #: (a few hundred kB of CSV) that memory stays flat.
 CHUNK_ROWS = 5000
 #: Concurrent downloads; each holds one worker thread while it reads.
 MAX_STREAMS = 2
+#: ``?_limit=``: a whole number of at most 12 ASCII digits (str.isdigit() also takes '²').
+LIMIT = re.compile(r"[0-9]{1,12}")
 
-_slots: asyncio.Semaphore | None = None
+#: The threads that read: one per download slot, apart from Datasette's SQL threads.
+_readers = ThreadPoolExecutor(max_workers=MAX_STREAMS, thread_name_prefix="fast_csv")
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 def _semaphore() -> asyncio.Semaphore:
-    global _slots
-    if _slots is None:
-        _slots = asyncio.Semaphore(MAX_STREAMS)
-    return _slots
+    # One per event loop: an asyncio.Semaphore belongs to the loop that first waits on it.
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(MAX_STREAMS)
+    return _slots[loop]
 
 
 class CsvStream:
@@ -65,9 +81,15 @@ class CsvStream:
             disconnected.set()
 
         watcher = asyncio.ensure_future(watch())
-        loop = asyncio.get_running_loop()
+        reading: Future | None = None
         try:
-            cursor = await loop.run_in_executor(None, self._execute)
+            reading = _readers.submit(self._execute)
+            try:
+                cursor = await asyncio.wrap_future(reading)
+            except sqlite3.Error as e:
+                # Before the first byte: a plain 400 with SQLite's message, not a 500.
+                await Response.text(f"the query failed: {e}", status=400).asgi_send(send)
+                return
             await send({
                 "type": "http.response.start",
                 "status": 200,
@@ -80,18 +102,30 @@ class CsvStream:
             header = self._csv([[d[0] for d in cursor.description]])
             await send({"type": "http.response.body", "body": header, "more_body": True})
             # Read the next chunk while this one is being sent: at most two chunks in memory.
-            pending = loop.run_in_executor(None, self._chunk, cursor)
+            reading = _readers.submit(self._chunk, cursor)
             while True:
-                body = await pending
+                try:
+                    body = await asyncio.wrap_future(reading)
+                except sqlite3.Error:
+                    # Mid-stream (a value over the length limit): stop without completing the
+                    # response, so the client sees a broken download rather than a short one.
+                    reading = None
+                    return
                 if not body or disconnected.is_set():
                     break
-                pending = loop.run_in_executor(None, self._chunk, cursor)
+                reading = _readers.submit(self._chunk, cursor)
                 await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
         finally:
             watcher.cancel()
-            self.connection.close()
             self.slots.release()
+            # Abandoned (stalled, disconnected) while a chunk is being read: stop that read and
+            # close the connection once the reading thread lets go of it.
+            if reading is not None and not reading.done():
+                self.connection.interrupt()
+                reading.add_done_callback(lambda _: self.connection.close())
+            else:
+                self.connection.close()
 
     def _execute(self) -> sqlite3.Cursor:
         return self.connection.execute(self.sql, self.params)
@@ -103,7 +137,7 @@ class CsvStream:
     @staticmethod
     def _csv(rows: list[Any]) -> bytes:
         buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
+        csv.writer(buffer).writerows(safe_row(row) for row in rows)
         return buffer.getvalue().encode("utf-8")
 
 
@@ -121,8 +155,8 @@ async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
     limit = None
     for key, value in arguments:
         if key == "_limit":
-            if not value.isdigit():
-                return Response.text("_limit: must be a whole number", status=400)
+            if not LIMIT.fullmatch(value):
+                return Response.text("_limit: must be a whole number (0 to 999999999999)", status=400)
             limit = int(value)
     arguments = [(k, v) for k, v in arguments if k != "_limit"]
 
@@ -168,8 +202,11 @@ async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
         # check_same_thread=False: the worker threads take turns, never two at once.
         connection = sqlite3.connect(f"file:{db.path}?mode={mode}", uri=True,
                                      check_same_thread=False)  # fmt: skip
-        # The SQL functions plugins register (the effect sizes the meta queries call).
+        # The SQL functions plugins register (the effect sizes the meta queries call) and the
+        # limits of harden.py; rows stay tuples (harden's budgeted sqlite3.Row factory is for
+        # Datasette's capped results: a download streams every row).
         pm.hook.prepare_connection(conn=connection, database=database, datasette=datasette)
+        connection.row_factory = None
     except BaseException:
         slots.release()
         raise

@@ -1,17 +1,45 @@
-"""Refuse requests that a public, read-only evidence database never needs.
+"""Refuse what a public, read-only evidence database never needs, and keep any one client from
+stalling or exhausting the server. Limits: ``LIMITS`` in serving/settings.py.
 
-- ``?column__arraycontains=`` and ``?column__arraynotcontains=``: advisory GHSA-w3hf-fcg5-p4cc
-  (datasette#2868) was SQL injection through the column name of these filters. Datasette 0.65.3
-  and later (we pin >=0.65.5) quote that name with ``escape_sqlite``, so this is defence in depth:
-  no table here has a JSON-array column, so the filters have no legitimate use, and a 400 costs
-  nothing if a future change brings the bug back. ``?_filter_op=arraycontains`` (the filter
-  form) is refused as well, since Datasette turns it into the same parameter by a redirect.
-- Any method but GET and HEAD: nothing here is writable (no writable canned queries, no login),
-  and Datasette 0.65.5 answers a POST to a read-only canned query with a 500 and a traceback in
-  its log.
+Refused before Datasette sees the request (one ASGI wrapper, checks in this order):
 
-The check parses the query string as Datasette itself does (``Request.args``), so every key that
+- Any method but GET and HEAD (405): nothing here is writable, and Datasette 0.65.5 answers a POST
+  to a read-only canned query with a 500 and a traceback in its log.
+- A path longer than ``max_path_bytes`` or a query string longer than ``max_query_string_bytes``
+  (414), more than ``max_query_parameters`` parameters (400). Datasette 0.65 parses the query
+  string again on every read of ``request.args``: one request with 4,000 parameters held the whole
+  server for 43 s.
+- ``?column__arraycontains=`` and ``?column__arraynotcontains=`` (400): advisory
+  GHSA-w3hf-fcg5-p4cc (datasette#2868) was SQL injection through the column name of these
+  filters. Datasette 0.65.3 and later (we pin >=0.65.5) quote that name, so this is defence in
+  depth: no table here has a JSON-array column. ``?_filter_op=arraycontains`` (the filter form)
+  is refused as well, since Datasette turns it into the same parameter by a redirect.
+- SQL naming ``database_list`` (400): ``pragma_database_list`` would print the served file's path.
+
+The checks parse the query string as Datasette itself does (``Request.args``), so every key that
 Datasette's filters would see is seen here first.
+
+Bounded, for the requests that pass:
+
+- Arbitrary SQL (a ``?sql=`` that is not SQL the metadata defines, i.e. neither a canned query's
+  nor a dashboard chart's; or ``?_where=``) runs ``arbitrary_sql_at_once`` at a time; a request
+  waits up to ``arbitrary_sql_wait_s`` for its turn, then gets 429. It runs under
+  ``arbitrary_sql_time_limit_ms`` (the wrapper sets Datasette's ``_timelimit``), so recursive
+  queries from many clients hold at most one of Datasette's SQL threads, briefly, and pages and
+  canned queries keep the others.
+- Datasette's own streaming CSV (``?_stream=on``) runs ``datasette_streams_at_once`` at a time;
+  another gets 429.
+- Every response is sent in pieces of at most ``send_piece_bytes``; when a client takes no piece
+  for ``stall_timeout_s`` the response is abandoned and the connection closed, so a client that
+  opens a download and never reads frees its slot (here or in fast_csv.py).
+- Every SQLite connection (Datasette's and fast_csv's) has SQLITE_LIMIT_LENGTH
+  ``max_cell_bytes`` (no string, blob or row longer: ``select zeroblob(200000000)`` took the server
+  to 6 GB), SQLITE_LIMIT_COLUMN ``max_columns`` and SQLITE_LIMIT_SQL_LENGTH ``max_sql_bytes``; a
+  query on Datasette's connections returns at most ``max_result_bytes`` of text and blobs in
+  all, else it fails with an error (400).
+- Datasette's CSV (``.csv``) goes out with each text cell through analysis/csv_cells.py, as
+  /-/csv/ does: a cell a spreadsheet would run as a formula gets a leading ``'``.
+- ``/-/databases.json`` (and its HTML page) no longer shows the file's path.
 
 Also: Datasette 0.65's default exception handler prints a rich traceback *with every local
 variable* for each error it answers, a 400 for bad SQL included, whenever ``rich`` is importable
@@ -20,11 +48,26 @@ so a visitor sending bad SQL in a loop could fill the disk and tie up the server
 errors (500) are still logged, by Datasette's plain ``traceback.print_exc()``.
 """
 
+from __future__ import annotations
+
+import asyncio
+import codecs
+import csv
+import io
+import itertools
 import json
-from urllib.parse import parse_qs
+import re
+import sqlite3
+import weakref
+from typing import Any
+from urllib.parse import parse_qs, unquote_plus
 
 import datasette.handle_exception
 from datasette import hookimpl
+from datasette.views.special import JsonDataView
+
+from emg_evidence.analysis.csv_cells import safe_row
+from emg_evidence.serving.settings import LIMITS
 
 datasette.handle_exception.rich = None
 
@@ -36,38 +79,340 @@ def refusal(scope: dict) -> tuple[int, str] | None:
     """Why this request is refused, as (status, message), or None if it may pass."""
     if scope["method"] not in ALLOWED_METHODS:
         return 405, f"{scope['method']} is not allowed: this database is read-only"
-    query = (scope.get("query_string") or b"").decode("latin-1")
-    for key, values in parse_qs(query, keep_blank_values=True).items():
+    path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    if len(path) > LIMITS.max_path_bytes:
+        return 414, f"the path is longer than {LIMITS.max_path_bytes} bytes"
+    raw = scope.get("query_string") or b""
+    if len(raw) > LIMITS.max_query_string_bytes:
+        return 414, f"the query string is longer than {LIMITS.max_query_string_bytes} bytes"
+    if raw.count(b"&") >= LIMITS.max_query_parameters:
+        return 400, f"more than {LIMITS.max_query_parameters} query parameters"
+    for key, values in parse_qs(raw.decode("latin-1"), keep_blank_values=True).items():
         if key.rsplit("__", 1)[-1] in REFUSED_FILTERS:
             return 400, f"the {key.rsplit('__', 1)[-1]} filter is not available here"
         if key.startswith("_filter_op") and any(value.split("__")[0] in REFUSED_FILTERS for value in values):
             return 400, "array filters are not available here"
+        if key in SQL_KEYS and any("database_list" in value.lower() for value in values):
+            return 400, "pragma_database_list is not available here"
     return None
 
 
-async def _send_error(send, status: int, message: str) -> None:
+async def _send_error(send, status: int, message: str, headers: list | None = None) -> None:
     body = json.dumps({"ok": False, "error": message, "status": status}).encode("utf-8")
-    headers = [
+    head = [
         (b"content-type", b"application/json; charset=utf-8"),
         (b"content-length", str(len(body)).encode("ascii")),
+        *(headers or []),
     ]
     if status == 405:
-        headers.append((b"allow", ", ".join(ALLOWED_METHODS).encode("ascii")))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
+        head.append((b"allow", ", ".join(ALLOWED_METHODS).encode("ascii")))
+    await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
+
+
+# --- which requests are bounded, and how -----------------------------------------------------
+
+#: Parameters that carry SQL: a whole query on a database's page, a WHERE clause on a table's.
+SQL_KEYS = ("sql", "_where")
+
+#: datasette-dashboards drops a ``[[ ... ]]`` clause whose parameter is empty (its own pattern).
+OPTIONAL_CLAUSE = re.compile(r"\[\[.*?\]\]")
+
+
+def _variants(sql: str) -> set[str]:
+    """``sql`` as datasette-dashboards may send it: each ``[[ ... ]]`` clause kept or dropped."""
+    clauses = OPTIONAL_CLAUSE.findall(sql)[:8]
+    out = set()
+    for keep in itertools.product((True, False), repeat=len(clauses)):
+        text = sql
+        for clause, kept in zip(clauses, keep):
+            text = text.replace(clause, clause.strip("[]") if kept else "", 1)
+        out.add(text.strip())
+    return out
+
+
+async def known_sql(datasette: Any) -> set[str]:
+    """SQL the metadata defines: canned queries and dashboard charts and filters (which the
+    dashboards' JavaScript fetches as ``/<db>.json?sql=``). Computed once per Datasette."""
+    cached = getattr(datasette, "_emg_known_sql", None)
+    if cached is not None:
+        return cached
+    found: set[str] = set()
+    for name in datasette.databases:
+        for query in (await datasette.get_canned_queries(name, None)).values():
+            found.add(query["sql"].strip())
+    for dashboard in (datasette.plugin_config("datasette-dashboards") or {}).values():
+        if not isinstance(dashboard, dict):
+            continue
+        parts = [*(dashboard.get("charts") or {}).values(), *(dashboard.get("filters") or {}).values()]
+        for part in parts:
+            if isinstance(part, dict) and isinstance(part.get("query"), str):
+                found |= _variants(part["query"])
+    datasette._emg_known_sql = found
+    return found
+
+
+async def _arbitrary_sql(datasette: Any, args: dict[str, list[str]]) -> bool:
+    """Whether the request runs SQL its sender wrote: a WHERE clause, or a query the metadata lacks."""
+    if any(v.strip() for v in args.get("_where", [])):
+        return True
+    queries = {v.strip() for v in args.get("sql", []) if v.strip()}
+    return bool(queries) and not queries <= await known_sql(datasette)
+
+
+def _is_csv(scope: dict, args: dict[str, list[str]]) -> bool:
+    path = scope["path"]
+    return not path.startswith("/-/") and (path.endswith(".csv") or args.get("_format") == ["csv"])
+
+
+def _with_time_limit(raw: bytes, ms: int) -> bytes:
+    """The query string with any ``_timelimit`` replaced by ours."""
+    kept = [
+        p
+        for p in raw.split(b"&")
+        if p and unquote_plus(p.split(b"=", 1)[0].decode("latin-1")) != "_timelimit"
+    ]
+    return b"&".join([*kept, f"_timelimit={ms}".encode("ascii")])
+
+
+class Slots:
+    """At most ``size`` holders; per event loop (each test makes its own loop)."""
+
+    _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    @classmethod
+    def of(cls, name: str, size: int) -> asyncio.Semaphore:
+        lanes = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
+        if name not in lanes:
+            lanes[name] = asyncio.Semaphore(size)
+        return lanes[name]
+
+
+async def _take(slots: asyncio.Semaphore, wait_s: float) -> bool:
+    if wait_s <= 0:
+        if slots.locked():
+            return False
+        await slots.acquire()
+        return True
+    try:
+        await asyncio.wait_for(slots.acquire(), wait_s)
+    except TimeoutError:
+        return False
+    return True
+
+
+# --- responses: sent in pieces, abandoned when the client stalls; CSV cells made safe --------
+
+
+class CsvCells:
+    """Datasette's CSV body, record by record, each cell through csv_cells.safe_row (as text).
+
+    A record ends at a newline outside quotes (Datasette writes the csv module's excel dialect);
+    a record with nothing to change is passed on byte for byte.
+    """
+
+    MAYBE = re.compile(r'(?:^|,)"?[=+\-@\t\r]')
+
+    def __init__(self) -> None:
+        self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+        self.pending = ""
+        self.odd = False  # an odd number of quote characters in self.pending
+
+    def feed(self, data: bytes, final: bool = False) -> bytes:
+        buf = self.pending + self.decoder.decode(data, final)
+        odd, i, ends = self.odd, len(self.pending), [0]
+        while (newline := buf.find("\n", i)) >= 0:
+            odd ^= bool(buf.count('"', i, newline) & 1)
+            i = newline + 1
+            if not odd:
+                ends.append(i)
+        self.odd = odd ^ bool(buf.count('"', i) & 1)
+        self.pending = buf[ends[-1] :]
+        if final and self.pending:
+            ends.append(len(buf))
+            self.pending = ""
+        out = [self._record(buf[a:b]) for a, b in zip(ends, ends[1:])]
+        return "".join(out).encode("utf-8", "surrogateescape")
+
+    def _record(self, record: str) -> str:
+        if not self.MAYBE.search(record):
+            return record
+        rows = list(csv.reader(io.StringIO(record, newline="")))
+        safe = [safe_row(row) for row in rows]
+        if safe == rows:
+            return record
+        ending = "\r\n" if record.endswith("\r\n") else "\n" if record.endswith("\n") else ""
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(safe)
+        return out.getvalue()[: len(out.getvalue()) - 2] + ending
+
+
+class GuardedResponse:
+    """The client side of one response: ``send`` for the app, cut off when the client stalls."""
+
+    def __init__(self, send: Any, csv_cells: bool) -> None:
+        self._send = send
+        self.csv: CsvCells | None = None
+        self.wants_csv = csv_cells
+        self.loop = asyncio.get_running_loop()
+        self.sending_since: float | None = None
+        self.stalled = False
+        self.task = asyncio.current_task()
+        self.timer = self.loop.call_later(LIMITS.stall_timeout_s, self._check)
+
+    def _check(self) -> None:
+        since = self.sending_since
+        if since is not None and self.loop.time() - since >= LIMITS.stall_timeout_s:
+            self.stalled = True
+            if self.task is not None:
+                self.task.cancel()
+            return
+        wait = LIMITS.stall_timeout_s if since is None else since + LIMITS.stall_timeout_s - self.loop.time()
+        self.timer = self.loop.call_later(max(wait, 0.05), self._check)
+
+    def close(self) -> None:
+        self.timer.cancel()
+
+    async def _timed(self, message: dict) -> None:
+        if self.stalled:
+            raise asyncio.CancelledError
+        self.sending_since = self.loop.time()
+        try:
+            await self._send(message)
+        finally:
+            self.sending_since = None
+
+    async def send(self, message: dict) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers") or []
+            content_type = next((bytes(v) for k, v in headers if bytes(k).lower() == b"content-type"), b"")
+            if (
+                self.wants_csv
+                and message.get("status") == 200
+                and content_type.startswith((b"text/csv", b"text/plain"))
+            ):
+                self.csv = CsvCells()
+                headers = [(k, v) for k, v in headers if bytes(k).lower() != b"content-length"]
+                message = {**message, "headers": headers}
+            await self._timed(message)
+            return
+        if message["type"] != "http.response.body":
+            await self._timed(message)
+            return
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        if self.csv is not None:
+            body = self.csv.feed(body, final=not more)
+        piece = LIMITS.send_piece_bytes
+        for start in range(0, len(body) - piece, piece):
+            await self._timed(
+                {"type": "http.response.body", "body": body[start : start + piece], "more_body": True}
+            )
+        last = body[(max(len(body) - 1, 0) // piece) * piece :]
+        await self._timed({"type": "http.response.body", "body": last, "more_body": more})
 
 
 @hookimpl
 def asgi_wrapper(datasette):
     def wrap(app):
         async def harden(scope, receive, send):
-            if scope["type"] == "http":
-                refused = refusal(scope)
-                if refused is not None:
-                    await _send_error(send, *refused)
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            refused = refusal(scope)
+            if refused is not None:
+                await _send_error(send, *refused)
+                return
+            raw = scope.get("query_string") or b""
+            args = parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}
+            csv_out = _is_csv(scope, args)
+            lane = None
+            if await _arbitrary_sql(datasette, args):
+                lane = ("arbitrary-sql", LIMITS.arbitrary_sql_at_once, LIMITS.arbitrary_sql_wait_s)
+                scope = {**scope, "query_string": _with_time_limit(raw, LIMITS.arbitrary_sql_time_limit_ms)}
+            elif csv_out and any(args.get("_stream", [])):
+                # Datasette streams for any non-empty _stream (even _stream=0).
+                lane = ("datasette-stream", LIMITS.datasette_streams_at_once, 0.0)
+            slots = None
+            if lane is not None:
+                name, size, wait_s = lane
+                slots = Slots.of(name, size)
+                if not await _take(slots, wait_s):
+                    what = "arbitrary SQL queries" if name == "arbitrary-sql" else "streaming CSV downloads"
+                    await _send_error(
+                        send, 429, f"too many {what} at once; retry shortly", [(b"retry-after", b"5")]
+                    )
                     return
-            await app(scope, receive, send)
+            response = GuardedResponse(send, csv_out)
+            try:
+                await app(scope, receive, response.send)
+            except asyncio.CancelledError:
+                if not response.stalled:
+                    raise
+                # Ours: the client took nothing for stall_timeout_s. Returning with the response
+                # unfinished makes the server close the connection.
+                if response.task is not None:
+                    response.task.uncancel()
+            finally:
+                response.close()
+                if slots is not None:
+                    slots.release()
 
         return harden
 
     return wrap
+
+
+# --- SQLite connections ----------------------------------------------------------------------
+
+
+def limit_connection(conn: sqlite3.Connection) -> None:
+    """The SQLite limits every connection of the server gets (fast_csv.py's too)."""
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, LIMITS.max_cell_bytes)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, LIMITS.max_columns)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, LIMITS.max_sql_bytes)
+
+
+SIZED = (str, bytes)
+
+
+def budgeted_rows(limit: int):
+    """A row factory making sqlite3.Row, that fails a cursor once its text and blobs pass ``limit``."""
+    last: list[Any] = [None, 0]  # a weak reference to the cursor being read, its bytes so far
+
+    def row_factory(cursor: sqlite3.Cursor, row: tuple) -> sqlite3.Row:
+        if last[0] is None or last[0]() is not cursor:
+            last[0], last[1] = weakref.ref(cursor), 0
+        size = last[1]
+        for value in row:
+            size += len(value) if value.__class__ in SIZED else 8
+        last[1] = size
+        if size > limit:
+            raise sqlite3.DataError(
+                f"the result is larger than this server sends ({limit:,} bytes of values)"
+            )
+        return sqlite3.Row(cursor, row)
+
+    return row_factory
+
+
+@hookimpl
+def prepare_connection(conn):
+    limit_connection(conn)
+    conn.row_factory = budgeted_rows(LIMITS.max_result_bytes)
+
+
+# --- /-/databases without the file's path ------------------------------------------------------
+
+
+def _databases(datasette) -> list[dict[str, Any]]:
+    return [{k: v for k, v in d.items() if k != "path"} for d in datasette._connected_databases()]
+
+
+@hookimpl
+def register_routes(datasette):
+    # Plugin routes come before Datasette's own: this one replaces Datasette's /-/databases.
+    view = JsonDataView.as_view(datasette, "databases.json", lambda: _databases(datasette))
+    return [(r"^/-/databases(\.(?P<format>json))?$", view)]

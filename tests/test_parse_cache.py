@@ -1,0 +1,210 @@
+"""The parse cache, parallel parsing, the bulk insert and the progress bars of `evidence build`.
+
+None of them may change what is built: a build with the cache, a rebuild after an edit, and a
+clean build without the cache give the same content hash; a file is never read back from the
+cache once its bytes changed.
+"""
+
+import io
+import pickle
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from emg_evidence.paths import ROOT
+
+sys.path.insert(0, str(ROOT))
+from bench.generate import generate  # noqa: E402
+from emg_evidence.ingest import parse_cache
+from emg_evidence.ingest import progress as bars
+from emg_evidence.ingest.build import build, bulk_insert, cache_dir_for, deferrable_indexes, fresh_schema
+from emg_evidence.ingest.dataset import load_dataset
+from emg_evidence.ingest.yaml_reader import DataError
+
+STUDIES, MEASUREMENTS = 24, 1200
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    """A small synthetic base from bench/generate.py (enough files to parse in parallel)."""
+    out = tmp_path_factory.mktemp("synthetic") / "data"
+    generate(out, STUDIES, MEASUREMENTS, quiet=True)
+    return out
+
+
+@pytest.fixture
+def data(synthetic, tmp_path) -> Path:
+    """A copy of the synthetic base that a test may change."""
+    copy = tmp_path / "data"
+    shutil.copytree(synthetic, copy)
+    return copy
+
+
+def change_value(path: Path) -> str:
+    """Change the first measurement value of ``path``; return the new value as written."""
+    text = path.read_text()
+    match = re.search(r"(?m)^  value: (\d+\.\d)$", text)
+    assert match, path
+    new = f"{float(match[1]) + 0.1:.1f}"
+    path.write_text(text[: match.start(1)] + new + text[match.end(1) :])
+    return new
+
+
+def test_generated_folder_builds_with_the_cli(synthetic, tmp_path):
+    # bench/generate.py writes claims.yaml too: the folder builds as it is.
+    assert (synthetic / "claims.yaml").exists()
+    result = subprocess.run(
+        [sys.executable, "-m", "emg_evidence.cli", "build", "--db", str(tmp_path / "s.db"), "--data", str(synthetic)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    connection = sqlite3.connect(tmp_path / "s.db")
+    try:
+        assert connection.execute("select count(*) from measurement").fetchone()[0] == MEASUREMENTS
+        assert connection.execute("select count(*) from claim").fetchone()[0] == 2
+        assert connection.execute("select count(*) from claim_evidence").fetchone()[0] >= 1
+    finally:
+        connection.close()
+
+
+def test_rebuild_after_one_change_has_the_clean_builds_hash(data, tmp_path):
+    target = tmp_path / "cached" / "evidence.db"
+    target.parent.mkdir()
+    first = build(target, data)
+    assert list((cache_dir_for(target)).glob(f"{parse_cache.VERSION_PREFIX}*/*.pickle"))
+    assert build(target, data).content_hash == first.content_hash  # nothing changed, all cached
+    change_value(data / "extractions" / "syn00007.extraction.yaml")
+    rebuilt = build(target, data)
+    clean = build(tmp_path / "clean.db", data, cache=False)
+    assert rebuilt.content_hash == clean.content_hash != first.content_hash
+    assert not (tmp_path / ".cache").exists()  # cache=False wrote none
+
+
+def test_cache_never_serves_a_changed_file(data, tmp_path):
+    path = data / "extractions" / "syn00003.extraction.yaml"
+    with parse_cache.options(tmp_path / "cache"):
+        before = load_dataset(data)
+        new = change_value(path)
+        after = load_dataset(data)
+        values = [m.value for e in after.extractions if e.path == path for m in e.data.measurements]
+        assert float(new) in values
+        assert values != [m.value for e in before.extractions if e.path == path for m in e.data.measurements]
+        # Now a broken file whose old content is cached: its problem is found, not hidden.
+        path.write_text(path.read_text().replace("metric: emg_amplitude", "metric: emg_amplitud", 1))
+        with pytest.raises(DataError) as e:
+            load_dataset(data)
+    assert any("syn00003.extraction.yaml: measurements[" in p and ".metric" in p for p in e.value.problems)
+
+
+def test_a_damaged_cache_entry_is_parsed_again(data, tmp_path):
+    cache = tmp_path / "cache"
+    with parse_cache.options(cache):
+        expected = load_dataset(data)
+    entries = sorted(parse_cache.entry_dir(cache).glob("*.pickle"))
+    assert len(entries) == STUDIES
+    entries[0].write_bytes(b"not a pickle")
+    entries[1].write_bytes(pickle.dumps({"a": "dict, not a record"}))
+    with parse_cache.options(cache):
+        again = load_dataset(data)
+    assert [e.data for e in again.extractions] == [e.data for e in expected.extractions]
+
+
+def test_parallel_and_serial_parsing_agree(data):
+    broken = data / "extractions" / "syn00002.extraction.yaml"
+    broken.write_text(broken.read_text().replace("locator: Table", "locator:\n  - Table", 1))
+    (data / "extractions" / "syn00005.extraction.yaml").write_text("study: [unclosed\n")
+    paths = sorted((data / "extractions").glob("*.extraction.yaml"))
+    assert parse_cache.worker_count(len(paths), 2) == 2
+    with parse_cache.options(workers=1):
+        serial = parse_cache.load_extractions(paths, data)
+    with parse_cache.options(workers=2):
+        parallel = parse_cache.load_extractions(paths, data)
+    assert serial == parallel
+    parsed, problems = parallel
+    assert [p for p, _ in parsed] == [
+        p for p in paths if p.name not in (broken.name, "syn00005.extraction.yaml")
+    ]
+    assert problems and problems[0].startswith(str(broken))
+
+
+def test_few_files_are_parsed_in_this_process():
+    assert parse_cache.worker_count(3, 8) == 1
+    assert parse_cache.worker_count(parse_cache.MIN_PARALLEL_FILES - 1) == 1
+
+
+def test_code_version_names_the_cache_folder_and_old_versions_go(tmp_path):
+    old = tmp_path / f"{parse_cache.VERSION_PREFIX}old"
+    old.mkdir()
+    (old / "x.pickle").write_bytes(b"")
+    parse_cache.prune(tmp_path, set())
+    assert not old.exists()
+    assert (
+        parse_cache.entry_dir(tmp_path).name == parse_cache.VERSION_PREFIX + parse_cache.code_version()[:20]
+    )
+
+
+def test_bulk_insert_checks_foreign_keys_and_rebuilds_indexes(tmp_path):
+    path = tmp_path / "x.db"
+    fresh_schema(path, tmp_path / "cache")
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        indexes = deferrable_indexes(connection)
+        assert indexes and all("UNIQUE" not in sql.upper().split("ON")[0] for _, sql in indexes)
+        rows = {"muscle": [{"id": "m", "name": "M", "region": None, "muscle_group": "g"}],
+                "muscle_synonym": [{"id": 1, "term": "t", "muscle_id": "nowhere", "kind": "lay", "note": None}]}  # fmt: skip
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            bulk_insert(connection, rows)
+        # Nothing of the failed insert stays, and every index is back.
+        assert connection.execute("select count(*) from muscle").fetchone()[0] == 0
+        assert deferrable_indexes(connection) == indexes
+    finally:
+        connection.close()
+
+
+def test_bars_are_off_when_stderr_is_not_a_terminal(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    assert not bars.enabled(None)
+    assert bars.enabled(True) and not bars.enabled(False)
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert bars.enabled(None)
+
+
+def test_a_build_draws_nothing_on_a_pipe(data, tmp_path, capfd, monkeypatch):
+    monkeypatch.setattr(bars, "LONG_BUILD_FILES", 1)  # this small base counts as long
+    build(tmp_path / "x.db", data, show_bars=None)
+    err = capfd.readouterr().err
+    assert "parsing files" not in err and "inserting rows" not in err and "\r" not in err
+
+
+def test_a_build_draws_bars_on_a_terminal(data, tmp_path, monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr(bars, "LONG_BUILD_FILES", 1)
+    build(tmp_path / "x.db", data, show_bars=None)
+    assert "parsing files" in screen.getvalue() and "inserting rows" in screen.getvalue()
+
+
+def test_cli_no_cache_writes_no_cache(tmp_path):
+    from click.testing import CliRunner
+
+    from emg_evidence.cli import cli
+    from emg_evidence.paths import DATA_DIR
+
+    target = tmp_path / "x.db"
+    result = CliRunner().invoke(cli, ["build", "--db", str(target), "--data", str(DATA_DIR), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    assert target.exists() and not (tmp_path / ".cache").exists()
