@@ -149,6 +149,7 @@ def _figure(
     muscle_id: str, db_path: Path, impute_sd: str | None, method: str
 ) -> tuple[Any, tuple[int, int, int]]:
     """The forest plot's figure and (points, points with an interval, pools)."""
+    # Long on purpose: one figure drawn top to bottom (lines, points, diamonds, axes, legend, notes); the steps share the axes and the line layout.
     if method not in METHODS:
         raise ExportError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     rows = plot_rows(db_path, muscle_id, impute_sd)

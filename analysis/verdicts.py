@@ -70,6 +70,7 @@ def compute_verdict(
     :param numbers: per quoted number: ``article`` value and the restated ``primary`` row or None
     :param findings: per linked finding: ``agreement`` and the finding row
     """
+    # Long on purpose: a decision list read top to bottom, the first rule that applies gives the verdict; split into functions the order would be hidden.
     if identification is None or identification == "unverified":
         return "study_unidentified", "The cited study could not be identified.", "computed"
     if judgement is not None:

@@ -99,6 +99,7 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
 
     Raises DataError naming the file and field for anything that does not resolve.
     """
+    # Long on purpose: one pass over claims.yaml that links and validates each claim in file order, so every problem is reported with its position; split, the checks would need the same lookups passed around.
     problems: list[str] = []
     studies = {s["id"]: s for s in rows["study"]}
     muscles = {m["id"] for m in rows["muscle"]}
