@@ -69,8 +69,9 @@ class Limits:
     #: ... and runs under this time limit instead of sql_time_limit_ms (Datasette's ?_timelimit=).
     arbitrary_sql_time_limit_ms: int = 500
     #: Datasette's own streaming CSV (``?_stream=on``) runs this many at a time; another gets 429.
-    #: (/-/csv/ has its own two slots: fast_csv.MAX_STREAMS.)
-    datasette_streams_at_once: int = 2
+    #: It renders every row through the table view in the server's one Python thread (25 times
+    #: slower than /-/csv/, which has its own two slots: fast_csv.MAX_STREAMS), so one at a time.
+    datasette_streams_at_once: int = 1
     #: A response whose client reads nothing for this long (a 64 kB piece not taken) is abandoned:
     #: the connection is closed and its download slot freed.
     stall_timeout_s: float = 10.0

@@ -51,7 +51,6 @@ errors (500) are still logged, by Datasette's plain ``traceback.print_exc()``.
 from __future__ import annotations
 
 import asyncio
-import codecs
 import csv
 import io
 import itertools
@@ -209,44 +208,76 @@ async def _take(slots: asyncio.Semaphore, wait_s: float) -> bool:
 class CsvCells:
     """Datasette's CSV body, record by record, each cell through csv_cells.safe_row (as text).
 
-    A record ends at a newline outside quotes (Datasette writes the csv module's excel dialect);
-    a record with nothing to change is passed on byte for byte.
+    A record ends at a newline outside quotes (Datasette writes the csv module's excel dialect).
+    The bytes are scanned as they are (UTF-8 never has an ASCII byte inside a character); only a
+    record in which a cell may start a formula is parsed, and one with nothing to change is
+    passed on byte for byte.
     """
 
-    MAYBE = re.compile(r'(?:^|,)"?[=+\-@\t\r]')
+    #: A cell starting with a formula character, quoted or not, after a comma or a newline
+    #: (an unquoted cell cannot hold a carriage return: ``,\r`` unquoted ends a record whose
+    #: last cell is empty). Two patterns with a literal first byte: re scans those fast.
+    AFTER_COMMA = re.compile(rb',(?:"[=+\-@\t\r]|[=+\-@\t])')
+    AFTER_NEWLINE = re.compile(rb'\n(?:"[=+\-@\t\r]|[=+\-@\t])')
+
+    @classmethod
+    def maybe(cls, data: bytes) -> bool:
+        """Whether a cell of ``data`` (whole records) may start a formula."""
+        first, second = data[:1], data[1:2]
+        if (first and first in b"=+-@\t") or (first == b'"' and second and second in b"=+-@\t\r"):
+            return True
+        return bool(cls.AFTER_COMMA.search(data) or cls.AFTER_NEWLINE.search(data))
 
     def __init__(self) -> None:
-        self.decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
-        self.pending = ""
+        self.pending = b""
         self.odd = False  # an odd number of quote characters in self.pending
 
     def feed(self, data: bytes, final: bool = False) -> bytes:
-        buf = self.pending + self.decoder.decode(data, final)
-        odd, i, ends = self.odd, len(self.pending), [0]
-        while (newline := buf.find("\n", i)) >= 0:
-            odd ^= bool(buf.count('"', i, newline) & 1)
+        if not self.pending and not self.odd and data.endswith(b"\n") and b'"' not in data:
+            # Whole unquoted records (Datasette writes one per message): the common case.
+            if not self.maybe(data):
+                return data
+            return b"".join(self._record(record) for record in data.splitlines(keepends=True))
+        buf = self.pending + data if self.pending else data
+        odd, i, end = self.odd, len(self.pending), 0
+        while (newline := buf.find(b"\n", i)) >= 0:
+            odd ^= bool(buf.count(b'"', i, newline) & 1)
             i = newline + 1
             if not odd:
-                ends.append(i)
-        self.odd = odd ^ bool(buf.count('"', i) & 1)
-        self.pending = buf[ends[-1] :]
-        if final and self.pending:
-            ends.append(len(buf))
-            self.pending = ""
-        out = [self._record(buf[a:b]) for a, b in zip(ends, ends[1:])]
-        return "".join(out).encode("utf-8", "surrogateescape")
+                end = i
+        self.odd = odd ^ bool(buf.count(b'"', i) & 1)
+        if final:
+            end, self.odd = len(buf), False
+        complete, self.pending = buf[:end], buf[end:]
+        if not self.maybe(complete):
+            return complete
+        return b"".join(self._record(record) for record in self._records(complete))
 
-    def _record(self, record: str) -> str:
-        if not self.MAYBE.search(record):
+    @staticmethod
+    def _records(text: bytes) -> list[bytes]:
+        records, start, odd, i = [], 0, False, 0
+        while (newline := text.find(b"\n", i)) >= 0:
+            odd ^= bool(text.count(b'"', i, newline) & 1)
+            i = newline + 1
+            if not odd:
+                records.append(text[start:i])
+                start = i
+        if start < len(text):
+            records.append(text[start:])
+        return records
+
+    def _record(self, record: bytes) -> bytes:
+        if not self.maybe(record):
             return record
-        rows = list(csv.reader(io.StringIO(record, newline="")))
+        text = record.decode("utf-8", "surrogateescape")
+        rows = list(csv.reader(io.StringIO(text, newline="")))
         safe = [safe_row(row) for row in rows]
         if safe == rows:
             return record
-        ending = "\r\n" if record.endswith("\r\n") else "\n" if record.endswith("\n") else ""
+        ending = "\r\n" if text.endswith("\r\n") else "\n" if text.endswith("\n") else ""
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(safe)
-        return out.getvalue()[: len(out.getvalue()) - 2] + ending
+        return (out.getvalue()[: len(out.getvalue()) - 2] + ending).encode("utf-8", "surrogateescape")
 
 
 class GuardedResponse:
@@ -303,9 +334,15 @@ class GuardedResponse:
             return
         body = message.get("body", b"")
         more = message.get("more_body", False)
+        piece = LIMITS.send_piece_bytes
+        if self.csv is None and len(body) <= piece:
+            await self._timed(message)
+            return
         if self.csv is not None:
             body = self.csv.feed(body, final=not more)
-        piece = LIMITS.send_piece_bytes
+            if len(body) <= piece:
+                await self._timed({**message, "body": body})
+                return
         for start in range(0, len(body) - piece, piece):
             await self._timed(
                 {"type": "http.response.body", "body": body[start : start + piece], "more_body": True}
