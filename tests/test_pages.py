@@ -171,3 +171,22 @@ async def test_activation_dashboard_and_its_data(ds, db_rows):
     )
     assert [r["value"] for r in rows] == [r["value"] for r in expected]
     assert all(r["study"] and r["metric"] for r in rows)
+
+
+async def test_forest_page_offers_every_muscle_word_and_draws(ds, db_rows):
+    """The forest plot's form offers exactly the words muscle_term knows; its image is an SVG of
+    the studies for a word; a bad parameter is a 400 with the reason, not an image or a 500."""
+    page = await ds.client.get("/-/forest?muscle=glutes&impute_sd=0.3")
+    assert page.status_code == 200
+    offered = re.findall(
+        r'<option value="([^"]*)">', page.text.split('id="muscle-words"')[1].split("</datalist>")[0]
+    )
+    known = sorted({r["term"] for r in db_rows("select distinct term from muscle_term")})
+    assert [w.replace("&#39;", "'") for w in offered] == known
+    svg = await ds.client.get("/-/forest.svg?muscle=glutes&impute_sd=0.3")
+    assert svg.status_code == 200
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in svg.text
+    bad = await ds.client.get("/-/forest.svg?muscle=glutes&method=NOPE")
+    assert bad.status_code == 400
+    assert "method: one of" in bad.text

@@ -18,6 +18,7 @@ from emg_evidence.analysis.export import ExportError
 from emg_evidence.analysis.imputation import RuleError, parse_rule
 from emg_evidence.analysis.plot import forest_svg
 from emg_evidence.analysis.pooling import METHODS
+from emg_evidence.serving.terms import term_words
 
 MAX_WORD = 80
 
@@ -64,12 +65,7 @@ async def forest_page(request: Any, datasette: Any) -> Response:
         muscle, impute, method = _params(request)
     except ValueError as e:
         muscle, impute, method, error = "gluteus_maximus", None, "REML", str(e)
-    words = [
-        r["term"]
-        for r in await datasette.get_database("evidence").execute(
-            "select distinct term from muscle_term order by term"
-        )
-    ]
+    words = await term_words(datasette.get_database("evidence"), "muscle_term")
     html = await datasette.render_template(
         "forest.html",
         {"muscle": muscle, "impute_sd": impute or "", "method": method, "methods": METHODS,

@@ -25,6 +25,7 @@ from emg_evidence.analysis.queries import query_sql
 from emg_evidence.analysis.verdicts import fmt_number
 from emg_evidence.schema.allowed_values import HEALTHY_GROUPS
 from emg_evidence.schema.labels import LABELS, label
+from emg_evidence.serving.terms import term_words
 
 MAX_WORD = 80
 #: Verdict groups of the article page, in the order shown: what holds, what is off, what is open.
@@ -91,10 +92,6 @@ SEARCH_SQL = {
 }
 
 
-async def _words(db: Any, view: str) -> list[str]:
-    return [r["term"] for r in await db.execute(f"select distinct term from {view} order by term")]
-
-
 async def _resolve(db: Any, view: str, word: str) -> tuple[list[str], list[str]]:
     """(ids the word names, nearest words if it names none)."""
     column = "muscle_id" if view == "muscle_term" else "exercise_id"
@@ -103,7 +100,7 @@ async def _resolve(db: Any, view: str, word: str) -> tuple[list[str], list[str]]
     if ids:
         return ids, []
     # Suggest words people write, not ids with underscores.
-    words = [w for w in await _words(db, view) if "_" not in w]
+    words = [w for w in await term_words(db, view) if "_" not in w]
     near = difflib.get_close_matches(term, words, n=6, cutoff=0.5)
     near += [w for w in words if term and term in w and w not in near][:6]
     return [], near[:8]
@@ -116,8 +113,8 @@ def _arg(request: Any, name: str, default: str = "") -> str:
 
 async def _page(datasette: Any, request: Any, template: str, context: dict[str, Any]) -> Response:
     db = datasette.get_database("evidence")
-    context.setdefault("muscle_words", await _words(db, "muscle_term"))
-    context.setdefault("exercise_words", await _words(db, "exercise_term"))
+    context.setdefault("muscle_words", await term_words(db, "muscle_term"))
+    context.setdefault("exercise_words", await term_words(db, "exercise_term"))
     html = await datasette.render_template(template, {"label": label, **context}, request=request)
     return Response.html(html)
 
@@ -265,8 +262,8 @@ def extra_template_vars(template: str, datasette: Any) -> Any:
     async def home() -> dict[str, Any]:
         db = datasette.get_database("evidence")
         studies = (await db.execute("select count(*) from study")).first()[0]
-        exercise_words = [w for w in await _words(db, "exercise_term") if "_" not in w]
-        return {"home": {"studies": studies, "muscle_words": await _words(db, "muscle_term"),
+        exercise_words = [w for w in await term_words(db, "exercise_term") if "_" not in w]
+        return {"home": {"studies": studies, "muscle_words": await term_words(db, "muscle_term"),
                          "exercise_words": exercise_words}}  # fmt: skip
 
     return home
