@@ -252,7 +252,9 @@ def _duplicate_records(path: Path, what: str, records: list) -> list[str]:
     problems = []
     first: dict = {}
     for i, record in enumerate(records):
-        same = record.model_copy(update={"key": None})
+        # Every field's value but the key's, in field order: what the (frozen, hashable) model's
+        # own == and hash compare, without a copy of each record.
+        same = tuple(value for name, value in record.__dict__.items() if name != "key")
         if same in first:
             problems.append(f"{path}: {what}[{i}]: the same record as {what}[{first[same]}]")
         else:
