@@ -143,8 +143,8 @@ SELECT term, exercise_id FROM exercise_term ORDER BY term, exercise_id
 
 # Each first-hand MVC-normalised value's rank among its muscle's values of the same amplitude
 # statistic, highest first: what muscle_activation lists. Ranked in the query, SQLite read a
-# whole (muscle, statistic) partition before it could return its first row (9,000 rows per
-# partition at 1,000,000 measurements, and growing with the data); read from here, the query
+# whole (muscle, statistic) partition before it could return its first row (about 7,900 rows
+# per partition at 1,000,000 measurements, and growing with the data); read from here, the query
 # reads measurement's partial index in its ORDER BY and stops at the row cap.
 ACTIVATION_RANK = DerivedTable(
     name="activation_rank",
