@@ -20,7 +20,7 @@ def db_copy(db_path, tmp_path):
 
 def rows(path, table):
     with sqlite3.connect(path) as connection:
-        return connection.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+        return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
 
 
 def test_derive_again_gives_the_same_rows(db_copy):
@@ -95,15 +95,3 @@ def test_term_lookups_hold_their_views_rows(db_path, table, view, columns):
         copied = connection.execute(f"SELECT {columns} FROM {table} ORDER BY {columns}").fetchall()
         rule = connection.execute(f"SELECT {columns} FROM {view} ORDER BY {columns}").fetchall()
     assert copied and copied == rule
-
-
-def test_activation_rank_ranks_within_muscle_and_statistic(db_path):
-    # The rank as the canned query computed it before it was derived: within each muscle (or
-    # region) and statistic, over the first-hand values meta_extract marks MVC-comparable.
-    with sqlite3.connect(db_path) as connection:
-        derived_ranks = connection.execute("SELECT measurement_id, rank FROM activation_rank").fetchall()
-        window = connection.execute(
-            "SELECT measurement_id, rank() OVER (PARTITION BY muscle_id, statistic ORDER BY value DESC)"
-            " FROM meta_extract WHERE comparable_mvc = 1 AND restates_measurement_id IS NULL"
-        ).fetchall()
-    assert derived_ranks and sorted(derived_ranks) == sorted(window)

@@ -174,9 +174,8 @@ async def test_activation_dashboard_and_its_data(ds, db_rows):
 
 
 def test_muscle_queries_read_every_word_as_the_views_do(db):
-    """muscle_activation and muscle_meta_extract look words up in muscle_term_lookup and read ranks
-    from activation_rank (analysis/derived.py): for every word, the same rows in the same order
-    as the rule stated on the views, with the rank computed in the query."""
+    """muscle_activation and muscle_meta_extract look words up in muscle_term_lookup (analysis/
+    derived.py): for every word, the same rows, ranks and order as the rule stated on the views."""
     from emg_evidence.analysis.queries import query_sql
 
     scope = (
