@@ -81,3 +81,17 @@ def test_alembic_check_ignores_derived_and_full_text_tables(db_copy):
     cfg = alembic_config()
     cfg.cmd_opts = type("Opts", (), {"x": [f"url=sqlite:///{db_copy}"]})()
     command.check(cfg)
+
+
+@pytest.mark.parametrize(
+    "table, view, columns",
+    [
+        ("muscle_term_lookup", "muscle_term", "term, muscle_id, named_muscle_id"),
+        ("exercise_term_lookup", "exercise_term", "term, exercise_id"),
+    ],
+)
+def test_term_lookups_hold_their_views_rows(db_path, table, view, columns):
+    with sqlite3.connect(db_path) as connection:
+        copied = connection.execute(f"SELECT {columns} FROM {table} ORDER BY {columns}").fetchall()
+        rule = connection.execute(f"SELECT {columns} FROM {view} ORDER BY {columns}").fetchall()
+    assert copied and copied == rule

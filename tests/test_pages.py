@@ -190,3 +190,34 @@ async def test_forest_page_offers_every_muscle_word_and_draws(ds, db_rows):
     bad = await ds.client.get("/-/forest.svg?muscle=glutes&method=NOPE")
     assert bad.status_code == 400
     assert "method: one of" in bad.text
+
+
+def test_muscle_queries_read_every_word_as_the_views_do(db):
+    """muscle_activation and muscle_meta_extract look words up in muscle_term_lookup (analysis/
+    derived.py): for every word, the same rows, ranks and order as the rule stated on the views."""
+    from emg_evidence.analysis.queries import query_sql
+
+    scope = (
+        "from meta_extract where comparable_mvc = 1 and restates_measurement_id is null"
+        " and muscle_id in (select muscle_id from muscle_term where term = lower(:muscle))"
+    )
+    words = [r[0] for r in db.execute("select distinct term from muscle_term order by term")]
+    assert len(words) > 100
+    ranked = 0
+    for word in words:
+        activation = db.execute(query_sql("muscle_activation"), {"muscle": word}).fetchall()
+        expected = db.execute(
+            "select rank() over (partition by muscle_id, statistic order by value desc), measurement_id "
+            + scope
+            + " order by muscle_id, statistic, value desc, measurement_id",
+            {"muscle": word},
+        ).fetchall()
+        assert [(r[0], r[-1]) for r in activation] == [tuple(r) for r in expected], word
+        listed = db.execute(query_sql("muscle_meta_extract"), {"muscle": word}).fetchall()
+        in_order = db.execute(
+            "select measurement_id " + scope + " order by muscle_id, condition_id, statistic, measurement_id",
+            {"muscle": word},
+        ).fetchall()
+        assert [r[-1] for r in listed] == [r[0] for r in in_order], word
+        ranked += len(activation)
+    assert ranked

@@ -1,13 +1,14 @@
 -- Exercises and muscle may be ids, names or words people use ('hip thrust', 'squat', 'glutes'):
--- exercise_term and muscle_term resolve them (a whole muscle covers its regions).
+-- exercise_term and muscle_term resolve them (a whole muscle covers its regions), through their
+-- copies exercise_term_lookup and muscle_term_lookup (analysis/derived.py), searched by an index.
 with wanted as (
   select lower(coalesce(nullif(trim(:exercise_a), ''), 'barbell_hip_thrust')) as a,
          lower(coalesce(nullif(trim(:exercise_b), ''), 'back_squat')) as b,
          lower(nullif(trim(:muscle), '')) as muscle
 ),
-side_a as (select t.exercise_id from exercise_term t, wanted where t.term = wanted.a),
-side_b as (select t.exercise_id from exercise_term t, wanted where t.term = wanted.b),
-muscles as (select t.muscle_id from muscle_term t, wanted where t.term = wanted.muscle),
+side_a as (select t.exercise_id from exercise_term_lookup t where t.term = (select a from wanted)),
+side_b as (select t.exercise_id from exercise_term_lookup t where t.term = (select b from wanted)),
+muscles as (select t.muscle_id from muscle_term_lookup t where t.term = (select muscle from wanted)),
 -- Values side by side: the within-study pairs of meta_contrasts (contrast_pair, built
 -- by analysis/derived.py), turned so that exercise_a is on the left.
 turned as (
