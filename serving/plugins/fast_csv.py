@@ -44,6 +44,13 @@ from emg_evidence.analysis.csv_cells import safe_row
 #: Rows read and sent at a time: big enough that per-chunk overhead vanishes, small enough
 #: (a few hundred kB of CSV) that memory stays flat.
 CHUNK_ROWS = 5000
+#: ... and at most about this many bytes of CSV: the csv module writes a chunk, and str.encode
+#: and re scan it, holding the GIL throughout, so a chunk of 5,000 rows of 20 kB (100 MB) held
+#: the event loop for a quarter of a second at a time and took 200 MB per download (two chunks
+#: in memory). The first chunk is FIRST_CHUNK_ROWS rows; each next one is sized from the rows
+#: seen so far.
+CHUNK_BYTES = 256 * 1024
+FIRST_CHUNK_ROWS = 16
 #: Concurrent downloads; each holds one worker thread while it reads.
 MAX_STREAMS = 2
 #: ``?_limit=``: a whole number of at most 12 ASCII digits (str.isdigit() also takes '²').
@@ -85,6 +92,7 @@ class CsvStream:
                  slots: asyncio.Semaphore):  # fmt: skip
         self.connection, self.sql, self.params = connection, sql, params
         self.filename, self.receive, self.slots = filename, receive, slots
+        self.rows_per_chunk = FIRST_CHUNK_ROWS
 
     async def asgi_send(self, send: Any) -> None:
         disconnected = asyncio.Event()
@@ -146,8 +154,12 @@ class CsvStream:
         return self.connection.execute(self.sql, self.params)
 
     def _chunk(self, cursor: sqlite3.Cursor) -> bytes:
-        rows = cursor.fetchmany(CHUNK_ROWS)
-        return self._csv(rows) if rows else b""
+        rows = cursor.fetchmany(self.rows_per_chunk)
+        if not rows:
+            return b""
+        body = self._csv(rows)
+        self.rows_per_chunk = max(1, min(CHUNK_ROWS, CHUNK_BYTES * len(rows) // max(len(body), 1)))
+        return body
 
     @staticmethod
     def _csv(rows: list[Any]) -> bytes:

@@ -347,6 +347,9 @@ class GuardedResponse:
             await self._timed(
                 {"type": "http.response.body", "body": body[start : start + piece], "more_body": True}
             )
+            # To a client that reads fast each write completes at once, so without this a whole
+            # body went out before any other request had the event loop again.
+            await asyncio.sleep(0)
         last = body[(max(len(body) - 1, 0) // piece) * piece :]
         await self._timed({"type": "http.response.body", "body": last, "more_body": more})
 
