@@ -18,7 +18,8 @@ made larger for downloads (a ``bulk`` table of ``--copies`` copies of the measur
 
 While each runs, one probe client (its own source address, 127.0.0.2) asks for a study page
 ``--probes`` times in a row, with credentials so the response cache never answers it: p50 and
-max. Then ``--normal`` clients (from 127.0.0.3) each ask for the study page, a canned query and
+max; then it downloads the study table once from /-/csv/ and once with ``_stream=on`` (a
+refusal is an error: one client must not lock another out). Then ``--normal`` clients (from 127.0.0.3) each ask for the study page, a canned query and
 a table page ``--rounds`` times, as visitors do (cache allowed): errors (any status but 200 or a
 transport error) and p95. The server's peak memory growth during the pattern (all its hostile
 clients together) is VmHWM after it (reset at its start) less VmRSS before it. Hostile clients
@@ -60,6 +61,8 @@ NORMAL_PAGES = [
     "/evidence/study_numbers?study_id=contreras2015",
     "/evidence/measurement?muscle_id=gluteus_maximus_upper",
 ]
+#: Downloads the probe asks for once per pattern: another client's downloads must not lock it out.
+PROBE_DOWNLOADS = ["/-/csv/evidence/study.csv", "/evidence/study.csv?_stream=on"]
 RENDER = {"Authorization": "Bearer render-every-time"}
 ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 BIG = "with v(x) as (select replace(hex(zeroblob(49000)), '0', char(1)))"
@@ -243,6 +246,13 @@ def run_pattern(
             except (OSError, http.client.HTTPException) as e:
                 errors.append(f"probe {type(e).__name__}")
             probe_times.append(time.perf_counter() - t0)
+        for path in PROBE_DOWNLOADS:
+            try:
+                status = probe.get(path)
+                if status != 200:
+                    errors.append(f"probe {status} {path}")
+            except (OSError, http.client.HTTPException) as e:
+                errors.append(f"probe {type(e).__name__} {path}")
         probe.close()
         lock = threading.Lock()
 
