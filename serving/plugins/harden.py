@@ -43,6 +43,8 @@ Bounded, for the requests that pass:
 - Datasette's CSV (``.csv``) goes out with each text cell through analysis/csv_cells.py, as
   /-/csv/ does: a cell a spreadsheet would run as a formula gets a leading ``'``.
 - ``/-/databases.json`` (and its HTML page) no longer shows the file's path.
+- Datasette's CSV of a query that fails (``/evidence.csv?sql=...``, a canned query's ``.csv``)
+  is a 400 with the error as text, not an empty 200.
 
 Also: Datasette 0.65's default exception handler prints a rich traceback *with every local
 variable* for each error it answers, a 400 for bad SQL included, whenever ``rich`` is importable
@@ -66,6 +68,9 @@ from urllib.parse import parse_qs, unquote_plus
 
 import datasette.handle_exception
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.utils.asgi import Response
+from datasette.views.database import QueryView
 from datasette.views.special import JsonDataView
 
 from emg_evidence.analysis.csv_cells import safe_row
@@ -530,6 +535,33 @@ def budgeted_rows(limit: int):
 def prepare_connection(conn):
     limit_connection(conn)
     conn.row_factory = budgeted_rows(LIMITS.max_result_bytes)
+
+
+# --- Datasette's CSV of a query that fails: a 400 that says why ---------------------------------
+
+_query_data = QueryView.data
+
+
+async def _query_data_or_csv_error(self: QueryView, request: Any, *args: Any, **kwargs: Any) -> Any:
+    """QueryView.data, but for CSV a failed query is a 400 naming the error. Datasette 0.65's
+    as_csv ignores the error its query view reports and writes the (empty) rows: bad SQL gave
+    an empty CSV with status 200, which a script takes for "no rows"; a query cut off by the
+    time limit gave a 500."""
+    if request.url_vars.get("format") != "csv":
+        return await _query_data(self, request, *args, **kwargs)
+    try:
+        result = await _query_data(self, request, *args, **kwargs)
+    except QueryInterrupted:
+        # as_csv lets this through as a 500 (the other formats make it a 400).
+        return Response.text("the query failed: it took too long (the time limit ends it)", status=400)
+    if isinstance(result, tuple) and result[0].get("ok") is False:
+        return Response.text(f"the query failed: {result[0]['error']}", status=400)
+    return result
+
+
+if not getattr(QueryView.data, "_emg_csv_error", False):
+    _query_data_or_csv_error._emg_csv_error = True  # type: ignore[attr-defined]
+    QueryView.data = _query_data_or_csv_error  # type: ignore[method-assign]
 
 
 # --- /-/databases without the file's path ------------------------------------------------------
