@@ -68,10 +68,17 @@ class Limits:
     arbitrary_sql_wait_s: float = 2.0
     #: ... and runs under this time limit instead of sql_time_limit_ms (Datasette's ?_timelimit=).
     arbitrary_sql_time_limit_ms: int = 500
-    #: Datasette's own streaming CSV (``?_stream=on``) runs this many at a time; another gets 429.
-    #: It renders every row through the table view in the server's one Python thread (25 times
-    #: slower than /-/csv/, which has its own two slots: fast_csv.MAX_STREAMS), so one at a time.
-    datasette_streams_at_once: int = 1
+    #: Downloads: /-/csv/ (serving/plugins/fast_csv.py) runs this many at a time, from all
+    #: clients together; each holds one of fast_csv's reading threads ...
+    csv_downloads_at_once: int = 3
+    #: ... and Datasette's own streaming CSV (``?_stream=on``) this many. It renders every row
+    #: through the table view in the server's one event-loop thread (25 times slower than
+    #: /-/csv/), so few.
+    datasette_streams_at_once: int = 2
+    #: Of each kind, one client (one peer address) holds at most this many at once, so a client
+    #: that opens downloads and never reads cannot lock the others out until stall_timeout_s.
+    #: Another gets 429, as does any client once all of a kind's slots are taken.
+    downloads_per_client: int = 1
     #: A response whose client reads nothing for this long (a 64 kB piece not taken) is abandoned:
     #: the connection is closed and its download slot freed.
     stall_timeout_s: float = 10.0

@@ -200,11 +200,32 @@ def test_huge_values_are_refused_in_bounded_memory(served, client, sql):
         response = client.get(path, params={"sql": sql})
         assert response.status_code == 400, (path, response.status_code, response.text[:300])
         assert len(response.content) < 1_000_000
-    # Datasette's CSV of a query that fails is an empty 200 (as for any SQL error).
     response = client.get("/evidence.csv", params={"sql": sql})
-    assert response.status_code in (200, 400) and len(response.content) < 1000
+    assert response.status_code == 400 and response.text.startswith("the query failed: ")
+    assert len(response.content) < 1000
     _, peak = memory_mb(process.pid)
     assert peak - before < 200, f"server memory grew {peak - before:.0f} MB"
+
+
+@pytest.mark.parametrize(
+    "sql,error",
+    [
+        ("select nonsense from nowhere", "no such table: nowhere"),
+        ("select from where", "syntax error"),
+        (ENDLESS, "took too long"),
+        ("select zeroblob(200000000)", "too big"),
+    ],
+    ids=["no table", "syntax", "time limit", "too big"],
+)
+def test_csv_of_failing_sql_is_a_400_that_says_why(client, sql, error):
+    # Datasette 0.65 answered these with an empty CSV and status 200 (the time limit: a 500).
+    response = client.get("/evidence.csv", params={"sql": sql})
+    assert response.status_code == 400, (response.status_code, response.text[:200])
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("the query failed: ") and error in response.text, response.text
+    # A query that works still gives its rows.
+    ok = client.get("/evidence.csv", params={"sql": "select count(*) as n from study"})
+    assert ok.status_code == 200 and ok.text.splitlines()[0] == "n" and int(ok.text.splitlines()[1]) > 0
 
 
 def test_the_largest_answer_allowed_stays_in_bounded_memory(served, client):
@@ -273,20 +294,18 @@ def test_runaway_sql_from_many_clients_leaves_pages_and_canned_queries_fast(serv
 
 @pytest.fixture(scope="module")
 def big_server(tmp_path_factory):
-    """A server over evidence.db with 500 copies of each measurement (a CSV of about 20 MB) and
-    a table ``padding`` of 2,000 rows of 20 kB: downloads far larger than the kernel's socket
-    buffers hold for a client that reads nothing (and, for ``padding``, quick to fill them even
-    through Datasette's own streaming, which makes about 0.1 MB/s of CSV from measurement)."""
+    """A server over evidence.db with two tables no page reads (so pages answer as they do
+    on evidence.db): ``bulk``, 2,048 copies of the measurement rows (370,000 rows, a CSV of about
+    80 MB, which Datasette's own streaming takes well over ten seconds to render), and
+    ``padding``, 2,000 rows of 20 kB, quick to fill the socket buffers even through Datasette's
+    streaming: downloads far larger than the kernel's buffers hold for a client that reads
+    nothing."""
     path = tmp_path_factory.mktemp("big") / "evidence.db"
     shutil.copyfile(DB_PATH, path)
     with sqlite3.connect(path) as connection:
-        columns = [row[1] for row in connection.execute("pragma table_info(measurement)") if row[1] != "id"]
-        quoted = ", ".join(f'"{c}"' for c in columns)
-        top = connection.execute("select max(id) from measurement").fetchone()[0] + 1
-        for k in range(1, 501):
-            connection.execute(
-                f"insert into measurement (id, {quoted}) select id + {k * top}, {quoted} from measurement where id < {top}"
-            )
+        connection.execute("create table bulk as select * from measurement")
+        for _ in range(11):
+            connection.execute("insert into bulk select * from bulk")
         connection.execute("create table padding (id integer primary key, text text)")
         connection.execute(
             "with recursive r(i) as (select 1 union all select i + 1 from r limit 2000)"
@@ -296,30 +315,79 @@ def big_server(tmp_path_factory):
         yield base, process
 
 
-def open_and_never_read(base: str, path: str) -> socket.socket:
+def open_and_never_read(base: str, path: str, address: str = "127.0.0.1") -> socket.socket:
+    """A download asked for from ``address`` (a loopback address: each is another client to the
+    server) and never read, once the server has answered it with a 200: a slot a client let go
+    of a moment ago (an earlier test's) may take the server a moment to see free."""
     host, port = base.removeprefix("http://").split(":")
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    s.connect((host, int(port)))
-    s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
-    return s
+    deadline = time.monotonic() + LIMITS.stall_timeout_s + 20
+    while True:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(30)
+        s.bind((address, 0))
+        s.connect((host, int(port)))
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        status = s.recv(12, socket.MSG_PEEK | socket.MSG_WAITALL)  # b"HTTP/1.1 200", left unread
+        if status.endswith(b" 200"):
+            return s
+        s.close()
+        assert time.monotonic() < deadline, status
+        time.sleep(0.5)
 
 
-@pytest.mark.parametrize(
-    "download,probe",
-    [
-        ("/-/csv/evidence/padding.csv", "/-/csv/evidence/meta_extract.csv?_limit=5"),
-        ("/evidence/padding.csv?_stream=on", "/evidence/study.csv?_stream=on"),
-    ],
-    ids=["fast_csv", "datasette _stream"],
-)
-def test_downloads_nobody_reads_free_their_slots(big_server, download, probe):
+def client_at(base: str, address: str) -> httpx.Client:
+    """An HTTP client whose connections come from ``address``, never answered from the response
+    cache (a cached download takes no slot)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    return httpx.Client(base_url=base, timeout=30, transport=transport, headers=RENDER)
+
+
+#: (a download larger than the socket buffers, a small one of the same kind, the kind's slots)
+DOWNLOADS = [
+    (
+        "/-/csv/evidence/padding.csv",
+        "/-/csv/evidence/meta_extract.csv?_limit=5",
+        LIMITS.csv_downloads_at_once,
+    ),
+    ("/evidence/padding.csv?_stream=on", "/evidence/study.csv?_stream=on", LIMITS.datasette_streams_at_once),
+]
+
+
+@pytest.mark.parametrize("download,probe,slots", DOWNLOADS, ids=["fast_csv", "datasette _stream"])
+def test_a_client_holding_downloads_locks_out_only_itself(big_server, download, probe, slots):
     base, _ = big_server
-    stalled = [open_and_never_read(base, download) for _ in range(2)]
+    assert LIMITS.downloads_per_client < slots  # else one client could take them all
+    hog = [open_and_never_read(base, download) for _ in range(LIMITS.downloads_per_client)]
     try:
-        with httpx.Client(base_url=base, timeout=30) as c:
+        time.sleep(1)
+        with client_at(base, "127.0.0.1") as same, client_at(base, "127.0.0.2") as other:
+            refused = same.get(probe)
+            assert refused.status_code == 429, refused.status_code
+            assert "you already have" in refused.json()["error"] and refused.headers["retry-after"]
+            # Another client still gets a slot, again and again, while the first one holds its own.
+            assert [other.get(probe).status_code for _ in range(3)] == [200] * 3
+    finally:
+        for s in hog:
+            s.close()
+
+
+@pytest.mark.parametrize("download,probe,slots", DOWNLOADS, ids=["fast_csv", "datasette _stream"])
+def test_downloads_nobody_reads_free_their_slots(big_server, download, probe, slots):
+    base, _ = big_server
+    # As many clients as there are slots, each holding one download it never reads.
+    per_client = LIMITS.downloads_per_client
+    stalled = [
+        open_and_never_read(base, download, f"127.0.0.{10 + i}")
+        for i in range(-(-slots // per_client))
+        for _ in range(per_client)
+    ]
+    try:
+        with client_at(base, "127.0.0.3") as c:
             time.sleep(1)
-            assert c.get(probe).status_code == 429  # both slots taken
+            refused = c.get(probe)
+            assert refused.status_code == 429  # every slot taken
+            assert "too many at once" in refused.json()["error"]
             assert c.get("/evidence/study.json").status_code == 200  # pages are not
             start = time.monotonic()
             while (
@@ -336,11 +404,33 @@ def test_downloads_nobody_reads_free_their_slots(big_server, download, probe):
             s.close()
 
 
+@pytest.mark.parametrize(
+    "download,probe",
+    [
+        ("/-/csv/evidence/bulk.csv", "/-/csv/evidence/meta_extract.csv?_limit=5"),
+        ("/evidence/bulk.csv?_stream=on", "/evidence/study.csv?_stream=on"),
+    ],
+    ids=["fast_csv", "datasette _stream"],
+)
+def test_a_download_whose_client_goes_away_frees_its_slot_at_once(big_server, download, probe):
+    base, _ = big_server
+    open_and_never_read(base, download, "127.0.0.5").close()
+    with client_at(base, "127.0.0.5") as c:
+        start = time.monotonic()
+        # Well before the stall timeout would free it (uvicorn let Datasette's _stream=on render
+        # the whole table for a client that was gone, holding the slot to the end).
+        while (
+            status := c.get(probe).status_code
+        ) == 429 and time.monotonic() - start < LIMITS.stall_timeout_s / 2:
+            time.sleep(0.2)
+        assert status == 200, status
+
+
 def test_a_slow_reader_that_keeps_reading_is_not_cut_off(big_server):
     base, _ = big_server
     received = 0
     with httpx.Client(base_url=base, timeout=30) as c:
-        with c.stream("GET", "/-/csv/evidence/measurement.csv") as response:
+        with c.stream("GET", "/-/csv/evidence/bulk.csv") as response:
             assert response.status_code == 200
             start = time.monotonic()
             for chunk in response.iter_raw(16384):
@@ -353,21 +443,75 @@ def test_a_slow_reader_that_keeps_reading_is_not_cut_off(big_server):
 
 def test_datasette_streaming_csv_is_bounded(big_server):
     base, _ = big_server
-    with httpx.Client(base_url=base, timeout=60) as c:
-        streams = [
-            c.stream("GET", "/evidence/measurement.csv?_stream=on")
-            for _ in range(LIMITS.datasette_streams_at_once)
-        ]
+    clients = [client_at(base, f"127.0.0.{30 + i}") for i in range(LIMITS.datasette_streams_at_once)]
+    streams = [c.stream("GET", "/evidence/bulk.csv?_stream=on") for c in clients]
+    try:
         responses = [s.__enter__() for s in streams]
-        try:
-            assert all(r.status_code == 200 for r in responses)
-            for r in responses:
-                next(r.iter_raw(1024))
-            with httpx.Client(base_url=base, timeout=30) as other:
-                refused = other.get("/evidence/meta_extract.csv?_stream=on")
-                assert refused.status_code == 429 and refused.headers["retry-after"]
-                # Datasette's CSV without _stream is not a stream: it is capped, and answers.
-                assert other.get("/evidence/meta_extract.csv").status_code == 200
-        finally:
-            for s in streams:
-                s.__exit__(None, None, None)
+        assert all(r.status_code == 200 for r in responses)
+        # Each reads a little and keeps its iterator: one dropped closes its connection.
+        readers = [r.iter_raw(1024) for r in responses]
+        assert all(next(reader) for reader in readers)
+        with client_at(base, "127.0.0.4") as other:
+            refused = other.get("/evidence/meta_extract.csv?_stream=on")
+            assert refused.status_code == 429 and refused.headers["retry-after"]
+            # Datasette's CSV without _stream is not a stream: it is capped, and answers.
+            assert other.get("/evidence/meta_extract.csv").status_code == 200
+    finally:
+        for s in streams:
+            s.__exit__(None, None, None)
+        for c in clients:
+            c.close()
+
+
+# --- 5. downloads that are read as fast as they come -------------------------------------------
+
+
+def test_a_download_of_wide_rows_stays_in_bounded_memory(big_server):
+    """/-/csv/ reads and writes in chunks of bounded bytes, not only of rows: 5,000 rows of
+    ``padding`` (20 kB each) made one 100 MB chunk, held two at a time."""
+    base, process = big_server
+    Path(f"/proc/{process.pid}/clear_refs").write_text("5")  # VmHWM from now
+    before, _ = memory_mb(process.pid)
+    size = 0
+    with client_at(base, "127.0.0.6") as c, c.stream("GET", "/-/csv/evidence/padding.csv") as response:
+        assert response.status_code == 200
+        for chunk in response.iter_raw(65536):
+            size += len(chunk)
+    _, peak = memory_mb(process.pid)
+    assert size > 40_000_000
+    assert peak - before < size / 1e6 / 4, (
+        f"server memory grew {peak - before:.0f} MB for a {size / 1e6:.0f} MB download"
+    )
+
+
+def test_pages_answer_while_clients_download_as_fast_as_they_read(big_server):
+    base, _ = big_server
+    downloads = ["/-/csv/evidence/padding.csv", "/-/csv/evidence/bulk.csv", "/evidence/bulk.csv?_stream=on"]
+    stop = threading.Event()
+
+    def download(address: str, path: str) -> None:
+        with client_at(base, address) as c:
+            while not stop.is_set():
+                with c.stream("GET", path) as response:
+                    for _ in response.iter_raw(65536):
+                        if stop.is_set():
+                            break
+                if response.status_code == 429:
+                    time.sleep(0.2)
+
+    threads = [
+        threading.Thread(target=download, args=(f"127.0.0.{40 + i}", downloads[i % len(downloads)]))
+        for i in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(1.5)
+        with client_at(base, "127.0.0.7") as c:
+            c.get(STUDY_PAGE)  # its templates compiled
+            pages = [timed(c, STUDY_PAGE) for _ in range(10)]
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    assert all(status == 200 and seconds < PAGE_BUDGET_S for status, seconds in pages), pages

@@ -4,8 +4,10 @@ A page offers the two formats when its rows name studies: they carry a ``study_i
 (meta_extract, condition, finding, source, most canned queries), a ``measurement_id`` (study_numbers)
 or a ``condition_id`` (measurement), or they are study rows (the study
 table, one study's row page, or a query whose ``id`` values are all study ids). The export holds
-each study once, in the order the rows first name it, and covers the rows of the page as shown: add
-``_size=max`` to a table URL to cite every matching row rather than the first page.
+each study once, in the order the rows first name it, and covers every row of the page's query,
+not only the page: a table's filters with no page size or row cap (``_next`` is ignored: page two
+cites what page one does), a canned or arbitrary query's every row. At most ``MAX_STUDIES``
+studies: a query naming more is refused (400) with a word to narrow it.
 
 The files are written by maintained libraries (pybtex for BibTeX, rispy for RIS) rather than by
 string formatting, so quoting, braces and RIS line syntax follow those formats. Stored text is
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import rispy
 from datasette import hookimpl
@@ -213,9 +216,107 @@ async def cited_study_ids(datasette, database: str, table: str | None, columns, 
     return None
 
 
+#: The most studies one export cites (the study table holds 49; a synthetic base of 10,000
+#: would be a 5 MB file): past it the export is refused, never cut short in silence.
+MAX_STUDIES = 5000
+
+#: The page's own limit (and a view's offset) at the end of a table page's SQL.
+PAGE_LIMIT = re.compile(r"\s+limit\s+\d+(?:\s+offset\s+\d+)?\s*$", re.IGNORECASE)
+
+#: For a column through which rows name studies: the join from the rows (``q``) and the
+#: expression that gives the study id.
+WHOLE_QUERY_LINKS = {
+    "study_id": ("", "q.[study_id]"),
+    "measurement_id": (
+        "join measurement m on m.id = q.[measurement_id] join condition c on c.id = m.condition_id",
+        "c.study_id",
+    ),
+    "condition_id": ("join condition c on c.id = q.[condition_id]", "c.study_id"),
+    "id": ("", "q.[id]"),
+}
+
+
+class TooManyStudies(Exception):
+    pass
+
+
+async def _page_query(datasette, request, database: str, table: str | None, data) -> tuple[str, Any] | None:
+    """The SQL and parameters of every row the page is a page of; None where it is not known."""
+    query = (data or {}).get("query") or {}
+    sql, params = query.get("sql"), query.get("params") or {}
+    if not sql:
+        return None
+    if table is None:
+        return sql, params  # a canned or arbitrary query, as written: Datasette cut it at the row cap
+    if request is not None and request.args.get("_next"):
+        # The SQL of page two on starts after the last row of the page before: ask for that of
+        # page one (the same filters and order), which has none of it.
+        kept = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True) if k != "_next"]
+        path = datasette.urls.table(database, table, format="json")
+        first = await datasette.client.get(
+            path + "?" + urlencode([*kept, ("_nocount", "1"), ("_nofacet", "1")])
+        )
+        if first.status_code != 200:
+            return None
+        query = first.json().get("query") or {}
+        sql, params = query.get("sql"), query.get("params") or {}
+        if not sql:
+            return None
+    return PAGE_LIMIT.sub("", sql), params
+
+
+async def whole_query_study_ids(
+    datasette, request, database: str, table: str | None, columns, data
+) -> list[str] | None:
+    """The studies every row of the page's query names, in order of first mention, or None if
+    that query is not known. Raises TooManyStudies past MAX_STUDIES."""
+    found = await _page_query(datasette, request, database, table, data)
+    if found is None:
+        return None
+    sql, params = found
+    column = next((c for c in ("study_id", *STUDY_LINKS) if c in columns), None)
+    if column is None and "id" in columns and table in (STUDY_TABLE, None):
+        column = "id"
+    if column is None:
+        return None
+    join, study = WHOLE_QUERY_LINKS[column]
+    # row_number() over () numbers the rows in the order the query gives them.
+    cite = (
+        f"select sid from (select {study} as sid, min(q.[__row]) as first"
+        f" from (select *, row_number() over () as [__row] from ({sql})) q {join}"
+        f" where {study} is not null and {study} != '' group by sid)"
+        f" order by first limit {MAX_STUDIES + 1}"
+    )
+    limit = request.args.get("_timelimit") if request is not None else None
+    db = datasette.get_database(database)
+    result = await db.execute(
+        cite, params, custom_time_limit=int(limit) if limit and limit.isdigit() else None
+    )
+    ids = [str(row[0]) for row in result.rows]
+    if len(ids) > MAX_STUDIES:
+        raise TooManyStudies(
+            f"this query names more than {MAX_STUDIES:,} studies: narrow its filters to cite them"
+        )
+    return ids
+
+
 def _renderer(extension: str, content_type: str, write):
-    async def render(datasette, database, table, query_name, columns, rows):
+    async def render(datasette, database, table, query_name, columns, rows, request, data, view_name):
         ids = await cited_study_ids(datasette, database, table, columns, rows)
+        if ids is not None:
+            try:
+                whole = None
+                if view_name != "row":  # a row page cites its one row
+                    whole = await whole_query_study_ids(datasette, request, database, table, columns, data)
+            except TooManyStudies as e:
+                return Response.text(str(e), status=400)
+            except Exception as e:  # noqa: BLE001 - SQL Datasette ran once, wrapped: say what failed
+                if not (data or {}).get("truncated") and not (data or {}).get("next"):
+                    whole = None  # the page holds every row: cite them
+                else:
+                    return Response.text(f"could not cite every row of this query: {e}", status=400)
+            if whole is not None:
+                ids = whole
         if ids is None:
             return Response.text(
                 "No studies here: citation export needs rows with a study_id, measurement_id or condition_id"

@@ -12,10 +12,11 @@ memory does not grow with the number of rows.
   sent (the page stops at the row cap): ``/-/csv/evidence/meta_contrasts.csv?ri=0.7``.
 - ``?_limit=N`` stops after N rows.
 - Datasette's view-instance, view-database and view-table permissions apply.
-- At most ``MAX_STREAMS`` downloads run at once; another gets 429 and may retry. A download
-  whose client disconnects stops reading; one whose client stops reading is abandoned after
-  ``LIMITS.stall_timeout_s`` (serving/plugins/harden.py cuts the response off), which frees its
-  slot, so two clients that open a download and never read lock nobody out for long.
+- Downloads have slots, given out by serving/plugins/harden.py before the request gets here:
+  ``LIMITS.csv_downloads_at_once`` in all, ``LIMITS.downloads_per_client`` for one client;
+  another gets 429 and may retry. A download whose client disconnects stops reading; one whose
+  client stops reading is abandoned after ``LIMITS.stall_timeout_s`` (harden.py cuts the
+  response off), which frees its slot.
 - Each text cell goes out through analysis/csv_cells.py: a cell a spreadsheet would run as a
   formula (``=...``, ``+...``, ``-...``, ``@...``) gets a leading ``'``; numbers are untouched.
 - The connection has the limits of every connection of the server (harden.limit_connection,
@@ -29,7 +30,6 @@ import csv
 import io
 import re
 import sqlite3
-import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
@@ -40,12 +40,20 @@ from datasette.utils import derive_named_parameters
 from datasette.utils.asgi import Response
 
 from emg_evidence.analysis.csv_cells import safe_row
+from emg_evidence.serving.settings import LIMITS
 
 #: Rows read and sent at a time: big enough that per-chunk overhead vanishes, small enough
 #: (a few hundred kB of CSV) that memory stays flat.
 CHUNK_ROWS = 5000
-#: Concurrent downloads; each holds one worker thread while it reads.
-MAX_STREAMS = 2
+#: ... and at most about this many bytes of CSV: the csv module writes a chunk, and str.encode
+#: and re scan it, holding the GIL throughout, so a chunk of 5,000 rows of 20 kB (100 MB) held
+#: the event loop for a quarter of a second at a time and took 200 MB per download (two chunks
+#: in memory). The first chunk is FIRST_CHUNK_ROWS rows; each next one is sized from the rows
+#: seen so far.
+CHUNK_BYTES = 256 * 1024
+FIRST_CHUNK_ROWS = 16
+#: Concurrent downloads (harden.py holds the slots); each holds one worker thread while it reads.
+MAX_STREAMS = LIMITS.csv_downloads_at_once
 #: ``?_limit=``: a whole number of at most 12 ASCII digits (str.isdigit() also takes '²').
 LIMIT = re.compile(r"[0-9]{1,12}")
 
@@ -66,25 +74,16 @@ def may_start_a_formula(text: str) -> bool:
 
 #: The threads that read: one per download slot, apart from Datasette's SQL threads.
 _readers = ThreadPoolExecutor(max_workers=MAX_STREAMS, thread_name_prefix="fast_csv")
-_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
-
-
-def _semaphore() -> asyncio.Semaphore:
-    # One per event loop: an asyncio.Semaphore belongs to the loop that first waits on it.
-    loop = asyncio.get_running_loop()
-    if loop not in _slots:
-        _slots[loop] = asyncio.Semaphore(MAX_STREAMS)
-    return _slots[loop]
 
 
 class CsvStream:
     """An ASGI response that sends what ``chunks`` produces, one body message per chunk."""
 
     def __init__(self, connection: sqlite3.Connection, sql: str,
-                 params: list[Any] | dict[str, Any], filename: str, receive: Any,
-                 slots: asyncio.Semaphore):  # fmt: skip
+                 params: list[Any] | dict[str, Any], filename: str, receive: Any):  # fmt: skip
         self.connection, self.sql, self.params = connection, sql, params
-        self.filename, self.receive, self.slots = filename, receive, slots
+        self.filename, self.receive = filename, receive
+        self.rows_per_chunk = FIRST_CHUNK_ROWS
 
     async def asgi_send(self, send: Any) -> None:
         disconnected = asyncio.Event()
@@ -133,7 +132,6 @@ class CsvStream:
             await send({"type": "http.response.body", "body": b""})
         finally:
             watcher.cancel()
-            self.slots.release()
             # Abandoned (stalled, disconnected) while a chunk is being read: stop that read and
             # close the connection once the reading thread lets go of it.
             if reading is not None and not reading.done():
@@ -146,8 +144,12 @@ class CsvStream:
         return self.connection.execute(self.sql, self.params)
 
     def _chunk(self, cursor: sqlite3.Cursor) -> bytes:
-        rows = cursor.fetchmany(CHUNK_ROWS)
-        return self._csv(rows) if rows else b""
+        rows = cursor.fetchmany(self.rows_per_chunk)
+        if not rows:
+            return b""
+        body = self._csv(rows)
+        self.rows_per_chunk = max(1, min(CHUNK_ROWS, CHUNK_BYTES * len(rows) // max(len(body), 1)))
+        return body
 
     @staticmethod
     def _csv(rows: list[Any]) -> bytes:
@@ -214,25 +216,20 @@ async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
     if limit is not None:
         sql = f"SELECT * FROM ({sql}) LIMIT {limit}"
 
-    slots = _semaphore()
-    if slots.locked():
-        return Response.text("too many CSV downloads at once; retry shortly", status=429,
-                             headers={"Retry-After": "5"})  # fmt: skip
-    await slots.acquire()
+    mode = "ro&immutable=1" if not db.is_mutable else "ro"
+    # check_same_thread=False: the worker threads take turns, never two at once.
+    connection = sqlite3.connect(f"file:{db.path}?mode={mode}", uri=True,
+                                 check_same_thread=False)  # fmt: skip
     try:
-        mode = "ro&immutable=1" if not db.is_mutable else "ro"
-        # check_same_thread=False: the worker threads take turns, never two at once.
-        connection = sqlite3.connect(f"file:{db.path}?mode={mode}", uri=True,
-                                     check_same_thread=False)  # fmt: skip
         # The SQL functions plugins register (the effect sizes the meta queries call) and the
         # limits of harden.py; rows stay tuples (harden's budgeted sqlite3.Row factory is for
         # Datasette's capped results: a download streams every row).
         pm.hook.prepare_connection(conn=connection, database=database, datasette=datasette)
         connection.row_factory = None
     except BaseException:
-        slots.release()
+        connection.close()
         raise
-    return CsvStream(connection, sql, params, f"{table}.csv", receive, slots)
+    return CsvStream(connection, sql, params, f"{table}.csv", receive)
 
 
 @hookimpl

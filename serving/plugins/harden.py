@@ -27,8 +27,11 @@ Bounded, for the requests that pass:
   ``arbitrary_sql_time_limit_ms`` (the wrapper sets Datasette's ``_timelimit``), so recursive
   queries from many clients hold at most one of Datasette's SQL threads, briefly, and pages and
   canned queries keep the others.
-- Datasette's own streaming CSV (``?_stream=on``) runs ``datasette_streams_at_once`` at a time;
-  another gets 429.
+- Downloads have slots: /-/csv/ (fast_csv.py) ``csv_downloads_at_once`` and Datasette's own
+  streaming CSV (``?_stream=on``) ``datasette_streams_at_once``, of which one client (one peer
+  address, as the server sees it) holds at most ``downloads_per_client`` of each kind; a request
+  for a download beyond either gets 429 at once. So one client opening downloads it never reads
+  locks nobody else out; many such clients together are cut off by the stall timeout below.
 - Every response is sent in pieces of at most ``send_piece_bytes``; when a client takes no piece
   for ``stall_timeout_s`` the response is abandoned and the connection closed, so a client that
   opens a download and never reads frees its slot (here or in fast_csv.py).
@@ -40,6 +43,10 @@ Bounded, for the requests that pass:
 - Datasette's CSV (``.csv``) goes out with each text cell through analysis/csv_cells.py, as
   /-/csv/ does: a cell a spreadsheet would run as a formula gets a leading ``'``.
 - ``/-/databases.json`` (and its HTML page) no longer shows the file's path.
+- glibc's malloc keeps a fixed mmap threshold and two arenas (``bound_malloc``), so large
+  values freed are given back rather than kept by the heap of whichever thread made them.
+- Datasette's CSV of a query that fails (``/evidence.csv?sql=...``, a canned query's ``.csv``)
+  is a 400 with the error as text, not an empty 200.
 
 Also: Datasette 0.65's default exception handler prints a rich traceback *with every local
 variable* for each error it answers, a 400 for bad SQL included, whenever ``rich`` is importable
@@ -52,6 +59,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import ctypes
 import io
 import itertools
 import json
@@ -63,12 +71,39 @@ from urllib.parse import parse_qs, unquote_plus
 
 import datasette.handle_exception
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
+from datasette.utils.asgi import Response
+from datasette.views.database import QueryView
 from datasette.views.special import JsonDataView
 
 from emg_evidence.analysis.csv_cells import safe_row
 from emg_evidence.serving.settings import LIMITS
 
 datasette.handle_exception.rich = None
+
+
+def bound_malloc() -> None:
+    """Have glibc give back the memory of large values when they are freed.
+
+    glibc raises its mmap threshold each time a large block is freed (up to 32 MB), after which
+    blocks of a cell's size (up to max_cell_bytes) come from its heaps, one per thread, and
+    stay there: one client repeating a query of 100 cells of 98 kB (refused at its second row)
+    for 6 s took the server's peak 418 MB up and kept 319 MB; with the threshold fixed at its
+    default, 128 kB, and two heaps in all, 184 MB and 145 MB (a threshold of 32 kB kept less but
+    made such requests four times slower). No-op off glibc.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+    libc.mallopt(M_ARENA_MAX, 2)
+
+
+#: mallopt's parameters (malloc.h).
+M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
+
+bound_malloc()
 
 REFUSED_FILTERS = ("arraycontains", "arraynotcontains")
 ALLOWED_METHODS = ("GET", "HEAD")
@@ -172,6 +207,50 @@ def _with_time_limit(raw: bytes, ms: int) -> bytes:
         if p and unquote_plus(p.split(b"=", 1)[0].decode("latin-1")) != "_timelimit"
     ]
     return b"&".join([*kept, f"_timelimit={ms}".encode("ascii")])
+
+
+class ClientSlots:
+    """Download slots of one kind: at most ``total`` held, at most ``per_client`` by one peer.
+    Taken at once or not at all: a download waits for nothing."""
+
+    _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ClientSlots]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    @classmethod
+    def of(cls, name: str, total: int, per_client: int) -> ClientSlots:
+        """The slots called ``name`` of the running event loop (each test makes its own loop)."""
+        kinds = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
+        if name not in kinds:
+            kinds[name] = cls(total, per_client)
+        return kinds[name]
+
+    def __init__(self, total: int, per_client: int) -> None:
+        self.total, self.per_client = total, per_client
+        self.held: dict[str, int] = {}
+
+    def take(self, client: str) -> str | None:
+        """Take a slot for ``client``; if there is none, say why."""
+        mine = self.held.get(client, 0)
+        if mine >= self.per_client:
+            return f"you already have {mine} running"
+        if sum(self.held.values()) >= self.total:
+            return "too many at once"
+        self.held[client] = mine + 1
+        return None
+
+    def release(self, client: str) -> None:
+        left = self.held[client] - 1
+        if left:
+            self.held[client] = left
+        else:
+            del self.held[client]
+
+
+def client_address(scope: dict) -> str:
+    """The peer's address (behind a trusted proxy, the one uvicorn's proxy headers give)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
 
 
 class Slots:
@@ -296,12 +375,27 @@ class GuardedResponse:
     def _check(self) -> None:
         since = self.sending_since
         if since is not None and self.loop.time() - since >= LIMITS.stall_timeout_s:
-            self.stalled = True
-            if self.task is not None:
-                self.task.cancel()
+            self.abandon()
             return
         wait = LIMITS.stall_timeout_s if since is None else since + LIMITS.stall_timeout_s - self.loop.time()
         self.timer = self.loop.call_later(max(wait, 0.05), self._check)
+
+    def abandon(self) -> None:
+        """Stop the response: its client stalled or went away."""
+        if not self.stalled:
+            self.stalled = True
+            if self.task is not None:
+                self.task.cancel()
+
+    async def watch(self, receive: Any) -> None:
+        """Abandon the response when its client disconnects. uvicorn lets a response go on
+        sending to a connection that is gone, each send returning at once: Datasette's
+        ``_stream=on`` rendered the whole table for nobody, holding its download slot to the
+        end. (Every caller of uvicorn's receive is woken by the disconnect, so fast_csv's own
+        watch still sees it too.)"""
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        self.abandon()
 
     def close(self) -> None:
         self.timer.cancel()
@@ -347,8 +441,32 @@ class GuardedResponse:
             await self._timed(
                 {"type": "http.response.body", "body": body[start : start + piece], "more_body": True}
             )
+            # To a client that reads fast each write completes at once, so without this a whole
+            # body went out before any other request had the event loop again.
+            await asyncio.sleep(0)
         last = body[(max(len(body) - 1, 0) // piece) * piece :]
         await self._timed({"type": "http.response.body", "body": last, "more_body": more})
+
+
+RETRY_AFTER = (b"retry-after", b"5")
+
+
+def _download_slots(scope: dict, args: dict[str, list[str]], csv_out: bool) -> tuple[str, ClientSlots] | None:
+    """The kind of download this request starts, as (its name, its slots), or None."""
+    if scope["path"].startswith(FAST_CSV_PREFIX):
+        return "CSV downloads", ClientSlots.of(
+            "csv", LIMITS.csv_downloads_at_once, LIMITS.downloads_per_client
+        )
+    if csv_out and any(args.get("_stream", [])):
+        # Datasette streams for any non-empty _stream (even _stream=0).
+        return "streaming CSV downloads", ClientSlots.of(
+            "datasette-stream", LIMITS.datasette_streams_at_once, LIMITS.downloads_per_client
+        )
+    return None
+
+
+#: fast_csv.py's route.
+FAST_CSV_PREFIX = "/-/csv/"
 
 
 @hookimpl
@@ -365,37 +483,42 @@ def asgi_wrapper(datasette):
             raw = scope.get("query_string") or b""
             args = parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}
             csv_out = _is_csv(scope, args)
-            lane = None
+            slots = downloads = None
             if await _arbitrary_sql(datasette, args):
-                lane = ("arbitrary-sql", LIMITS.arbitrary_sql_at_once, LIMITS.arbitrary_sql_wait_s)
+                slots = Slots.of("arbitrary-sql", LIMITS.arbitrary_sql_at_once)
+                if not await _take(slots, LIMITS.arbitrary_sql_wait_s):
+                    await _send_error(send, 429, "too many arbitrary SQL queries at once; retry shortly",
+                                      [RETRY_AFTER])  # fmt: skip
+                    return
                 scope = {**scope, "query_string": _with_time_limit(raw, LIMITS.arbitrary_sql_time_limit_ms)}
-            elif csv_out and any(args.get("_stream", [])):
-                # Datasette streams for any non-empty _stream (even _stream=0).
-                lane = ("datasette-stream", LIMITS.datasette_streams_at_once, 0.0)
-            slots = None
-            if lane is not None:
-                name, size, wait_s = lane
-                slots = Slots.of(name, size)
-                if not await _take(slots, wait_s):
-                    what = "arbitrary SQL queries" if name == "arbitrary-sql" else "streaming CSV downloads"
-                    await _send_error(
-                        send, 429, f"too many {what} at once; retry shortly", [(b"retry-after", b"5")]
-                    )
+            else:
+                downloads = _download_slots(scope, args, csv_out)
+            peer = client_address(scope)
+            if downloads is not None:
+                what, kind = downloads
+                why = kind.take(peer)
+                if why is not None:
+                    await _send_error(send, 429, f"{what}: {why}; retry shortly", [RETRY_AFTER])
                     return
             response = GuardedResponse(send, csv_out)
+            watcher = asyncio.ensure_future(response.watch(receive)) if downloads is not None else None
             try:
                 await app(scope, receive, response.send)
             except asyncio.CancelledError:
                 if not response.stalled:
                     raise
-                # Ours: the client took nothing for stall_timeout_s. Returning with the response
-                # unfinished makes the server close the connection.
+                # Ours: the client took nothing for stall_timeout_s, or went away. Returning
+                # with the response unfinished makes the server close the connection.
                 if response.task is not None:
                     response.task.uncancel()
             finally:
+                if watcher is not None:
+                    watcher.cancel()
                 response.close()
                 if slots is not None:
                     slots.release()
+                if downloads is not None:
+                    downloads[1].release(peer)
 
         return harden
 
@@ -439,6 +562,33 @@ def budgeted_rows(limit: int):
 def prepare_connection(conn):
     limit_connection(conn)
     conn.row_factory = budgeted_rows(LIMITS.max_result_bytes)
+
+
+# --- Datasette's CSV of a query that fails: a 400 that says why ---------------------------------
+
+_query_data = QueryView.data
+
+
+async def _query_data_or_csv_error(self: QueryView, request: Any, *args: Any, **kwargs: Any) -> Any:
+    """QueryView.data, but for CSV a failed query is a 400 naming the error. Datasette 0.65's
+    as_csv ignores the error its query view reports and writes the (empty) rows: bad SQL gave
+    an empty CSV with status 200, which a script takes for "no rows"; a query cut off by the
+    time limit gave a 500."""
+    if request.url_vars.get("format") != "csv":
+        return await _query_data(self, request, *args, **kwargs)
+    try:
+        result = await _query_data(self, request, *args, **kwargs)
+    except QueryInterrupted:
+        # as_csv lets this through as a 500 (the other formats make it a 400).
+        return Response.text("the query failed: it took too long (the time limit ends it)", status=400)
+    if isinstance(result, tuple) and result[0].get("ok") is False:
+        return Response.text(f"the query failed: {result[0]['error']}", status=400)
+    return result
+
+
+if not getattr(QueryView.data, "_emg_csv_error", False):
+    _query_data_or_csv_error._emg_csv_error = True  # type: ignore[attr-defined]
+    QueryView.data = _query_data_or_csv_error  # type: ignore[method-assign]
 
 
 # --- /-/databases without the file's path ------------------------------------------------------
