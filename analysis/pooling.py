@@ -1,8 +1,10 @@
 """Random-effects pooling of the extracts, as metafor's ``rma`` does it.
 
 The between-study variance tau² comes from maintained libraries: REML from PyMARE
-(``VarianceBasedLikelihoodEstimator``), DerSimonian-Laird and Paule-Mandel from statsmodels'
-``combine_effects`` (``chi2`` and ``iterated``). Given tau², the summary is the standard
+(``VarianceBasedLikelihoodEstimator``), DerSimonian-Laird from statsmodels' ``combine_effects``
+(``chi2``). Paule-Mandel is the root of its defining equation, found by scipy's ``brentq``
+(``_paule_mandel``: statsmodels' ``iterated`` stops at 0 for some data). Given tau², the summary
+is the standard
 inverse-variance one that ``rma`` prints (normal-theory intervals, its default ``test = "z"``):
 
 - weights w = 1 / (vi + tau²); estimate = sum(w yi) / sum(w); se = sqrt(1 / sum(w));
@@ -54,18 +56,42 @@ def tau2(yi: list[float], vi: list[float], method: str = "REML") -> float:
 
             fitted = VarianceBasedLikelihoodEstimator(method="REML").fit_dataset(Dataset(y=y, v=v))
             value = float(np.ravel(fitted.params_["tau2"])[0])
-        else:
+        elif method == "DL":
             from statsmodels.stats.meta_analysis import combine_effects
 
-            if method == "DL":
-                fitted = combine_effects(y, v, method_re="chi2")
-            else:
-                # Paule-Mandel iterates to its root; statsmodels' default tolerance (1e-5) is
-                # looser than the 1e-6 the tests hold it to against metafor.
-                fitted = combine_effects(y, v, method_re="iterated", atol=1e-12, maxiter=1000)
-            value = float(fitted.tau2)
+            value = float(combine_effects(y, v, method_re="chi2").tau2)
+        else:
+            value = _paule_mandel(y, v)
     # Estimators may land a hair below zero where the truth is zero (rma truncates at 0).
     return max(value, 0.0)
+
+
+def generalised_q(y: Any, v: Any, t2: float) -> float:
+    """Cochran's Q with weights 1 / (vi + tau²): the statistic Paule-Mandel sets to k - 1."""
+    w = 1.0 / (v + t2)
+    mean = float((w * y).sum() / w.sum())
+    return float((w * (y - mean) ** 2).sum())
+
+
+def _paule_mandel(y: Any, v: Any) -> float:
+    """Paule-Mandel's tau²: where the generalised Q equals k - 1, or 0 where Q(0) is already at
+    or below it (metafor's definition). Q falls steadily from Q(0) towards 0 as tau² grows, so
+    the root is bracketed by doubling and found by brentq. statsmodels' combine_effects(
+    method_re="iterated") is not used: in 0.14.6 and 0.15.0 it returns 0 for some data whose
+    root is far above it (three studies with Q(0) = 12.6 > 2, say)."""
+    from scipy.optimize import brentq
+
+    target = len(y) - 1
+
+    def excess(t2: float) -> float:
+        return generalised_q(y, v, t2) - target
+
+    if excess(0.0) <= 0:
+        return 0.0
+    high = max(float(y.var()), float(v.max()), 1.0)
+    while excess(high) > 0:
+        high *= 2.0
+    return float(brentq(excess, 0.0, high, xtol=1e-14, maxiter=500))
 
 
 def pool(yi: list[float], vi: list[float], method: str = "REML") -> Pooled:

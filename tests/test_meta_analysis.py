@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from emg_evidence.analysis import dispersion
 from emg_evidence.analysis.export import export
@@ -305,3 +307,41 @@ def test_the_readme_r_session_runs_on_the_exported_files(db_path, tmp_path):
         or "Fixed-Effects" in done.stdout
         or "Equal-Effects" in done.stdout
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-100, 200), st.floats(0.5, 500)),
+        min_size=2,
+        max_size=8,
+    )
+)
+def test_paule_mandel_solves_its_equation(studies):
+    """Paule-Mandel's tau² is where the generalised Q equals k - 1, or 0 where Q(0) is already at
+    or below k - 1: checked on the equation itself, not on another estimator."""
+    import numpy as np
+
+    from emg_evidence.analysis.pooling import generalised_q, tau2
+
+    y = np.array([s[0] for s in studies])
+    v = np.array([s[1] for s in studies])
+    t2 = tau2(list(y), list(v), "PM")
+    k = len(studies)
+    if t2 == 0:
+        assert generalised_q(y, v, 0.0) <= k - 1 + 1e-9
+    else:
+        assert generalised_q(y, v, t2) == pytest.approx(k - 1, rel=1e-9)
+
+
+def test_paule_mandel_where_an_iteration_stopped_at_zero():
+    """Three studies whose Q(0) is well above k - 1 = 2: statsmodels' iterated estimator (0.14.6
+    and 0.15.0) returned 0 for them, which also moved the pooled estimate; the root is ~107.9."""
+    import numpy as np
+
+    from emg_evidence.analysis.pooling import generalised_q, tau2
+
+    y = [50.12213270777515, 45.86595642050944, 69.41095721597311]
+    v = [58.94054598906813, 57.891145651508275, 44.86344674254435]
+    assert generalised_q(np.array(y), np.array(v), 0.0) > 2
+    assert tau2(y, v, "PM") == pytest.approx(107.89294624605027, rel=1e-9)
