@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
             for name in chosen:
                 probe, normal, errors, growth = run_pattern(port, process.pid, name, table[name], args)
                 print(f"{name:<12} probe study page ms {summary(probe)} | normal ms {summary(normal)}"
-                      f" | errors {len(errors)} | server peak +{growth} MB")  # fmt: skip
+                      f" | errors {len(errors)} | server peak {growth:+} MB")  # fmt: skip
                 for problem in sorted(set(errors))[:5]:
                     print(f"    error: {problem}")
                 failed |= bool(errors)

@@ -113,3 +113,17 @@ def test_full_scans_reads_the_bytecode(db_path, sql, walked):
         assert len(scans) == 1 and scans[0].startswith(("measurement", "ix_measurement")), scans
     else:
         assert scans == walked
+
+
+def test_hostile_benchmark_prints_figures_for_each_pattern():
+    """bench/hostile.py at a small size: a line of figures per pattern asked for, each with the
+    probe's study-page latency, the normal clients' errors and the server's peak growth."""
+    patterns = ["quiet", "csv", "runaway-sql", "params", "zeroblob", "stalled"]
+    result = run("bench/hostile.py", "--copies", "5", "--hostile", "2", "--probes", "3", "--normal", "4",
+                 "--rounds", "1", "--seconds", "4", "--patterns", ",".join(patterns))  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in patterns:
+        line = re.search(rf"^{re.escape(name)}\s+probe study page ms n\s+3 .*\| errors (\d+) \| server peak [+-]\d+ MB$",
+                         result.stdout, re.M)  # fmt: skip
+        assert line, (name, result.stdout)
+        assert line.group(1) == "0", line.group(0)
