@@ -78,7 +78,7 @@ def _paule_mandel(y: Any, v: Any) -> float:
     or below it (metafor's definition). Q falls steadily from Q(0) towards 0 as tau² grows, so
     the root is bracketed by doubling and found by brentq. statsmodels' combine_effects(
     method_re="iterated") is not used: in 0.14.6 and 0.15.0 it returns 0 for some data whose
-    root is far above it (three studies with Q(0) = 12.6 > 2, say)."""
+    root is far above it (three studies with Q(0) = 6.36 > 2: tau² is 107.9, not 0)."""
     from scipy.optimize import brentq
 
     target = len(y) - 1
