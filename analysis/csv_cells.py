@@ -32,6 +32,26 @@ FORMULA_STARTS = frozenset("=+-@\t\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)")
 
 
+#: The start of a cell of written CSV (the csv module's excel dialect, as bytes) that safe_cell
+#: may change: quoted and starting with a formula character, or unquoted and starting with one,
+#: but not a plain decimal number such as -0.28 (an unquoted cell holds no line break, so such a
+#: number ends at a comma or at the record's end).
+_FORMULA_START = rb'(?:"[=+\-@\t\r]|[=+@\t]|-(?!(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[,\r\n]))'
+_FIRST_CELL = re.compile(_FORMULA_START)
+#: Every other cell starts after a comma or a newline: patterns with a literal first byte, which
+#: re scans fast, so CSV with nothing to change costs little more than writing it.
+_LATER_CELLS = (re.compile(b"," + _FORMULA_START), re.compile(b"\n" + _FORMULA_START))
+
+
+def may_hold_a_formula(data: bytes) -> bool:
+    """Whether a cell of ``data`` (whole CSV records, UTF-8) may be one safe_cell changes.
+
+    A filter in front of the rule, never instead of it: the served CSVs parse and rewrite only
+    records it lets through, and pass the rest on byte for byte (UTF-8 never has an ASCII byte
+    inside a character, so the bytes can be scanned as they are)."""
+    return bool(_FIRST_CELL.match(data) or any(p.search(data) for p in _LATER_CELLS))
+
+
 def safe_cell(value: Any) -> Any:
     """``value`` as a CSV cell no spreadsheet runs: text that starts a formula gets a ``'``."""
     if not isinstance(value, str) or value[:1] not in FORMULA_STARTS:

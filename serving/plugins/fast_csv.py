@@ -39,7 +39,7 @@ from datasette.plugins import pm
 from datasette.utils import derive_named_parameters
 from datasette.utils.asgi import Response
 
-from emg_evidence.analysis.csv_cells import safe_row
+from emg_evidence.analysis.csv_cells import may_hold_a_formula, safe_row
 from emg_evidence.serving.settings import LIMITS
 
 #: Rows read and sent at a time: big enough that per-chunk overhead vanishes, small enough
@@ -56,21 +56,6 @@ FIRST_CHUNK_ROWS = 16
 MAX_STREAMS = LIMITS.csv_downloads_at_once
 #: ``?_limit=``: a whole number of at most 12 ASCII digits (str.isdigit() also takes '²').
 LIMIT = re.compile(r"[0-9]{1,12}")
-
-#: The start of a written CSV cell that safe_cell may change: quoted and starting with a formula
-#: character, or unquoted and starting with one (an unquoted cell holds no carriage return), but
-#: not a plain negative number such as -0.28, which stays as it is.
-FORMULA = r'(?:"[=+\-@\t\r]|[=+@\t]|-(?!(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[,\r\n]))'
-#: After a comma, after a newline, at the start: patterns with a literal first character are
-#: scanned fast, so a chunk with nothing to change costs little more than writing it.
-FORMULA_CELL = (re.compile("," + FORMULA), re.compile("\n" + FORMULA))
-FORMULA_FIRST = re.compile(FORMULA)
-
-
-def may_start_a_formula(text: str) -> bool:
-    """Whether a cell of CSV ``text`` (whole records) may be one safe_cell changes."""
-    return bool(FORMULA_FIRST.match(text) or any(p.search(text) for p in FORMULA_CELL))
-
 
 #: The threads that read: one per download slot, apart from Datasette's SQL threads.
 _readers = ThreadPoolExecutor(max_workers=MAX_STREAMS, thread_name_prefix="fast_csv")
@@ -155,14 +140,14 @@ class CsvStream:
     def _csv(rows: list[Any]) -> bytes:
         buffer = io.StringIO()
         csv.writer(buffer).writerows(rows)
-        text = buffer.getvalue()
-        if may_start_a_formula(text):
+        body = buffer.getvalue().encode("utf-8")
+        if may_hold_a_formula(body):
             # Rare: the rows again, each cell through safe_cell (a quarter slower than the
             # csv module alone, so only for a chunk that needs it).
             buffer = io.StringIO()
             csv.writer(buffer).writerows(safe_row(row) for row in rows)
-            text = buffer.getvalue()
-        return text.encode("utf-8")
+            body = buffer.getvalue().encode("utf-8")
+        return body
 
 
 async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:

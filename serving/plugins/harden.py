@@ -76,7 +76,7 @@ from datasette.utils.asgi import Response
 from datasette.views.database import QueryView
 from datasette.views.special import JsonDataView
 
-from emg_evidence.analysis.csv_cells import safe_row
+from emg_evidence.analysis.csv_cells import may_hold_a_formula, safe_row
 from emg_evidence.serving.settings import LIMITS
 
 datasette.handle_exception.rich = None
@@ -288,24 +288,9 @@ class CsvCells:
     """Datasette's CSV body, record by record, each cell through csv_cells.safe_row (as text).
 
     A record ends at a newline outside quotes (Datasette writes the csv module's excel dialect).
-    The bytes are scanned as they are (UTF-8 never has an ASCII byte inside a character); only a
-    record in which a cell may start a formula is parsed, and one with nothing to change is
-    passed on byte for byte.
+    Only a record csv_cells.may_hold_a_formula lets through is parsed, and one with nothing to
+    change is passed on byte for byte.
     """
-
-    #: A cell starting with a formula character, quoted or not, after a comma or a newline
-    #: (an unquoted cell cannot hold a carriage return: ``,\r`` unquoted ends a record whose
-    #: last cell is empty). Two patterns with a literal first byte: re scans those fast.
-    AFTER_COMMA = re.compile(rb',(?:"[=+\-@\t\r]|[=+\-@\t])')
-    AFTER_NEWLINE = re.compile(rb'\n(?:"[=+\-@\t\r]|[=+\-@\t])')
-
-    @classmethod
-    def maybe(cls, data: bytes) -> bool:
-        """Whether a cell of ``data`` (whole records) may start a formula."""
-        first, second = data[:1], data[1:2]
-        if (first and first in b"=+-@\t") or (first == b'"' and second and second in b"=+-@\t\r"):
-            return True
-        return bool(cls.AFTER_COMMA.search(data) or cls.AFTER_NEWLINE.search(data))
 
     def __init__(self) -> None:
         self.pending = b""
@@ -314,7 +299,7 @@ class CsvCells:
     def feed(self, data: bytes, final: bool = False) -> bytes:
         if not self.pending and not self.odd and data.endswith(b"\n") and b'"' not in data:
             # Whole unquoted records (Datasette writes one per message): the common case.
-            if not self.maybe(data):
+            if not may_hold_a_formula(data):
                 return data
             return b"".join(self._record(record) for record in data.splitlines(keepends=True))
         buf = self.pending + data if self.pending else data
@@ -328,7 +313,7 @@ class CsvCells:
         if final:
             end, self.odd = len(buf), False
         complete, self.pending = buf[:end], buf[end:]
-        if not self.maybe(complete):
+        if not may_hold_a_formula(complete):
             return complete
         return b"".join(self._record(record) for record in self._records(complete))
 
@@ -346,7 +331,7 @@ class CsvCells:
         return records
 
     def _record(self, record: bytes) -> bytes:
-        if not self.maybe(record):
+        if not may_hold_a_formula(record):
             return record
         text = record.decode("utf-8", "surrogateescape")
         rows = list(csv.reader(io.StringIO(text, newline="")))
