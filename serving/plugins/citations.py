@@ -193,14 +193,23 @@ async def _linked_study_ids(datasette, database: str, column: str, rows) -> list
     return list(dict.fromkeys(study_of[k] for k in keys if k in study_of))
 
 
+def _study_column(columns, table: str | None) -> str | None:
+    """The column through which rows name studies: study_id, else a link (STUDY_LINKS), else
+    the id of study rows (the study table, or a query that may be over it); None if none."""
+    column = next((c for c in ("study_id", *STUDY_LINKS) if c in columns), None)
+    if column is None and "id" in columns and table in (STUDY_TABLE, None):
+        column = "id"
+    return column
+
+
 async def cited_study_ids(datasette, database: str, table: str | None, columns, rows) -> list[str] | None:
     """The ids of the studies the rows name, in order of first mention; None if they name none."""
-    if "study_id" in columns:
+    column = _study_column(columns, table)
+    if column == "study_id":
         return _column_values(rows, "study_id")
-    for column in STUDY_LINKS:
-        if column in columns:
-            return await _linked_study_ids(datasette, database, column, rows)
-    if "id" not in columns:
+    if column in STUDY_LINKS:
+        return await _linked_study_ids(datasette, database, column, rows)
+    if column is None:
         return None
     if table == STUDY_TABLE:
         return _column_values(rows, "id")
@@ -274,9 +283,7 @@ async def whole_query_study_ids(
     if found is None:
         return None
     sql, params = found
-    column = next((c for c in ("study_id", *STUDY_LINKS) if c in columns), None)
-    if column is None and "id" in columns and table in (STUDY_TABLE, None):
-        column = "id"
+    column = _study_column(columns, table)
     if column is None:
         return None
     join, study = WHOLE_QUERY_LINKS[column]
