@@ -30,14 +30,17 @@ class DerivedTable:
     indexes: tuple[str, ...] = ()
 
 
-# meta_extract's rows as both fills compare them, with the provenance rank: a primary value
-# beats a review's table, which beats the article.
-_RANKED = """
+# meta_extract's preferred rows as both fills compare them, with the provenance rank: a primary
+# value beats a review's table, which beats the article. Made once per derive() as a temporary
+# table (never in the file): the view joins five tables for every value, and both fills read it.
+_PREFERRED = """
+CREATE TEMP TABLE preferred_value AS
     SELECT e.measurement_id, e.study_id, e.exercise_id, e.muscle_id, e.condition_id,
            e.metric, e.unit, e.normalisation_category, e.statistic, e.phase, e.n,
            e.central_tendency, e.provenance, e.restates_measurement_id,
            CASE e.provenance WHEN 'primary' THEN 1 WHEN 'review' THEN 2 ELSE 3 END AS rank
-    FROM meta_extract e"""
+    FROM meta_extract e
+    WHERE e.preferred = 1"""
 
 CONTRAST_PAIR = DerivedTable(
     name="contrast_pair",
@@ -55,15 +58,12 @@ CREATE TABLE contrast_pair (
     # participants (same n), for the same muscle, metric, normalisation, unit, statistic,
     # central tendency, phase and source rank. Only preferred values pair (analysis/
     # preferred.py): a restatement never doubles a pair. Numbered in meta_contrasts' order.
-    fill=f"""
-WITH x AS MATERIALIZED ({_RANKED}
-    WHERE e.preferred = 1
-)
+    fill="""
 INSERT INTO contrast_pair
     (measurement1_id, measurement2_id, study_id, muscle_id, exercise1_id, exercise2_id)
 SELECT a.measurement_id, b.measurement_id, a.study_id, a.muscle_id, a.exercise_id, b.exercise_id
-FROM x a
-JOIN x b
+FROM temp.preferred_value a
+JOIN temp.preferred_value b
   ON b.study_id = a.study_id AND b.muscle_id = a.muscle_id AND b.metric = a.metric
  AND b.statistic = a.statistic AND b.phase = a.phase
  AND b.central_tendency IS a.central_tendency
@@ -90,13 +90,10 @@ CREATE TABLE single_value (
 )""",
     # Each value once: the preferred one of the sources that give it (analysis/preferred.py).
     # Numbered in meta_single's order.
-    fill=f"""
-WITH x AS MATERIALIZED ({_RANKED}
-    WHERE e.preferred = 1
-)
+    fill="""
 INSERT INTO single_value (measurement_id, study_id, exercise_id, muscle_id)
 SELECT x.measurement_id, x.study_id, x.exercise_id, x.muscle_id
-FROM x
+FROM temp.preferred_value x
 ORDER BY x.muscle_id, x.exercise_id, x.study_id, x.statistic, x.phase, x.measurement_id
 """,
     indexes=("CREATE INDEX ix_single_value_muscle_id ON single_value (muscle_id)",),
@@ -157,6 +154,8 @@ def derive(connection: sqlite3.Connection) -> dict[str, int]:
     counts = {}
     connection.execute("BEGIN")
     try:
+        connection.execute("DROP TABLE IF EXISTS temp.preferred_value")
+        connection.execute(_PREFERRED)
         for table in TABLES:
             connection.execute(f"DROP TABLE IF EXISTS {table.name}")
             connection.execute(table.create)
@@ -164,6 +163,7 @@ def derive(connection: sqlite3.Connection) -> dict[str, int]:
             for index in table.indexes:
                 connection.execute(index)
             (counts[table.name],) = connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()
+        connection.execute("DROP TABLE temp.preferred_value")
     except BaseException:
         connection.execute("ROLLBACK")
         raise

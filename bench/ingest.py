@@ -177,6 +177,8 @@ def steps(marks: list[tuple[str, float]], total: float) -> dict[str, float]:
     out, last = {}, 0.0
     names = {"validated": "parse+validate+rows", "migrated": "migrate", "inserted": "insert",
              "derived": "derive+fts"}  # fmt: skip
+    if marks and marks[0][0] == "migrated":  # files parsed while their rows go in (streamed)
+        names.update(validated="parse+validate+rows+insert", inserted="indexes+foreign keys")
     for word, at in marks:
         out[names.get(word, word)] = at - last
         last = at
@@ -204,7 +206,9 @@ def run(data_dir: Path, db_path: Path, core: bool = True, end_to_end: bool = Tru
     work = Path(tempfile.mkdtemp(prefix="bench-ingest-", dir=db_path.parent))
     figures: dict[str, Any] = {}
     try:
-        if "load_extractions" in inspect.getsource(load_dataset):
+        if "load_extractions" in inspect.getsource(load_dataset) or "results(" in inspect.getsource(
+            load_dataset
+        ):
             from emg_evidence.ingest import parse_cache
 
             parse_options: Any = parse_cache.options(None)  # no cache: every file parsed

@@ -10,20 +10,29 @@ before the rows go in and created again from their own SQL after; foreign keys c
 (none for VACUUM), temporary b-trees in memory and a larger page cache. The content is the same
 as row-by-row inserts give, and so is the content hash.
 
-The extraction files are parsed in parallel and each file's validated result is cached under its
-content hash (ingest/parse_cache.py), in ``.cache/emg-evidence/`` beside the database, with the
-freshly migrated empty schema: a rebuild after editing one file parses that file only.
+The extraction files are processed in parallel, each on its own (ingest/extraction.py: parsed,
+validated, checked, turned into rows), and their rows go in as they come, in the studies' order,
+while the next files are parsed: the build never holds more than a few files' rows, whatever
+the size of the folder. Each file's result is cached under its content hash
+(ingest/parse_cache.py), in ``.cache/emg-evidence/`` beside the database, with the freshly
+migrated empty schema: a rebuild after editing one file processes that file only.
+
+Nothing is moved over the old database until every file, the claims and the insert succeeded:
+a file with problems stops the insert (the other files are still checked, so that every problem
+is reported at once) and the half-written file is removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import heapq
 import operator
 import os
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,10 +47,11 @@ from ..analysis.derived import derive
 from ..paths import DATA_DIR, DB_PATH, MIGRATIONS_DIR
 from . import parse_cache
 from . import progress as bars
-from .claims import claim_rows, load_claims
-from .dataset import Dataset, load_dataset
-from .records import EXTRACTION_SUFFIX
-from .rows import Rows, to_rows
+from .claims import CLAIM_TABLES, ClaimsFileIn, claim_rows, claimed_studies, load_claims
+from .dataset import Context, Dataset, FolderCheck, load_dataset, load_vocabulary
+from .extraction import column_names
+from .files import extraction_paths
+from .rows import LOCAL_IDS, Rows, advance, shift_ids, to_rows, vocabulary_rows
 from .yaml_reader import DataError
 
 #: Full-text indexes: table -> columns (sqlite-utils' enable_fts; Datasette finds them itself).
@@ -114,20 +124,60 @@ def ingest_engine(url: str):
 
 
 def content_hash(path: Path) -> str:
-    """SHA-256 of a canonical SQL dump of the database, leaving out build_info itself.
+    """SHA-256 of a canonical SQL dump of the database, leaving out build_info's rows.
 
-    The dump's statements are sorted: iterdump lists views and indexes in sqlite_master order,
-    which VACUUM may change, and equal content must give an equal hash whatever the layout.
+    The dump is the one ``sqlite3.Connection.iterdump`` writes (Python 3.11): each table's
+    CREATE (a virtual table's as an insert into sqlite_master), each row as ``INSERT INTO "t"
+    VALUES(...)`` with SQLite's ``quote()``, each index, trigger and view; its statements are
+    hashed in sorted order, one per line, so that equal content gives an equal hash whatever
+    the layout (VACUUM may reorder sqlite_master). The rows' statements are made and sorted by
+    SQLite, a table at a time, and merged with the schema's: memory stays flat however large
+    the database, and no Python loop touches a row but to hash it.
     """
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        statements = sorted(s for s in connection.iterdump() if not s.startswith('INSERT INTO "build_info"'))
+        schema_sql = ["BEGIN TRANSACTION;", "COMMIT;"]
+        tables = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE sql NOT NULL AND type == 'table' ORDER BY name"
+        ).fetchall()
+        queries = []
+        for name, sql in tables:
+            if name.startswith("sqlite_"):
+                if name in ("sqlite_sequence", "sqlite_stat1"):  # no table has AUTOINCREMENT; no ANALYZE
+                    raise ValueError(f"{path}: {name}: not expected in a built database")
+                continue
+            if sql.startswith("CREATE VIRTUAL TABLE"):
+                schema_sql.append(
+                    "INSERT INTO sqlite_master(type,name,tbl_name,rootpage,sql)"
+                    "VALUES('table','{0}','{0}',0,'{1}');".format(
+                        name.replace("'", "''"), sql.replace("'", "''")
+                    )
+                )
+            else:
+                schema_sql.append(f"{sql};")
+            if name == "build_info":
+                continue
+            ident = name.replace('"', '""')
+            columns = [str(c[1]) for c in connection.execute(f'PRAGMA table_info("{ident}")')]
+            values = ",".join("'||quote(\"{}\")||'".format(c.replace('"', '""')) for c in columns)
+            statement = "'INSERT INTO \"{}\" VALUES({});'".format(ident.replace("'", "''"), values)
+            queries.append(f'SELECT {statement} AS s FROM "{ident}" ORDER BY s')
+        row_streams = [(row for (row,) in connection.execute(query)) for query in queries]
+        if any(sql.startswith("CREATE VIRTUAL TABLE") for _, sql in tables):
+            schema_sql += ["PRAGMA writable_schema=ON;", "PRAGMA writable_schema=OFF;"]
+        schema_sql += [
+            f"{sql};"
+            for (sql,) in connection.execute(
+                "SELECT sql FROM sqlite_master WHERE sql NOT NULL AND type IN ('index', 'trigger', 'view')"
+            )
+        ]
+        digest = hashlib.sha256()
+        # SQLite's ORDER BY compares UTF-8 bytes, which orders as Python compares the strings.
+        for statement in heapq.merge(sorted(schema_sql), *row_streams):
+            digest.update(statement.encode("utf-8"))
+            digest.update(b"\n")
     finally:
         connection.close()
-    digest = hashlib.sha256()
-    for statement in statements:
-        digest.update(statement.encode("utf-8"))
-        digest.update(b"\n")
     return digest.hexdigest()
 
 
@@ -176,37 +226,98 @@ def build(
     :param data_dir: the folder with vocab/, sources.yaml and extractions/
     :param progress: called with a line of text after each step
     :param strict: refuse warnings as errors (CI): nothing is written if there is any
-    :param cache: keep and use the cache beside the database (parsed files, migrated schema);
+    :param cache: keep and use the cache beside the database (processed files, migrated schema);
         the result is the same either way
-    :param show_bars: progress bars on stderr for a long build (files parsed, rows inserted);
+    :param show_bars: a progress bar on stderr for a long build (files parsed, rows inserted);
         None: when stderr is a terminal
     :param workers: processes that parse files; None: one per core (a few files: none)
     """
     cache_dir = cache_dir_for(db_path) if cache else None
-    long_build = len(list((data_dir / "extractions").glob("*" + EXTRACTION_SUFFIX))) >= bars.LONG_BUILD_FILES
-    show = bars.enabled(show_bars) and long_build
-    # Everything is validated and resolved before anything is written: a DataError leaves the
-    # old database as it was.
+    paths = extraction_paths(data_dir)
+    show = bars.enabled(show_bars) and len(paths) >= bars.LONG_BUILD_FILES
     try:
-        with bars.bar("parsing files  ", show) as on_files, parse_cache.options(cache_dir, workers, on_files):
-            dataset, rows = validated_rows(data_dir)
+        with bars.bar("parsing files  ", show) as on_files, parse_cache.options(cache_dir, workers):
+            result = _write(
+                db_path,
+                lambda load: _load_folder(load, data_dir, paths, on_files, progress),
+                progress,
+                cache_dir,
+            )
     except DataError as e:
         raise DataError(e.problems + e.warnings) if strict else e from None
-    if strict and dataset.warnings:
-        raise DataError(dataset.warnings)
-    progress(f"validated {len(dataset.extractions)} extraction files and {len(rows['claim'])} claims")
-    warnings = dataset.warnings
-    del dataset  # the rows are all the rest needs
-    result = write_database(rows, db_path, progress, cache_dir=cache_dir, show_bars=show)
-    result.warnings = warnings
+    if strict and result.warnings:
+        raise DataError(result.warnings)
     return result
+
+
+def _load_folder(
+    load: Loader,
+    data_dir: Path,
+    paths: list[Path],
+    on_files: bars.Update,
+    progress: Callable[[str], None],
+) -> list[str]:
+    """Check ``data_dir`` and insert its rows with ``load``: the vocabularies, each extraction
+    file as it comes (parse_cache.results), then the claims. Raise DataError listing every
+    problem, after every file was checked; return the warnings.
+
+    Only what the claims need is kept: every study's and source's row, and the rows of the
+    studies the claims name.
+    """
+    vocabulary, problems = load_vocabulary(data_dir)
+    claims_path = data_dir / "claims.yaml"
+    claims: ClaimsFileIn | None = None
+    claims_problems: list[str] = []
+    try:
+        claims = load_claims(claims_path, data_dir)
+    except DataError as e:
+        claims_problems = e.problems
+    named = claimed_studies(claims) if claims is not None else set()
+    kept = vocabulary_rows(vocabulary)
+    if not problems:
+        load.insert_rows(kept)
+    warnings = vocabulary.warnings
+    folder = FolderCheck(vocabulary.shared_sources)
+    offsets: dict[str, int] = {}
+    files = 0
+    for result in parse_cache.results(paths, data_dir, Context.of(vocabulary)):
+        problems += result.problems
+        warnings += result.warnings
+        if result.study is not None:
+            problems += folder.add(result.path, result.study, result.sources)
+        files += 1
+        if problems:  # the build fails: nothing more is inserted, every file is still checked
+            on_files(files, len(paths))
+            continue
+        load.insert_file(result.rows, offsets)
+        on_files(files, len(paths), f"{load.done:,} rows inserted")
+        part = {t: [dict(zip(column_names(t), r)) for r in batch] for t, batch in result.rows.items()
+                if t in ("study", "source") or result.study.id in named}  # type: ignore[union-attr]  # fmt: skip
+        if result.study.id in named:  # type: ignore[union-attr]
+            shift_ids(part, offsets)
+        else:
+            advance(offsets, result.rows)
+        for table, batch in part.items():
+            kept[table].extend(batch)
+    if problems:
+        raise DataError(problems, warnings)
+    if claims is None:
+        raise DataError(claims_problems, warnings)
+    try:
+        claim_rows(claims_path, claims, kept)
+    except DataError as e:
+        raise DataError(e.problems, warnings + e.warnings) from None
+    load.insert_rows({t: kept[t] for t in CLAIM_TABLES})
+    progress(f"validated {files} extraction files and {len(kept['claim'])} claims")
+    return warnings
 
 
 def validated_rows(data_dir: Path = DATA_DIR) -> tuple[Dataset, Rows]:
     """Validate ``data_dir`` and turn it into every table's rows; raise DataError on problems.
 
-    The dataset's ``warnings`` (and a DataError's) list what is suspicious but possible. The SQLite
-    build and the PostgreSQL load (ingest/postgres.py) both start here.
+    The dataset's ``warnings`` (and a DataError's) list what is suspicious but possible. The
+    PostgreSQL load (ingest/postgres.py) starts here; `evidence build` runs the same checks and
+    makes the same rows one file at a time (_load_folder).
     """
     dataset = load_dataset(data_dir)
     rows = to_rows(dataset)
@@ -233,7 +344,25 @@ def write_database(
     :param cache_dir: where a migrated empty database is kept, to copy instead of migrating
     :param show_bars: a progress bar of the rows inserted
     """
-    db_path = Path(db_path)
+
+    def fill(load: Loader) -> list[str]:
+        total = sum(len(b) for b in rows.values())
+        with bars.bar("inserting rows ", show_bars) as on_rows:
+            load.insert_rows(rows, lambda done: on_rows(done, total))
+        return []
+
+    return _write(Path(db_path), fill, progress, cache_dir)
+
+
+def _write(
+    db_path: Path,
+    fill: Callable[[Loader], list[str]],
+    progress: Callable[[str], None],
+    cache_dir: Path | None,
+) -> BuildResult:
+    """A fresh, migrated database beside ``db_path``, filled by ``fill`` (which returns the
+    warnings), finished (derived tables, full-text indexes, content hash, VACUUM) and moved over
+    ``db_path``; on any error it is removed and ``db_path`` left as it was."""
     tmp = db_path.parent / f".evidence-{os.getpid()}.db"
     tmp.unlink(missing_ok=True)
     try:
@@ -243,8 +372,9 @@ def write_database(
         try:
             for pragma in BULK_PRAGMAS:
                 connection.execute(pragma)
-            with bars.bar("inserting rows ", show_bars) as on_rows:
-                counts = bulk_insert(connection, rows, on_rows)
+            with bulk_load(connection) as load:
+                warnings = fill(load)
+            counts = load.counts
             progress("inserted " + ", ".join(f"{n} {t}" for t, n in counts.items() if n))
             derived_counts = finish(connection)
         finally:
@@ -269,7 +399,7 @@ def write_database(
         os.replace(tmp, db_path)
     finally:
         tmp.unlink(missing_ok=True)
-    return BuildResult(db_path, digest, counts)
+    return BuildResult(db_path, digest, counts, warnings)
 
 
 def schema_version() -> str:
@@ -321,46 +451,64 @@ def deferrable_indexes(connection: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(name, sql) for name, sql in found if sql.lstrip().upper().startswith("CREATE INDEX")]
 
 
-def bulk_insert(
-    connection: sqlite3.Connection,
-    rows: Rows,
-    on_rows: Callable[[int, int], None] | None = None,
-    defer_indexes: bool = True,
-) -> dict[str, int]:
-    """Insert every table's rows into a freshly migrated database in one transaction.
+class Loader:
+    """Inserts rows into a database inside bulk_load's transaction, counting them per table."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+        self.counts: dict[str, int] = {t.name: 0 for t in schema.Base.metadata.sorted_tables}
+        self.done = 0
+
+    def insert_rows(self, rows: Rows, on_rows: Callable[[int], None] | None = None) -> None:
+        """Every table's rows, as dicts keyed by column name, with their final ids."""
+        for table in schema.Base.metadata.sorted_tables:
+            batch = rows.get(table.name) or []
+            columns = column_names(table.name)
+            for start in range(0, len(batch), INSERT_BATCH):
+                part = batch[start : start + INSERT_BATCH]
+                self._insert(table.name, _tuples(table.name, list(columns), part, start), len(part))
+                if on_rows is not None:
+                    on_rows(self.done)
+
+    def insert_file(self, rows: dict[str, list[tuple[Any, ...]]], offsets: dict[str, int]) -> None:
+        """One file's rows (extraction.FileResult.rows): tuples in column order whose local ids
+        (rows.LOCAL_IDS) are shifted by ``offsets``, the ids the files before it used."""
+        for table, batch in rows.items():
+            if batch:
+                shifts = {c: offsets.get(n, 0) for c, n in LOCAL_IDS.get(table, {}).items()}
+                self._insert(table, batch, len(batch), shifts)
+
+    def _insert(
+        self, table: str, tuples: Iterable[tuple[Any, ...]], n: int, shifts: dict[str, int] | None = None
+    ) -> None:
+        # The shift is added in SQL (NULL stays NULL): one statement per file and table, so the
+        # rows go to executemany as they came, with no Python loop over them.
+        columns = column_names(table)
+        values = ", ".join(f"? + {shifts[c]}" if shifts and shifts.get(c) else "?" for c in columns)
+        sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(table, ", ".join(f'"{c}"' for c in columns), values)
+        self.connection.executemany(sql, tuples)
+        self.counts[table] += n
+        self.done += n
+
+
+@contextlib.contextmanager
+def bulk_load(connection: sqlite3.Connection, defer_indexes: bool = True) -> Iterator[Loader]:
+    """One transaction into a freshly migrated database, for a Loader to insert rows in.
 
     Foreign keys are checked once at the end (``PRAGMA foreign_key_check``), every other
     constraint row by row as usual; the secondary indexes are dropped first and created again,
     from the same SQL, after the rows (one sort each instead of a b-tree insert per row). Any
-    failure leaves nothing committed.
+    failure, in the block or at the end, leaves nothing committed.
 
     :param connection: in autocommit mode (``isolation_level=None``)
-    :param on_rows: called with (rows inserted, rows in all) after each batch
-    :return: the row count of each table
     """
-    tables = schema.Base.metadata.sorted_tables
-    total = sum(len(rows.get(t.name) or []) for t in tables)
     connection.execute("PRAGMA foreign_keys = OFF")
     connection.execute("BEGIN")
     try:
         indexes = deferrable_indexes(connection) if defer_indexes else []
         for name, _ in indexes:
             connection.execute(f'DROP INDEX "{name}"')
-        counts: dict[str, int] = {}
-        done = 0
-        for table in tables:
-            batch = rows.get(table.name) or []
-            columns = [c.name for c in table.columns]
-            sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
-                table.name, ", ".join(f'"{c}"' for c in columns), ", ".join("?" for _ in columns)
-            )
-            for start in range(0, len(batch), INSERT_BATCH):
-                part = batch[start : start + INSERT_BATCH]
-                connection.executemany(sql, _tuples(table.name, columns, part, start))
-                done += len(part)
-                if on_rows is not None:
-                    on_rows(done, total)
-            counts[table.name] = len(batch)
+        yield Loader(connection)
         for _, sql in indexes:
             connection.execute(sql)
         violations = connection.execute("PRAGMA foreign_key_check").fetchmany(5)
@@ -374,7 +522,24 @@ def bulk_insert(
         raise
     finally:
         connection.execute("PRAGMA foreign_keys = ON")
-    return counts
+
+
+def bulk_insert(
+    connection: sqlite3.Connection,
+    rows: Rows,
+    on_rows: Callable[[int, int], None] | None = None,
+    defer_indexes: bool = True,
+) -> dict[str, int]:
+    """Insert every table's rows into a freshly migrated database in one transaction (bulk_load).
+
+    :param connection: in autocommit mode (``isolation_level=None``)
+    :param on_rows: called with (rows inserted, rows in all) after each batch
+    :return: the row count of each table
+    """
+    total = sum(len(rows.get(t.name) or []) for t in schema.Base.metadata.sorted_tables)
+    with bulk_load(connection, defer_indexes) as load:
+        load.insert_rows(rows, None if on_rows is None else lambda done: on_rows(done, total))
+    return load.counts
 
 
 def _tuples(

@@ -93,6 +93,16 @@ def load_claims(path: Path, root: Path | None = None) -> ClaimsFileIn:
 
 # --- linking -----------------------------------------------------------------------------------
 
+#: The tables claim_rows fills.
+CLAIM_TABLES = ("claim", "claim_muscle", "claim_exercise", "claim_evidence", "recommendation",
+                "recommendation_claim")  # fmt: skip
+
+
+def claimed_studies(doc: ClaimsFileIn) -> set[str]:
+    """The studies whose conditions, values and findings the claims are linked to: claim_rows
+    needs their rows, and of the other studies only the study and source rows."""
+    return {s for c in doc.claims for s in (c.study, *(f.study for f in c.findings)) if s is not None}
+
 
 def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
     """Resolve every claim against ``rows`` (from load.to_rows) and add the claim tables' rows.
@@ -111,8 +121,7 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
     words = {(word_key(s["term"]), s["muscle_id"]) for s in rows["muscle_synonym"]}
     words |= {(word_key(m["name"]), m["id"]) for m in rows["muscle"]}
 
-    for table in ("claim", "claim_muscle", "claim_exercise", "claim_evidence",
-                  "recommendation", "recommendation_claim"):  # fmt: skip
+    for table in CLAIM_TABLES:
         rows[table] = []
     seen: set[str] = set()
     for i, claim in enumerate(doc.claims):

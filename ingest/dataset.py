@@ -1,9 +1,13 @@
-"""The data folder as one checked Dataset: every file parsed, then every reference resolved."""
+"""The data folder as one checked Dataset: the vocabularies, then each extraction file on its own
+(``check_file``, given the folder's ``Context``), then what files may clash on (``FolderCheck``)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from . import plausibility
@@ -16,6 +20,7 @@ from .records import (
     MuscleIn,
     ReviewPooledIn,
     SourceIn,
+    StudyIn,
     SynonymIn,
 )
 from .text import word_key
@@ -46,8 +51,43 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
 
 
-def load_dataset(data_dir: Path) -> Dataset:
-    """Read and check the whole data folder; raise DataError listing every problem found."""
+@dataclass(frozen=True)
+class Context:
+    """What checking one extraction file needs from the rest of the folder: the vocabularies' ids,
+    the shared sources, and this year (a study may not be dated far ahead of it).
+
+    A file may cite the shared sources (sources.yaml) and its own, not another file's: so one
+    file is checked, and turned into rows, from itself and this context alone.
+    """
+
+    muscles: frozenset[str]
+    exercises: frozenset[str]
+    shared_sources: tuple[SourceIn, ...]
+    this_year: int
+
+    @classmethod
+    def of(cls, ds: Dataset) -> Context:
+        return cls(
+            frozenset(m.id for m in ds.muscles),
+            frozenset(e.id for e in ds.exercises),
+            tuple(ds.shared_sources),
+            date.today().year,
+        )
+
+    def digest(self) -> str:
+        """A hash of everything a file's checks and rows depend on besides the file itself."""
+        parts = (sorted(self.muscles), sorted(self.exercises), self.this_year,
+                 [s.model_dump(mode="json") for s in self.shared_sources])  # fmt: skip
+        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+    def sources_for(self, data: ExtractionIn) -> dict[str, SourceIn]:
+        """The sources ``data`` may cite, by id: the shared ones, then the file's own."""
+        return {s.id: s for group in (self.shared_sources, data.sources) for s in group}
+
+
+def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
+    """The folder's files other than the extractions and claims, read and checked: a Dataset
+    without extractions, and the problems found (each file's problems, then the checks')."""
     problems: list[str] = []
 
     def attempt(fn, *args):
@@ -70,19 +110,30 @@ def load_dataset(data_dir: Path) -> Dataset:
         dataset.review_pooled = (
             attempt(parse_list, data_dir / REVIEW_POOLED_FILE, ReviewPooledIn, data_dir) or []
         )
-
-    paths = extraction_paths(data_dir)
-    if not paths:
+    problems += _check_vocabularies(dataset)
+    problems += _check_review_pooled(dataset)
+    if not extraction_paths(data_dir):
         problems.append(f"{data_dir / 'extractions'}: (folder): no *{EXTRACTION_SUFFIX} files")
-    # read_yaml and parse per file, as a serial loop would, but in parallel for many files and
-    # read back from the content-hash cache where the build turned it on (ingest/parse_cache.py).
-    from .parse_cache import load_extractions
+    return dataset, problems
 
-    parsed, more = load_extractions(paths, data_dir)
-    dataset.extractions.extend(Extraction(path, data) for path, data in parsed)
-    problems.extend(more)
 
-    problems.extend(cross_check(dataset))
+def load_dataset(data_dir: Path) -> Dataset:
+    """Read and check the whole data folder; raise DataError listing every problem found.
+
+    The same checks as ``evidence build``, in the same order: the vocabularies, then each
+    extraction file in turn (its own problems, then those it makes with the files before it).
+    """
+    # Deferred: parse_cache imports this module.
+    from .parse_cache import results
+
+    dataset, problems = load_vocabulary(data_dir)
+    folder = FolderCheck(dataset.shared_sources)
+    for result in results(extraction_paths(data_dir), data_dir, Context.of(dataset), keep_records=True):
+        problems += result.problems
+        dataset.warnings += result.warnings
+        if result.record is not None:
+            problems += folder.add(result.path, result.record.study, result.record.sources)
+            dataset.extractions.append(Extraction(result.path, result.record))
     if problems:
         raise DataError(problems, dataset.warnings)
     return dataset
@@ -98,26 +149,60 @@ def _duplicates(path: Path, what: str, ids: list[str]) -> list[str]:
     return out
 
 
-def cross_check(ds: Dataset) -> list[str]:
-    """References between records: ids exist, are unique, and point at the right kind of thing;
-    then the plausibility rules (plausibility.py), whose warnings go to ``ds.warnings``.
+def check_file(path: Path, data: ExtractionIn, context: Context) -> tuple[list[str], list[str]]:
+    """Every check of one extraction file on its own: its references (conditions, muscles,
+    exercises, the sources it may cite, restatements) and the plausibility rules.
 
-    :return: the errors
+    :return: the errors, and the warnings (possible but suspicious)
     """
-    problems = _check_vocabularies(ds)
-    sources, more = _collect_sources(ds)
-    problems += more
-    muscles = {m.id for m in ds.muscles}
-    exercises = {e.id for e in ds.exercises}
-    for ex in ds.extractions:
-        problems += _check_study(ex.path, ex.data, sources)
-        problems += _check_conditions_and_measurements(ex.path, ex.data, sources, muscles, exercises)
-        problems += _check_findings(ex.path, ex.data, sources, muscles)
-        report = plausibility.check_extraction(ex.path, ex.data)
-        problems += report.errors
-        ds.warnings += report.warnings
-    problems += _check_review_pooled(ds, sources, muscles, exercises)
-    return problems
+    sources = context.sources_for(data)
+    muscles, exercises = context.muscles, context.exercises
+    problems = _check_study(path, data, sources)
+    problems += _check_conditions_and_measurements(path, data, sources, muscles, exercises)
+    problems += _check_findings(path, data, sources, muscles)
+    report = plausibility.check_extraction(path, data, context.this_year)
+    return problems + report.errors, report.warnings
+
+
+class FolderCheck:
+    """The checks between extraction files, fed one file at a time in file order: a study id
+    matches its file name; study ids, DOIs, PMIDs and the files' own source ids are unique."""
+
+    def __init__(self, shared_sources: tuple[SourceIn, ...] | list[SourceIn] = ()) -> None:
+        self.shared = {s.id: s for s in shared_sources}
+        self.source_owner: dict[str, Path] = {}
+        self.study_owner: dict[str, Path] = {}
+        self.doi_owner: dict[str, Path] = {}
+        self.pmid_owner: dict[str, Path] = {}
+
+    def add(self, path: Path, study: StudyIn, sources: list[SourceIn]) -> list[str]:
+        """The problems this file makes with the files added before it."""
+        problems: list[str] = []
+        sid = study.id
+        if path.name != sid + EXTRACTION_SUFFIX:
+            problems.append(f"{path}: study.id: {sid!r} does not match the file name")
+        if sid in self.study_owner:
+            problems.append(f"{path}: study.id: duplicate study id {sid!r} (also {self.study_owner[sid]})")
+        self.study_owner[sid] = path
+        # The study table holds each DOI and PMID once: a repeat is a copy-paste slip. DOIs are
+        # case-insensitive (10.1002/CA.23068 is 10.1002/ca.23068) and a PMID is a number
+        # ("012345" is 12345).
+        for name, owners in (("doi", self.doi_owner), ("pmid", self.pmid_owner)):
+            value = getattr(study, name)
+            if value is None:
+                continue
+            same = value.lower() if name == "doi" else str(int(value))
+            if same in owners:
+                problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[same]})")
+            else:
+                owners[same] = path
+        for i, src in enumerate(sources):
+            # A file may repeat a shared source as it is; no two files may give the same id.
+            if src.id in self.source_owner or self.shared.get(src.id, src) != src:
+                other = self.source_owner.get(src.id, "sources.yaml")
+                problems.append(f"{path}: sources[{i}].id: duplicate source id {src.id!r} (also {other})")
+            self.source_owner[src.id] = path
+        return problems
 
 
 def _check_vocabularies(ds: Dataset) -> list[str]:
@@ -145,42 +230,8 @@ def _check_vocabularies(ds: Dataset) -> list[str]:
     return problems
 
 
-def _collect_sources(ds: Dataset) -> tuple[dict[str, SourceIn], list[str]]:
-    """Every source by id (they are global: the shared ones, then each file's own), and the
-    problems of ids: duplicate studies, sources, DOIs and PMIDs."""
-    problems: list[str] = []
-    sources: dict[str, SourceIn] = {s.id: s for s in ds.shared_sources}
-    source_owner: dict[str, Path] = {}
-    study_owner: dict[str, Path] = {}
-    doi_owner: dict[str, Path] = {}
-    pmid_owner: dict[str, Path] = {}
-    for ex in ds.extractions:
-        path, data = ex.path, ex.data
-        sid = data.study.id
-        if path.name != sid + EXTRACTION_SUFFIX:
-            problems.append(f"{path}: study.id: {sid!r} does not match the file name")
-        if sid in study_owner:
-            problems.append(f"{path}: study.id: duplicate study id {sid!r} (also {study_owner[sid]})")
-        study_owner[sid] = path
-        # The study table holds each DOI and PMID once: a repeat is a copy-paste slip. DOIs are
-        # case-insensitive (10.1002/CA.23068 is 10.1002/ca.23068) and a PMID is a number
-        # ("012345" is 12345).
-        for name, owners in (("doi", doi_owner), ("pmid", pmid_owner)):
-            value = getattr(data.study, name)
-            if value is None:
-                continue
-            same = value.lower() if name == "doi" else str(int(value))
-            if same in owners:
-                problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[same]})")
-            else:
-                owners[same] = path
-        for i, src in enumerate(data.sources):
-            if src.id in sources and (src.id in source_owner or sources[src.id] != src):
-                other = source_owner.get(src.id, "sources.yaml")
-                problems.append(f"{path}: sources[{i}].id: duplicate source id {src.id!r} (also {other})")
-            sources[src.id] = src
-            source_owner[src.id] = path
-    return sources, problems
+def _unknown_source(source_id: str) -> str:
+    return f"unknown source {source_id!r} (a file cites the sources of sources.yaml and its own)"
 
 
 def _check_study(path: Path, data: ExtractionIn, sources: dict[str, SourceIn]) -> list[str]:
@@ -188,10 +239,10 @@ def _check_study(path: Path, data: ExtractionIn, sources: dict[str, SourceIn]) -
     problems: list[str] = []
     st = data.study
     if st.participants.source is not None and st.participants.source not in sources:
-        problems.append(f"{path}: study.participants.source: unknown source {st.participants.source!r}")
+        problems.append(f"{path}: study.participants.source: {_unknown_source(st.participants.source)}")
     for name, source_id in st.read_on.items():
         if source_id not in sources:
-            problems.append(f"{path}: study.read_on.{name}: unknown source {source_id!r}")
+            problems.append(f"{path}: study.read_on.{name}: {_unknown_source(source_id)}")
         elif getattr(st, name) is None:
             problems.append(f"{path}: study.read_on.{name}: the study gives no {name}")
     if (st.pedro_score is None) != (st.pedro_source is None) or (
@@ -203,7 +254,7 @@ def _check_study(path: Path, data: ExtractionIn, sources: dict[str, SourceIn]) -
     elif st.pedro_source is not None:
         source = sources.get(st.pedro_source)
         if source is None:
-            problems.append(f"{path}: study.pedro_source: unknown source {st.pedro_source!r}")
+            problems.append(f"{path}: study.pedro_source: {_unknown_source(st.pedro_source)}")
         elif source.kind != "review":
             problems.append(f"{path}: study.pedro_source: {st.pedro_source!r} is not a review")
     return problems
@@ -213,8 +264,8 @@ def _check_conditions_and_measurements(
     path: Path,
     data: ExtractionIn,
     sources: dict[str, SourceIn],
-    muscles: set[str],
-    exercises: set[str],
+    muscles: frozenset[str],
+    exercises: frozenset[str],
 ) -> list[str]:
     problems: list[str] = []
     conditions = {c.id for c in data.conditions}
@@ -239,7 +290,7 @@ def _check_conditions_and_measurements(
                 problems.append(f"{where}.{name}: unknown muscle {value!r}")
         source = sources.get(m.source)
         if source is None:
-            problems.append(f"{where}.source: unknown source {m.source!r}")
+            problems.append(f"{where}.source: {_unknown_source(m.source)}")
         if m.restates is not None:
             problems += _check_restates(where, m, keys, sources, source)
     return problems
@@ -291,7 +342,7 @@ def _check_restates(
 
 
 def _check_findings(
-    path: Path, data: ExtractionIn, sources: dict[str, SourceIn], muscles: set[str]
+    path: Path, data: ExtractionIn, sources: dict[str, SourceIn], muscles: frozenset[str]
 ) -> list[str]:
     problems: list[str] = []
     conditions = {c.id for c in data.conditions}
@@ -311,13 +362,15 @@ def _check_findings(
             if value is not None and value not in muscles:
                 problems.append(f"{where}.{name}: unknown muscle {value!r}")
         if f.source not in sources:
-            problems.append(f"{where}.source: unknown source {f.source!r}")
+            problems.append(f"{where}.source: {_unknown_source(f.source)}")
     return problems
 
 
-def _check_review_pooled(
-    ds: Dataset, sources: dict[str, SourceIn], muscles: set[str], exercises: set[str]
-) -> list[str]:
+def _check_review_pooled(ds: Dataset) -> list[str]:
+    """Each pooled row's review (a shared source of kind review), exercise and muscle."""
+    sources = {s.id: s for s in ds.shared_sources}
+    muscles = {m.id for m in ds.muscles}
+    exercises = {e.id for e in ds.exercises}
     problems: list[str] = []
     for i, r in enumerate(ds.review_pooled):
         where = f"{REVIEW_POOLED_FILE}: [{i}]"

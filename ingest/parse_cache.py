@@ -1,27 +1,32 @@
-"""Extraction files parsed in parallel, and each file's validated result remembered by its content.
+"""Extraction files processed in parallel, and each file's result remembered by its content.
 
 Parsing is where a large build spends its time: even read from libyaml's events in one pass
-(``yaml_reader.read_yaml``), every value is built in Python. Two things make it cheaper, and
-neither changes what is parsed or how:
+(``yaml_reader.read_yaml``), every value is built in Python. Three things make it cheaper, and
+none changes what a file gives:
 
-- **In parallel**: the files are independent, so many of them are parsed by a pool of processes
-  (one per core), each calling ``read_yaml`` and ``parse`` exactly as a serial loop would. A few
-  files are parsed in this process: a pool costs more to start than they take.
-- **Remembered**: each file that parsed and validated is stored, as its validated
-  ``ExtractionIn``, under the SHA-256 of its bytes, in a folder per *code version* (a hash of the
-  code in ``ingest/``, ``schema/`` and ``analysis/``, and of the PyYAML, pydantic and Python
-  versions). A later build reads an unchanged file's result back instead of parsing it again; a
-  changed file has another hash and is parsed anew, and a change to the code moves to a new folder.
-  A file that has problems is never stored: its problems are found again, with their messages.
+- **In parallel**: each file is processed on its own (``extraction.process``: parse, validate,
+  check, rows), so many files are processed by a pool of processes (one per core). A few files
+  are processed in this process: a pool costs more to start than they take.
+- **Streamed**: results come back in file order while the pool works on the next files, a few
+  chunks ahead at most, so the build inserts one file's rows while others are parsed and never
+  holds more than a window of them.
+- **Remembered**: each file that processed without problems is stored, as its ``FileResult``
+  (rows as tuples, warnings, what the folder checks), under the SHA-256 of its bytes and of the
+  folder's ``Context`` (vocabularies, shared sources, year), in a folder per *code version* (a
+  hash of the code in ``ingest/``, ``schema/`` and ``analysis/``, and of the PyYAML, pydantic and
+  Python versions). A later build reads an unchanged file's result back instead of processing it
+  again; a changed file or context has another hash, and a change to the code moves to a new
+  folder. A file that has problems is never stored: its problems are found again, with their
+  messages.
 
 The bytes hashed are the bytes parsed: a file is hashed again after ``read_yaml`` has read it,
-and a file that changed in between is parsed but not stored. A stored entry that cannot be read
-back (truncated, from another version) is parsed anew and replaced.
+and a file that changed in between is processed but not stored. A stored entry that cannot be
+read back (truncated, from another version) is processed anew and replaced.
 
 The cache is on for ``evidence build`` (``.cache/emg-evidence/`` beside the database) and
-off elsewhere: a caller turns it on for a block with :func:`options`, so ``load_dataset`` keeps
-its signature. The cache files are Python pickles: the folder is the builder's own, like its
-``__pycache__``; do not point it at a folder others can write to.
+off elsewhere: a caller turns it on for a block with :func:`options`. The cache files are Python
+pickles: the folder is the builder's own, like its ``__pycache__``; do not point it at a folder
+others can write to.
 """
 
 from __future__ import annotations
@@ -37,21 +42,25 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .dataset import Context
+from .extraction import FileResult, process
 from .files import FileProblem, read_file
-from .records import ExtractionIn
-from .yaml_reader import DataError, parse, read_yaml
 
 #: Below this many files to parse, a pool of processes costs more than it saves.
 MIN_PARALLEL_FILES = 16
 #: Files handed to a worker at a time: large enough to amortise the round trip, small enough
 #: to keep every core busy to the end (and the progress bar moving).
 CHUNK_FILES = 8
+#: Chunks per worker sent ahead of the one the build is inserting: enough to keep the workers
+#: busy, few enough that results waiting to be inserted take little memory.
+CHUNKS_AHEAD = 3
 #: Folder names under the cache folder: one per code version.
 VERSION_PREFIX = "parse-"
 #: An entry folder may hold this many times the files of the last build (plus a margin) before
@@ -62,7 +71,7 @@ KEEP_MARGIN = 1000
 
 @dataclass(frozen=True)
 class Options:
-    """How :func:`load_extractions` runs; set for a block with :func:`options`."""
+    """How :func:`results` runs; set for a block with :func:`options`."""
 
     #: Folder of the cache; None: no cache.
     cache_dir: Path | None = None
@@ -86,7 +95,7 @@ def options(
     workers: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Options]:
-    """Use these options for every :func:`load_extractions` (``load_dataset``) in the block."""
+    """Use these options for every :func:`results` (``evidence build``, ``load_dataset``) in the block."""
     opts = Options(cache_dir, workers, on_progress)
     token = _OPTIONS.set(opts)
     try:
@@ -140,17 +149,19 @@ def _digest(path: Path, root: Path | None) -> str | None:
         return None
 
 
-def _read_entry(folder: Path, digest: str) -> ExtractionIn | None:
+def _read_entry(entry: Path, path: Path) -> FileResult | None:
+    """A stored result, for the file now at ``path``; None if it cannot be read back."""
     try:
-        value = pickle.loads((folder / f"{digest}.pickle").read_bytes())
-    except FileNotFoundError:
+        value = pickle.loads(entry.read_bytes())
+    except Exception:  # gone, truncated or foreign: process the file again
         return None
-    except Exception:  # a truncated or foreign entry: parse the file again
+    if not isinstance(value, FileResult):
         return None
-    return value if isinstance(value, ExtractionIn) else None
+    value.path = path  # the same bytes may have been stored from another place
+    return value
 
 
-def _write_entry(folder: Path, digest: str, payload: bytes) -> None:
+def _write_entry(folder: Path, name: str, payload: bytes) -> None:
     """Write one entry atomically (a half-written entry is never read as whole)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -158,7 +169,7 @@ def _write_entry(folder: Path, digest: str, payload: bytes) -> None:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(payload)
-            os.replace(tmp, folder / f"{digest}.pickle")
+            os.replace(tmp, folder / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -166,33 +177,30 @@ def _write_entry(folder: Path, digest: str, payload: bytes) -> None:
         pass  # a cache that cannot be written is only slower
 
 
-#: One file's outcome: its problems (or None), its validated record (or None), and the SHA-256
-#: of the bytes it was parsed from if it was stored under it (else None).
-_Outcome = tuple[list[str] | None, ExtractionIn | None, str | None]
+def _process(path: Path, folder: Path | None, root: Path | None, context: Context, keep: bool) -> FileResult:
+    """One file's result, stored under its bytes' hash if it has no problems (and the bytes did
+    not change while it was read)."""
+    before = _digest(path, root) if folder is not None and not keep else None
+    result = process(path, root, context, keep_record=keep)
+    if folder is not None and before is not None and not result.problems and _digest(path, root) == before:
+        payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        _write_entry(folder, _entry_name(before, context), payload)
+    return result
 
 
-def _parse_file(path: Path, folder: Path | None, root: Path | None) -> _Outcome:
-    """What the serial loop of ``load_dataset`` does for one file, plus storing the result."""
-    before = _digest(path, root) if folder is not None else None
-    try:
-        data = read_yaml(path) if root is None else read_yaml(path, root)
-        if not isinstance(data, dict):
-            return [f"{path}: (top level): expected a mapping with study, conditions, ..."], None, None
-        record = parse(path, ExtractionIn, data)
-    except DataError as e:
-        return e.problems, None, None
-    # Stored only if the bytes parsed are the bytes hashed: an edit in between is not cached.
-    if folder is not None and before is not None and _digest(path, root) == before:
-        _write_entry(folder, before, pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
-        return None, record, before
-    return None, record, None
-
-
-def _parse_chunk(paths: list[str], folder: str | None, root: str | None) -> bytes:
-    """A worker's task: parse and store a few files; the outcomes go back pickled in one piece."""
+def _process_chunk(
+    paths: list[str], folder: str | None, root: str | None, context: Context, keep: bool
+) -> bytes:
+    """A worker's task: process a few files; the results go back pickled in one piece."""
     target = Path(folder) if folder is not None else None
-    outcomes = [_parse_file(Path(p), target, Path(root) if root is not None else None) for p in paths]
-    return pickle.dumps(outcomes, protocol=pickle.HIGHEST_PROTOCOL)
+    top = Path(root) if root is not None else None
+    return pickle.dumps(
+        [_process(Path(p), target, top, context, keep) for p in paths], pickle.HIGHEST_PROTOCOL
+    )
+
+
+def _entry_name(digest: str, context: Context) -> str:
+    return f"{digest}-{context.digest()[:16]}.pickle"
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -216,69 +224,80 @@ def worker_count(files: int, requested: int | None = None) -> int:
     return max(1, min(cores, files // CHUNK_FILES))
 
 
-def load_extractions(
-    paths: Sequence[Path], root: Path | None = None
-) -> tuple[list[tuple[Path, ExtractionIn]], list[str]]:
-    """Parse and validate every extraction file, as a serial loop over ``read_yaml`` and ``parse``.
+def results(
+    paths: Sequence[Path], root: Path | None, context: Context, keep_records: bool = False
+) -> Iterator[FileResult]:
+    """Each file's ``FileResult``, in the order of ``paths``, as ``process`` gives it.
 
     :param root: the data folder, passed on to ``read_yaml`` (which refuses files outside it)
-    :return: the (path, record) of each file that is valid, in the order of ``paths``, and the
-        problems of the others, in the same order (each file's as ``read_yaml``/``parse`` say)
+    :param keep_records: give each result its validated record too (nothing is read from or
+        written to the cache then: records are not stored)
     """
     opts = current_options()
-    folder = entry_dir(opts.cache_dir) if opts.cache_dir is not None else None
+    folder = entry_dir(opts.cache_dir) if opts.cache_dir is not None and not keep_records else None
     total = len(paths)
-    results: list[ExtractionIn | None] = [None] * total
-    problems_of: list[list[str] | None] = [None] * total
     used: set[str] = set()
-    done = 0
-
-    def report(n: int = 1) -> None:
-        nonlocal done
-        done += n
-        if opts.on_progress is not None:
-            opts.on_progress(done, total)
-
-    todo: list[int] = []
-    for i, path in enumerate(paths):
-        digest = _digest(path, root) if folder is not None else None
-        record = _read_entry(folder, digest) if folder is not None and digest is not None else None
-        if record is None:
-            todo.append(i)
-            continue
-        results[i] = record
-        used.add(f"{digest}.pickle")
-        report()
-
-    def take(i: int, outcome: _Outcome) -> None:
-        problems, record, digest = outcome
-        problems_of[i] = problems
-        results[i] = record
-        if digest is not None:
-            used.add(f"{digest}.pickle")
-        report()
-
+    # Which files must be processed: those without a stored result (a damaged one is found when
+    # it is read, and processed then, in this process).
+    digests = [_digest(p, root) if folder is not None else None for p in paths]
+    todo = [
+        i for i, d in enumerate(digests)
+        if d is None or folder is None or not (folder / _entry_name(d, context)).is_file()
+    ]  # fmt: skip
     workers = worker_count(len(todo), opts.workers)
-    if workers == 1:
-        for i in todo:
-            take(i, _parse_file(paths[i], folder, root))
-    else:
-        chunks = [todo[k : k + CHUNK_FILES] for k in range(0, len(todo), CHUNK_FILES)]
-        target = str(folder) if folder is not None else None
-        top = str(root) if root is not None else None
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) as pool:
-            futures = [
-                pool.submit(_parse_chunk, [str(paths[i]) for i in chunk], target, top) for chunk in chunks
-            ]
-            for chunk, future in zip(chunks, futures):
-                for i, outcome in zip(chunk, pickle.loads(future.result())):
-                    take(i, outcome)
+    chunks = [todo[k : k + CHUNK_FILES] for k in range(0, len(todo), CHUNK_FILES)] if workers > 1 else []
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=_pool_context()) if chunks else None
+    target = str(folder) if folder is not None else None
+    top = str(root) if root is not None else None
+    pending: deque[Future[bytes]] = deque()
+    submitted = 0
+    ready: dict[int, FileResult] = {}
+    todo_set = set(todo)
 
+    def submit_more() -> None:
+        nonlocal submitted
+        while pool is not None and submitted < len(chunks) and len(pending) < workers * CHUNKS_AHEAD:
+            chunk = chunks[submitted]
+            pending.append(
+                pool.submit(
+                    _process_chunk, [str(paths[i]) for i in chunk], target, top, context, keep_records
+                )
+            )
+            submitted += 1
+
+    try:
+        submit_more()
+        taken = 0  # chunks whose results are in `ready` or given
+        for i, path in enumerate(paths):
+            if i not in todo_set:
+                name = _entry_name(digests[i], context)  # type: ignore[arg-type]
+                result = _read_entry(folder / name, path) if folder is not None else None
+                if result is None:  # damaged or gone since: process it here
+                    result = _process(path, folder, root, context, keep_records)
+                else:
+                    used.add(name)
+            elif pool is None:
+                result = _process(path, folder, root, context, keep_records)
+            else:
+                if i not in ready:
+                    chunk = chunks[taken]
+                    outcomes = pickle.loads(pending.popleft().result())
+                    taken += 1
+                    submit_more()
+                    ready.update(zip(chunk, outcomes))
+                result = ready.pop(i)
+            if folder is not None and not result.problems and digests[i] is not None:
+                used.add(_entry_name(digests[i], context))  # type: ignore[arg-type]
+            if opts.on_progress is not None:
+                opts.on_progress(i + 1, total)
+            yield result
+    finally:
+        if pool is not None:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True)
     if opts.cache_dir is not None and folder is not None:
         prune(opts.cache_dir, used)
-    parsed = [(paths[i], r) for i, r in enumerate(results) if r is not None]
-    problems = [p for found in problems_of if found for p in found]
-    return parsed, problems
 
 
 def prune(cache_dir: Path, used: set[str]) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 #: A build with fewer files than this is over before a bar would say anything useful.
 LONG_BUILD_FILES = 200
 
-Update = Callable[[int, int], None]
+#: update(done, total, what): ``what``, if given, is shown after the bar (rows inserted so far).
+Update = Callable[..., None]
 
 
 def enabled(setting: bool | None = None) -> bool:
@@ -27,13 +28,14 @@ def enabled(setting: bool | None = None) -> bool:
         return False
 
 
-def _nothing(done: int, total: int) -> None:
+def _nothing(done: int, total: int, what: str | None = None) -> None:
     return None
 
 
 @contextlib.contextmanager
 def bar(label: str, on: bool) -> Iterator[Update]:
-    """A bar labelled ``label``; yields ``update(done, total)``. Draws nothing unless ``on``."""
+    """A bar labelled ``label``; yields ``update(done, total, what=None)``. Draws nothing
+    unless ``on``."""
     if not on:
         yield _nothing
         return
@@ -42,14 +44,16 @@ def bar(label: str, on: bool) -> Iterator[Update]:
     state: dict[str, Any] = {}
     shown = 0
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int, what: str | None = None) -> None:
         nonlocal shown
         if total <= 0:
             return
         if "bar" not in state:
-            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, width=30)
+            state["bar"] = click.progressbar(
+                length=total, label=label, file=sys.stderr, width=30, item_show_func=lambda item: item
+            )
             state["bar"].__enter__()
-        state["bar"].update(done - shown)
+        state["bar"].update(done - shown, what)
         shown = done
 
     try:

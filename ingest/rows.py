@@ -16,7 +16,7 @@ from .. import schema
 from ..analysis.dispersion import to_sd
 from ..analysis.preferred import mark_preferred
 from .dataset import Dataset
-from .records import ExtractionIn, MeasurementIn, StudyIn
+from .records import ExtractionIn, MeasurementIn, SourceIn, StudyIn
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -62,8 +62,28 @@ def population(study: StudyIn) -> str | None:
     return ", ".join(parts) or None
 
 
-def to_rows(ds: Dataset) -> Rows:
-    """Every table's rows, as dicts keyed by column name."""
+#: The tables one extraction file fills.
+FILE_TABLES = ("study", "study_field_source", "source", "condition", "measurement", "finding")
+
+#: The integer ids of one file's rows: column -> the table whose numbering it follows. A file's
+#: rows number these from 1 (file_rows); a build adds the ids the files before it used.
+LOCAL_IDS: dict[str, dict[str, str]] = {
+    "study_field_source": {"id": "study_field_source"},
+    "condition": {"id": "condition"},
+    "measurement": {"id": "measurement", "condition_id": "condition", "restates_id": "measurement"},
+    "finding": {"id": "finding", "condition_a_id": "condition", "condition_b_id": "condition"},
+}
+
+
+def source_kinds(shared: Iterable[SourceIn], own: Iterable[SourceIn]) -> dict[str, str]:
+    """Source id -> primary | review | article, of the sources a file may cite: the shared ones
+    (sources.yaml) and its own (a file's own source of the same id wins)."""
+    return {s.id: s.kind for group in (shared, own) for s in group}
+
+
+def vocabulary_rows(ds: Dataset) -> Rows:
+    """Every table's rows but the extraction files' and the claims': the vocabularies, the shared
+    sources, the reviews' pooled rows (the other tables are empty)."""
     rows: Rows = {t: [] for t in schema.Base.metadata.tables}
     rows["muscle"] = [
         {"id": m.id, "name": m.name, "region": m.region, "muscle_group": m.group} for m in ds.muscles
@@ -83,9 +103,6 @@ def to_rows(ds: Dataset) -> Rows:
         {"id": s.id, "kind": s.kind, "citation": s.citation, "url": s.url, "study_id": None}
         for s in ds.shared_sources
     ]
-    ids = _Ids()
-    for ex in sorted(ds.extractions, key=lambda e: e.data.study.id):
-        _extraction_rows(ex.data, rows, ids)
     rows["review_pooled"] = [
         {
             "id": i,
@@ -108,17 +125,57 @@ def to_rows(ds: Dataset) -> Rows:
         }
         for i, r in enumerate(ds.review_pooled, start=1)
     ]
-    _add_sd_and_preferred(rows)
+    return rows
+
+
+def file_rows(data: ExtractionIn, kind_of_source: dict[str, str]) -> Rows:
+    """One extraction file's rows (FILE_TABLES), its integer ids numbered from 1 (LOCAL_IDS).
+
+    They depend on nothing but the file and the kinds of the sources it may cite, so each file's
+    rows can be made on their own: in parallel, and once per version of the file (parse_cache).
+    """
+    rows: Rows = {t: [] for t in FILE_TABLES}
+    _extraction_rows(data, rows, _Ids())
+    _add_sd_and_preferred(rows, kind_of_source)
+    return rows
+
+
+def shift_ids(rows: Rows, offsets: dict[str, int]) -> None:
+    """Add to one file's local ids (LOCAL_IDS) the ids the files before it used, in place; then
+    count its rows into ``offsets`` for the next file."""
+    for table, columns in LOCAL_IDS.items():
+        for r in rows.get(table) or ():
+            for column, numbering in columns.items():
+                if r[column] is not None:
+                    r[column] += offsets.get(numbering, 0)
+    advance(offsets, rows)
+
+
+def advance(offsets: dict[str, int], rows: Rows | dict[str, list[Any]]) -> None:
+    """Count one file's rows of each numbered table into ``offsets``."""
+    for table in LOCAL_IDS:
+        offsets[table] = offsets.get(table, 0) + len(rows.get(table) or ())
+
+
+def to_rows(ds: Dataset) -> Rows:
+    """Every table's rows, as dicts keyed by column name: the vocabularies' (vocabulary_rows),
+    then each file's (file_rows), in the studies' order, its ids following the files before."""
+    rows = vocabulary_rows(ds)
+    offsets: dict[str, int] = {}
+    for ex in sorted(ds.extractions, key=lambda e: e.data.study.id):
+        part = file_rows(ex.data, source_kinds(ds.shared_sources, ex.data.sources))
+        shift_ids(part, offsets)
+        for table, batch in part.items():
+            rows[table].extend(batch)
     # A restating value may come before the value it restates; insert primaries first so the
     # self-referencing foreign key is satisfied row by row.
     rows["measurement"].sort(key=lambda r: (r["restates_id"] is not None, r["id"]))
     return rows
 
 
-def _add_sd_and_preferred(rows: Rows) -> None:
+def _add_sd_and_preferred(rows: Rows, kind: dict[str, str]) -> None:
     """The build's own columns of measurement: the SD each dispersion gives (with its origin)
     and which of several sources' values is the one to use (analysis/dispersion.py, preferred.py)."""
-    kind = {s["id"]: s["kind"] for s in rows["source"]}
     study_n = {s["id"]: s["n"] for s in rows["study"]}
     study_of = {c["id"]: c["study_id"] for c in rows["condition"]}
     for m in rows["measurement"]:

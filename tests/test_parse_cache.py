@@ -23,7 +23,9 @@ from bench.generate import generate  # noqa: E402
 from emg_evidence.ingest import parse_cache
 from emg_evidence.ingest import progress as bars
 from emg_evidence.ingest.build import build, bulk_insert, cache_dir_for, deferrable_indexes, fresh_schema
-from emg_evidence.ingest.dataset import load_dataset
+from emg_evidence.ingest.dataset import Context, load_vocabulary
+from emg_evidence.ingest.extraction import FileResult, column_names
+from emg_evidence.ingest.files import extraction_paths
 from emg_evidence.ingest.yaml_reader import DataError
 
 STUDIES, MEASUREMENTS = 24, 1200
@@ -85,51 +87,80 @@ def test_rebuild_after_one_change_has_the_clean_builds_hash(data, tmp_path):
     assert not (tmp_path / ".cache").exists()  # cache=False wrote none
 
 
+def file_results(data: Path, cache: Path | None = None, workers: int | None = None) -> list[FileResult]:
+    """What `evidence build` gets for each extraction file of ``data``."""
+    vocabulary, problems = load_vocabulary(data)
+    assert not problems
+    with parse_cache.options(cache, workers):
+        return list(parse_cache.results(extraction_paths(data), data, Context.of(vocabulary)))
+
+
+def values_of(result: FileResult) -> list[float]:
+    where = column_names("measurement").index("value")
+    return [row[where] for row in result.rows["measurement"]]
+
+
 def test_cache_never_serves_a_changed_file(data, tmp_path):
     path = data / "extractions" / "syn00003.extraction.yaml"
-    with parse_cache.options(tmp_path / "cache"):
-        before = load_dataset(data)
-        new = change_value(path)
-        after = load_dataset(data)
-        values = [m.value for e in after.extractions if e.path == path for m in e.data.measurements]
-        assert float(new) in values
-        assert values != [m.value for e in before.extractions if e.path == path for m in e.data.measurements]
-        # Now a broken file whose old content is cached: its problem is found, not hidden.
-        path.write_text(path.read_text().replace("metric: emg_amplitude", "metric: emg_amplitud", 1))
-        with pytest.raises(DataError) as e:
-            load_dataset(data)
+    cache = tmp_path / "cache"
+    (before,) = [r for r in file_results(data, cache) if r.path == path]
+    new = change_value(path)
+    (after,) = [r for r in file_results(data, cache) if r.path == path]
+    assert float(new) in values_of(after)
+    assert values_of(after) != values_of(before)
+    # Now a broken file whose old content is cached: its problem is found, not hidden.
+    path.write_text(path.read_text().replace("metric: emg_amplitude", "metric: emg_amplitud", 1))
+    (broken,) = [r for r in file_results(data, cache) if r.path == path]
+    assert not broken.rows
+    assert any("syn00003.extraction.yaml: measurements[" in p and ".metric" in p for p in broken.problems)
+    with pytest.raises(DataError) as e:
+        build(tmp_path / "x.db", data, cache=True)
     assert any("syn00003.extraction.yaml: measurements[" in p and ".metric" in p for p in e.value.problems)
 
 
 def test_a_damaged_cache_entry_is_parsed_again(data, tmp_path):
     cache = tmp_path / "cache"
-    with parse_cache.options(cache):
-        expected = load_dataset(data)
+    expected = file_results(data, cache)
     entries = sorted(parse_cache.entry_dir(cache).glob("*.pickle"))
     assert len(entries) == STUDIES
     entries[0].write_bytes(b"not a pickle")
-    entries[1].write_bytes(pickle.dumps({"a": "dict, not a record"}))
-    with parse_cache.options(cache):
-        again = load_dataset(data)
-    assert [e.data for e in again.extractions] == [e.data for e in expected.extractions]
+    entries[1].write_bytes(pickle.dumps({"a": "dict, not a result"}))
+    assert file_results(data, cache) == expected
+    # And both were stored again, whole.
+    assert all(isinstance(pickle.loads(e.read_bytes()), FileResult) for e in entries[:2])
+
+
+def test_the_cache_is_keyed_by_the_folders_context(data, tmp_path):
+    # A file's rows depend on the shared sources' kinds: a change there is no cache hit.
+    cache = tmp_path / "cache"
+    file_results(data, cache)
+    sources = data / "sources.yaml"
+    sources.write_text(sources.read_text() + "\n# a comment changes nothing read\n")
+    file_results(data, cache)
+    assert len(list(parse_cache.entry_dir(cache).glob("*.pickle"))) == STUDIES
+    text = sources.read_text()
+    assert "kind: review" in text
+    sources.write_text(text.replace("kind: review", "kind: article", 1))
+    file_results(data, cache)
+    assert len(list(parse_cache.entry_dir(cache).glob("*.pickle"))) == 2 * STUDIES
 
 
 def test_parallel_and_serial_parsing_agree(data):
     broken = data / "extractions" / "syn00002.extraction.yaml"
     broken.write_text(broken.read_text().replace("locator: Table", "locator:\n  - Table", 1))
     (data / "extractions" / "syn00005.extraction.yaml").write_text("study: [unclosed\n")
-    paths = sorted((data / "extractions").glob("*.extraction.yaml"))
+    paths = extraction_paths(data)
     assert parse_cache.worker_count(len(paths), 2) == 2
-    with parse_cache.options(workers=1):
-        serial = parse_cache.load_extractions(paths, data)
-    with parse_cache.options(workers=2):
-        parallel = parse_cache.load_extractions(paths, data)
+    serial = file_results(data, workers=1)
+    parallel = file_results(data, workers=2)
     assert serial == parallel
-    parsed, problems = parallel
-    assert [p for p, _ in parsed] == [
-        p for p in paths if p.name not in (broken.name, "syn00005.extraction.yaml")
+    assert [r.path for r in parallel] == paths
+    assert [r.path for r in parallel if r.problems] == [
+        broken,
+        data / "extractions" / "syn00005.extraction.yaml",
     ]
-    assert problems and problems[0].startswith(str(broken))
+    assert all(r.rows["measurement"] for r in parallel if not r.problems)
+    assert parallel[paths.index(broken)].problems[0].startswith(str(broken))
 
 
 def test_few_files_are_parsed_in_this_process():
@@ -183,7 +214,7 @@ def test_a_build_draws_nothing_on_a_pipe(data, tmp_path, capfd, monkeypatch):
     monkeypatch.setattr(bars, "LONG_BUILD_FILES", 1)  # this small base counts as long
     build(tmp_path / "x.db", data, show_bars=None)
     err = capfd.readouterr().err
-    assert "parsing files" not in err and "inserting rows" not in err and "\r" not in err
+    assert "parsing files" not in err and "rows inserted" not in err and "\r" not in err
 
 
 def test_a_build_draws_bars_on_a_terminal(data, tmp_path, monkeypatch):
@@ -195,7 +226,10 @@ def test_a_build_draws_bars_on_a_terminal(data, tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", screen)
     monkeypatch.setattr(bars, "LONG_BUILD_FILES", 1)
     build(tmp_path / "x.db", data, show_bars=None)
-    assert "parsing files" in screen.getvalue() and "inserting rows" in screen.getvalue()
+    # One bar: files parsed, and the rows inserted as they go in.
+    shown = screen.getvalue()
+    inserted = sqlite3.connect(tmp_path / "x.db").execute("select count(*) from measurement").fetchone()[0]
+    assert "parsing files" in shown and "rows inserted" in shown and inserted == MEASUREMENTS
 
 
 def test_cli_no_cache_writes_no_cache(tmp_path):
