@@ -197,6 +197,27 @@ def test_bulk_insert_checks_foreign_keys_and_rebuilds_indexes(tmp_path):
         connection.close()
 
 
+def test_bulk_insert_checks_every_check_constraint_once_at_the_end(tmp_path):
+    # CHECK constraints are not checked row by row during the bulk insert, but once over every
+    # row before the commit: a row that breaks one is refused all the same, and nothing stays.
+    path = tmp_path / "x.db"
+    fresh_schema(path, tmp_path / "cache")
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        rows = {"muscle": [{"id": "m", "name": "M", "region": None, "muscle_group": "g"}],
+                "exercise": [{"id": "e", "name": "E", "pattern": "no such pattern"}]}  # fmt: skip
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed in exercise"):
+            bulk_insert(connection, rows)
+        assert connection.execute("select count(*) from muscle").fetchone()[0] == 0
+        # And the connection checks row by row again afterwards.
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+            connection.execute(
+                "insert into exercise (id, name, pattern) values ('e', 'E', 'no such pattern')"
+            )
+    finally:
+        connection.close()
+
+
 def test_bars_are_off_when_stderr_is_not_a_terminal(monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     assert not bars.enabled(None)
