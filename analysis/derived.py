@@ -33,11 +33,14 @@ class DerivedTable:
 # meta_extract's preferred rows as both fills compare them, with the provenance rank: a primary
 # value beats a review's table, which beats the article. Made once per derive() as a temporary
 # table (never in the file): the view joins five tables for every value, and both fills read it.
-_PREFERRED = """
+#: The columns of meta_extract the pairings read, of the rows ``preferred`` picks: all that the
+#: derived tables depend on besides the vocabularies (a rebuild compares them to skip derive()).
+INPUT_COLUMNS = ("measurement_id", "study_id", "exercise_id", "muscle_id", "condition_id", "metric",
+                 "unit", "normalisation_category", "statistic", "phase", "n", "central_tendency",
+                 "provenance", "restates_measurement_id")  # fmt: skip
+_PREFERRED = f"""
 CREATE TEMP TABLE preferred_value AS
-    SELECT e.measurement_id, e.study_id, e.exercise_id, e.muscle_id, e.condition_id,
-           e.metric, e.unit, e.normalisation_category, e.statistic, e.phase, e.n,
-           e.central_tendency, e.provenance, e.restates_measurement_id,
+    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)},
            CASE e.provenance WHEN 'primary' THEN 1 WHEN 'review' THEN 2 ELSE 3 END AS rank
     FROM meta_extract e
     WHERE e.preferred = 1"""

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import heapq
 import operator
 import os
 import shutil
@@ -46,9 +45,10 @@ from sqlalchemy import create_engine, event
 from .. import schema
 from ..analysis.derived import derive
 from ..paths import DATA_DIR, DB_PATH, MIGRATIONS_DIR
-from . import parse_cache
+from . import parse_cache, rebuild
 from . import progress as bars
 from .claims import CLAIM_TABLES, ClaimsFileIn, claim_rows, claimed_studies, load_claims
+from .content import Patch, content_hash
 from .dataset import Context, Dataset, FolderCheck, load_dataset, load_vocabulary
 from .extraction import column_names
 from .files import extraction_paths
@@ -65,8 +65,12 @@ FTS_COLUMNS = {
 }
 
 
-#: The build's cache, beside the database: parsed files and the migrated empty schema.
+#: The build's cache, beside the database: parsed files, the migrated empty schema, and what the
+#: last build was made from (ingest/rebuild.py).
 CACHE_SUBDIR = Path(".cache") / "emg-evidence"
+#: Where a build writes its content hash's blocks before they move to their place.
+NEW_BLOCKS = ".blocks-new"
+BUILD_INFO_KEYS = ("content_hash", "release")
 
 #: Pragmas for a file written once by one process and thrown away on any error. The journal is
 #: kept (in memory) while rows go in, so derive()'s ROLLBACK stays defined; VACUUM runs without.
@@ -124,64 +128,6 @@ def ingest_engine(url: str):
     return engine
 
 
-def content_hash(path: Path) -> str:
-    """SHA-256 of a canonical SQL dump of the database, leaving out build_info's rows.
-
-    The dump is the one ``sqlite3.Connection.iterdump`` writes (Python 3.11): each table's
-    CREATE (a virtual table's as an insert into sqlite_master), each row as ``INSERT INTO "t"
-    VALUES(...)`` with SQLite's ``quote()``, each index, trigger and view; its statements are
-    hashed in sorted order, one per line, so that equal content gives an equal hash whatever
-    the layout (VACUUM may reorder sqlite_master). The rows' statements are made and sorted by
-    SQLite, a table at a time, and merged with the schema's: memory stays flat however large
-    the database, and no Python loop touches a row but to hash it.
-    """
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        schema_sql = ["BEGIN TRANSACTION;", "COMMIT;"]
-        tables = connection.execute(
-            "SELECT name, sql FROM sqlite_master WHERE sql NOT NULL AND type == 'table' ORDER BY name"
-        ).fetchall()
-        queries = []
-        for name, sql in tables:
-            if name.startswith("sqlite_"):
-                if name in ("sqlite_sequence", "sqlite_stat1"):  # no table has AUTOINCREMENT; no ANALYZE
-                    raise ValueError(f"{path}: {name}: not expected in a built database")
-                continue
-            if sql.startswith("CREATE VIRTUAL TABLE"):
-                schema_sql.append(
-                    "INSERT INTO sqlite_master(type,name,tbl_name,rootpage,sql)"
-                    "VALUES('table','{0}','{0}',0,'{1}');".format(
-                        name.replace("'", "''"), sql.replace("'", "''")
-                    )
-                )
-            else:
-                schema_sql.append(f"{sql};")
-            if name == "build_info":
-                continue
-            ident = name.replace('"', '""')
-            columns = [str(c[1]) for c in connection.execute(f'PRAGMA table_info("{ident}")')]
-            values = ",".join("'||quote(\"{}\")||'".format(c.replace('"', '""')) for c in columns)
-            statement = "'INSERT INTO \"{}\" VALUES({});'".format(ident.replace("'", "''"), values)
-            queries.append(f'SELECT {statement} AS s FROM "{ident}" ORDER BY s')
-        row_streams = [(row for (row,) in connection.execute(query)) for query in queries]
-        if any(sql.startswith("CREATE VIRTUAL TABLE") for _, sql in tables):
-            schema_sql += ["PRAGMA writable_schema=ON;", "PRAGMA writable_schema=OFF;"]
-        schema_sql += [
-            f"{sql};"
-            for (sql,) in connection.execute(
-                "SELECT sql FROM sqlite_master WHERE sql NOT NULL AND type IN ('index', 'trigger', 'view')"
-            )
-        ]
-        digest = hashlib.sha256()
-        # SQLite's ORDER BY compares UTF-8 bytes, which orders as Python compares the strings.
-        for statement in heapq.merge(sorted(schema_sql), *row_streams):
-            digest.update(statement.encode("utf-8"))
-            digest.update(b"\n")
-    finally:
-        connection.close()
-    return digest.hexdigest()
-
-
 def enable_fts(target: Path | sqlite3.Connection) -> None:
     """Full-text indexes (FTS_COLUMNS) on the database at ``target``, a path or an open connection."""
     db = sqlite_utils.Database(target)
@@ -234,21 +180,79 @@ def build(
     :param workers: processes that parse files; None: one per core (a few files: none)
     """
     cache_dir = cache_dir_for(db_path) if cache else None
-    paths = extraction_paths(data_dir)
-    show = bars.enabled(show_bars) and len(paths) >= bars.LONG_BUILD_FILES
-    try:
-        with bars.bar("parsing files  ", show) as on_files, parse_cache.options(cache_dir, workers):
-            result = _write(
-                db_path,
-                lambda load: _load_folder(load, data_dir, paths, on_files, progress),
-                progress,
-                cache_dir,
-            )
-    except DataError as e:
-        raise DataError(e.problems + e.warnings) if strict else e from None
+    planned = rebuild.plan(Path(db_path), data_dir, cache_dir) if cache_dir is not None else None
+    if planned is not None and cache_dir is not None:
+        result = _patch(Path(db_path), data_dir, planned, progress, cache_dir)
+    else:
+        paths = extraction_paths(data_dir)
+        show = bars.enabled(show_bars) and len(paths) >= bars.LONG_BUILD_FILES
+        loaded = _Loaded()
+        try:
+            with bars.bar("parsing files  ", show) as on_files, parse_cache.options(cache_dir, workers):
+                result = _write(
+                    Path(db_path),
+                    lambda load: _load_folder(load, data_dir, paths, on_files, progress, loaded),
+                    progress,
+                    cache_dir,
+                )
+        except DataError as e:
+            raise DataError(e.problems + e.warnings) if strict else e from None
+        if cache_dir is not None and loaded.context is not None:
+            rebuild.save(cache_dir, result.path, result.content_hash, cache_dir / NEW_BLOCKS, data_dir,
+                         loaded.context, loaded.files, loaded.claimed, result.counts,
+                         loaded.vocabulary_warnings)  # fmt: skip
     if strict and result.warnings:
         raise DataError(result.warnings)
     return result
+
+
+@dataclass
+class _Loaded:
+    """What a full build leaves for the next rebuild's manifest (ingest/rebuild.py)."""
+
+    context: str | None = None
+    files: list[rebuild.FileEntry] = field(default_factory=list)
+    claimed: set[str] = field(default_factory=set)
+    vocabulary_warnings: list[str] = field(default_factory=list)
+
+
+def _patch(
+    db_path: Path, data_dir: Path, plan: rebuild.Plan, progress: Callable[[str], None], cache_dir: Path
+) -> BuildResult:
+    """The rebuild: ``db_path`` copied, the changed files' rows replaced (rebuild.patch), the
+    full-text indexes made again, then hashed and sealed as a full build is."""
+    content = plan.manifest.database[0]
+    if not plan.results:
+        progress("nothing changed since the last build")
+        return BuildResult(db_path, content, dict(plan.manifest.counts), plan.warnings)
+    tmp = db_path.parent / f".evidence-{os.getpid()}.db"
+    tmp.unlink(missing_ok=True)
+    try:
+        shutil.copyfile(db_path, tmp)
+        connection = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            for pragma in BULK_PRAGMAS:
+                connection.execute(pragma)
+            # Made again after the rows (and any derived table), as a full build makes them:
+            # the schema then lists its tables in the same order, and VACUUM writes the same file.
+            fts = sqlite_utils.Database(connection)
+            for table in FTS_COLUMNS:
+                fts.table(table).disable_fts()
+            changes = rebuild.patch(connection, plan)
+            progress(f"replaced the rows of {len(plan.results)} changed file(s)")
+            enable_fts(connection)
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+                if any(name.startswith(f"{t}_fts") for t in FTS_COLUMNS):
+                    changes[name] = None
+        finally:
+            connection.close()
+        digest = _seal(tmp, db_path, cache_dir / NEW_BLOCKS, plan.kept, changes)
+    finally:
+        tmp.unlink(missing_ok=True)
+    claimed = plan.manifest.claimed
+    rebuild.save(cache_dir, db_path, digest, cache_dir / NEW_BLOCKS, data_dir, plan.manifest.context,
+                 plan.files, claimed, plan.manifest.counts, plan.manifest.vocabulary_warnings)  # fmt: skip
+    return BuildResult(db_path, digest, dict(plan.manifest.counts), plan.warnings)
 
 
 def _load_folder(
@@ -257,6 +261,7 @@ def _load_folder(
     paths: list[Path],
     on_files: bars.Update,
     progress: Callable[[str], None],
+    loaded: _Loaded,
 ) -> list[str]:
     """Check ``data_dir`` and insert its rows with ``load``: the vocabularies, each extraction
     file as it comes (parse_cache.results), then the claims. Raise DataError listing every
@@ -277,11 +282,12 @@ def _load_folder(
     kept = vocabulary_rows(vocabulary)
     if not problems:
         load.insert_rows(kept)
-    warnings = vocabulary.warnings
+    warnings = list(vocabulary.warnings)
     folder = FolderCheck(vocabulary.shared_sources)
     offsets: dict[str, int] = {}
     files = 0
-    for result in parse_cache.results(paths, data_dir, Context.of(vocabulary)):
+    context = Context.of(vocabulary)
+    for result in parse_cache.results(paths, data_dir, context):
         problems += result.problems
         warnings += result.warnings
         if result.study is not None:
@@ -291,6 +297,7 @@ def _load_folder(
             on_files(files, len(paths))
             continue
         load.insert_file(result.rows, offsets)
+        loaded.files.append(rebuild.file_entry(result))
         on_files(files, len(paths), f"{load.done:,} rows inserted")
         part = {t: [dict(zip(column_names(t), r)) for r in batch] for t, batch in result.rows.items()
                 if t in ("study", "source") or result.study.id in named}  # type: ignore[union-attr]  # fmt: skip
@@ -310,6 +317,9 @@ def _load_folder(
         raise DataError(e.problems, warnings + e.warnings) from None
     load.insert_rows({t: kept[t] for t in CLAIM_TABLES})
     progress(f"validated {files} extraction files and {len(kept['claim'])} claims")
+    if all(f.digest for f in loaded.files):  # each file was hashed: the cache is on
+        loaded.context, loaded.claimed = context.digest(), named
+        loaded.vocabulary_warnings = list(vocabulary.warnings)
     return warnings
 
 
@@ -382,25 +392,39 @@ def _write(
             connection.close()
         counts.update(derived_counts)
         progress("derived " + ", ".join(f"{n} {t}" for t, n in derived_counts.items()))
-        digest = content_hash(tmp)
-        info = [("content_hash", digest), ("release", digest[:12])]
-        connection = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            for pragma in BULK_PRAGMAS:
-                connection.execute(pragma)
-            connection.execute("BEGIN")
-            connection.executemany("INSERT INTO build_info (key, value) VALUES (?, ?)", info)
-            connection.execute("COMMIT")
-            # VACUUM rewrites the whole file: with a journal it would first copy every page.
-            connection.execute("PRAGMA journal_mode = OFF")
-            connection.execute("VACUUM")
-        finally:
-            connection.close()
-        counts["build_info"] = len(info)
-        os.replace(tmp, db_path)
+        digest = _seal(tmp, db_path, cache_dir / NEW_BLOCKS if cache_dir is not None else None)
+        counts["build_info"] = len(BUILD_INFO_KEYS)
     finally:
         tmp.unlink(missing_ok=True)
     return BuildResult(db_path, digest, counts, warnings)
+
+
+def _seal(
+    tmp: Path,
+    db_path: Path,
+    blocks: Path | None,
+    kept: Path | None = None,
+    changed: dict[str, Patch | None] | None = None,
+) -> str:
+    """Hash ``tmp`` (its blocks kept in ``blocks``; see content.content_hash for ``kept`` and
+    ``changed``), record the hash in build_info, VACUUM, and move it over ``db_path``."""
+    digest = content_hash(tmp, blocks, kept, changed)
+    info = [("content_hash", digest), ("release", digest[:12])]
+    connection = sqlite3.connect(tmp, isolation_level=None)
+    try:
+        for pragma in BULK_PRAGMAS:
+            connection.execute(pragma)
+        connection.execute("BEGIN")
+        connection.execute("DELETE FROM build_info")  # a rebuild's copy holds the last build's
+        connection.executemany("INSERT INTO build_info (key, value) VALUES (?, ?)", info)
+        connection.execute("COMMIT")
+        # VACUUM rewrites the whole file: with a journal it would first copy every page.
+        connection.execute("PRAGMA journal_mode = OFF")
+        connection.execute("VACUUM")
+    finally:
+        connection.close()
+    os.replace(tmp, db_path)
+    return digest
 
 
 def schema_version() -> str:

@@ -37,6 +37,8 @@ class FileResult:
     rows: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
     #: The validated record itself, when asked for (load_dataset); never cached.
     record: ExtractionIn | None = None
+    #: SHA-256 of the file's bytes, where the build hashed them (with the cache on).
+    digest: str | None = None
 
 
 @cache

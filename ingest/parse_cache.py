@@ -286,6 +286,7 @@ def results(
                     submit_more()
                     ready.update(zip(chunk, outcomes))
                 result = ready.pop(i)
+            result.digest = digests[i]
             if folder is not None and not result.problems and digests[i] is not None:
                 used.add(_entry_name(digests[i], context))  # type: ignore[arg-type]
             if opts.on_progress is not None:
