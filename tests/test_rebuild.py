@@ -176,3 +176,22 @@ def test_a_damaged_manifest_or_blocks_mean_a_full_build(built, tmp_path):
         shutil.rmtree(blocks)
     edit(data / "extractions" / TARGET, r"^(  value: )(\d+\.\d)$", lambda m: f"{m[1]}{float(m[2]) + 0.1:.1f}")
     assert rebuild.plan(db, data, cache) is None
+
+
+def test_an_error_while_patching_leaves_the_database_as_it_was(built, monkeypatch):
+    data, db = built
+    before = db.read_bytes()
+    edit(data / "extractions" / TARGET, r"^(  value: )(\d+\.\d)$", lambda m: f"{m[1]}{float(m[2]) + 0.1:.1f}")
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("emg_evidence.ingest.build.enable_fts", explode)
+    with pytest.raises(RuntimeError):
+        build(db, data)
+    assert db.read_bytes() == before
+    assert not list(db.parent.glob(".evidence-*"))
+    monkeypatch.undo()
+    lines: list[str] = []
+    build(db, data, progress=lines.append)  # and the next build patches it as usual
+    assert "replaced the rows of 1 changed file(s)" in lines
