@@ -77,9 +77,13 @@ result = build(Path({db!r}), Path({data!r}),
                progress=lambda line: marks.append((line.split()[0], time.perf_counter() - start)),
                **kwargs)
 total = time.perf_counter() - start
+# VmHWM: this process's own peak (ru_maxrss would start from the benchmark's, which forked it).
+status = open("/proc/self/status").read() if sys.platform == "linux" else ""
+peak = [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
 own, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({{"total": total, "cpu": cpu() - cpu0, "marks": marks, "hash": result.content_hash,
-                  "rss_mb": own.ru_maxrss / 1024, "worker_rss_mb": workers.ru_maxrss / 1024}}))
+                  "rss_mb": peak[0] if peak else own.ru_maxrss / 1024,
+                  "worker_rss_mb": workers.ru_maxrss / 1024}}))
 """
 
 

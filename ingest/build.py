@@ -8,8 +8,7 @@ writes (bench/ingest.py measures each choice): one transaction; the secondary in
 before the rows go in and created again from their own SQL after; foreign keys checked once, by
 ``PRAGMA foreign_key_check``, instead of row by row; no fsync, the rollback journal in memory
 (none for VACUUM), a larger page cache; the CHECK constraints
-checked once over every row, by ``PRAGMA quick_check``, instead of row by row (bulk_load says
-why). The content is the same as row-by-row inserts give, and so is the content hash.
+checked once over every row (check_violations) instead of row by row (bulk_load says why). The content is the same as row-by-row inserts give, and so is the content hash.
 
 The extraction files are processed in parallel, each on its own (ingest/extraction.py: parsed,
 validated, checked, turned into rows), and their rows go in as they come, in the studies' order,
@@ -522,9 +521,9 @@ def bulk_load(connection: sqlite3.Connection, defer_indexes: bool = True) -> Ite
     """One transaction into a freshly migrated database, for a Loader to insert rows in.
 
     Foreign keys and CHECK constraints are checked once at the end, over every row
-    (``PRAGMA foreign_key_check``, ``PRAGMA quick_check``); NOT NULL and UNIQUE row by row as
-    usual. Checked row by row, the CHECKs cost more than the rest of the insert: SQLite builds
-    the lookup table of each ``IN (...)`` vocabulary again for every row, once per statement run,
+    (``PRAGMA foreign_key_check``, check_violations); NOT NULL and UNIQUE row by row as usual.
+    Checked row by row, the CHECKs cost more than the rest of the insert: SQLite builds the
+    lookup table of each ``IN (...)`` vocabulary again for every row, once per statement run,
     where one pass builds it once. The secondary indexes are dropped first and created again,
     from the same SQL, after the rows (one sort each instead of a b-tree insert per row). Any
     failure, in the block or at the end, leaves nothing committed.
@@ -545,12 +544,10 @@ def bulk_load(connection: sqlite3.Connection, defer_indexes: bool = True) -> Ite
         if violations:
             shown = "; ".join(f"{t} rowid {r} -> {p}" for t, r, p, _ in violations)
             raise sqlite3.IntegrityError(f"FOREIGN KEY constraint failed: {shown}")
-        # Every CHECK constraint of every row, in one pass (with the b-trees' structure); the
-        # pragma skips them while it is on.
         connection.execute("PRAGMA ignore_check_constraints = OFF")
-        found = [line for (line,) in connection.execute("PRAGMA quick_check").fetchmany(5)]
-        if found != ["ok"]:
-            raise sqlite3.IntegrityError("; ".join(found))
+        broken = check_violations(connection)
+        if broken:
+            raise sqlite3.IntegrityError("; ".join(broken))
         connection.execute("COMMIT")
     except BaseException:
         if connection.in_transaction:
@@ -559,6 +556,78 @@ def bulk_load(connection: sqlite3.Connection, defer_indexes: bool = True) -> Ite
     finally:
         connection.execute("PRAGMA ignore_check_constraints = OFF")
         connection.execute("PRAGMA foreign_keys = ON")
+
+
+def check_expressions(create_table: str) -> list[str]:
+    """The expression of every CHECK constraint of a CREATE TABLE statement, as written.
+
+    Scanned, not parsed: outside quoted strings and names, each CHECK keyword is followed by its
+    expression in balanced parentheses.
+    """
+    sql, out, i = create_table, [], 0
+    quotes = {"'": "'", '"': '"', "`": "`", "[": "]"}
+
+    def after_quoted(at: int) -> int:
+        close, j = quotes[sql[at]], at + 1
+        while j < len(sql):
+            if sql[j] == close:
+                if close != "]" and sql[j + 1 : j + 2] == close:  # '' inside '...'
+                    j += 2
+                    continue
+                return j + 1
+            j += 1
+        raise ValueError(f"unclosed {sql[at]} in: {sql[:60]}")
+
+    def word_at(at: int, word: str) -> bool:
+        end = at + len(word)
+        inside = lambda k: 0 <= k < len(sql) and (sql[k].isalnum() or sql[k] == "_")  # noqa: E731
+        return sql[at:end].upper() == word and not inside(at - 1) and not inside(end)
+
+    while i < len(sql):
+        if sql[i] in quotes:
+            i = after_quoted(i)
+        elif word_at(i, "CHECK"):
+            j = i + len("CHECK")
+            while sql[j].isspace():
+                j += 1
+            depth, k = 0, j
+            while True:
+                if sql[k] in quotes:
+                    k = after_quoted(k)
+                    continue
+                depth += {"(": 1, ")": -1}.get(sql[k], 0)
+                k += 1
+                if depth == 0:
+                    break
+            out.append(sql[j + 1 : k - 1])
+            i = k
+        else:
+            i += 1
+    return out
+
+
+def check_violations(connection: sqlite3.Connection, limit: int = 5) -> list[str]:
+    """Rows that break a CHECK constraint of their table (the database's own), as
+    ``CHECK constraint failed in <table>: rowid <n>``.
+
+    One query per table, its constraints in one WHERE: SQLite builds each ``IN (...)`` list's
+    lookup once for the scan, where a row-by-row check (and ``PRAGMA quick_check``) builds it
+    again for every row. A constraint fails where its expression is false (NULL passes).
+    """
+    found: list[str] = []
+    tables = connection.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND sql LIKE '%CHECK%'"
+        " AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' AND name NOT LIKE 'sqlite%' ORDER BY name"
+    ).fetchall()
+    for name, sql in tables:
+        expressions = check_expressions(sql)
+        if not expressions:
+            continue
+        where = " OR ".join(f"NOT ({e})" for e in expressions)
+        ident = name.replace('"', '""')
+        for (rowid,) in connection.execute(f'SELECT rowid FROM "{ident}" WHERE {where} LIMIT {limit}'):
+            found.append(f"CHECK constraint failed in {name}: rowid {rowid}")
+    return found[:limit]
 
 
 def bulk_insert(

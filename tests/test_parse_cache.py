@@ -22,7 +22,15 @@ sys.path.insert(0, str(ROOT))
 from bench.generate import generate  # noqa: E402
 from emg_evidence.ingest import parse_cache
 from emg_evidence.ingest import progress as bars
-from emg_evidence.ingest.build import build, bulk_insert, cache_dir_for, deferrable_indexes, fresh_schema
+from emg_evidence.ingest.build import (
+    build,
+    bulk_insert,
+    cache_dir_for,
+    check_expressions,
+    check_violations,
+    deferrable_indexes,
+    fresh_schema,
+)
 from emg_evidence.ingest.dataset import Context, load_vocabulary
 from emg_evidence.ingest.extraction import FileResult, column_names
 from emg_evidence.ingest.files import extraction_paths
@@ -214,6 +222,35 @@ def test_bulk_insert_checks_every_check_constraint_once_at_the_end(tmp_path):
             connection.execute(
                 "insert into exercise (id, name, pattern) values ('e', 'E', 'no such pattern')"
             )
+    finally:
+        connection.close()
+
+
+def test_check_expressions_are_read_whole_from_the_schema(tmp_path):
+    tricky = """CREATE TABLE t (a TEXT CHECK (a IN ('x)', 'it''s (')), "check" INT, [CHECK] INT,
+        b INT CONSTRAINT c CHECK(b > 0 AND (b < 9)))"""
+    assert check_expressions(tricky) == ["a IN ('x)', 'it''s (')", "b > 0 AND (b < 9)"]
+    # Every named CHECK constraint of the real schema is found (the models name them ck_...).
+    path = tmp_path / "x.db"
+    fresh_schema(path, tmp_path / "cache")
+    connection = sqlite3.connect(path)
+    try:
+        for name, sql in connection.execute("select name, sql from sqlite_master where type = 'table'"):
+            assert len(check_expressions(sql or "")) == (sql or "").count("CONSTRAINT ck_"), name
+    finally:
+        connection.close()
+
+
+def test_check_violations_finds_each_broken_row(tmp_path):
+    path = tmp_path / "x.db"
+    fresh_schema(path, tmp_path / "cache")
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("PRAGMA ignore_check_constraints = ON")
+        connection.executemany("insert into exercise (id, name, pattern) values (?, ?, ?)",
+                               [("a", "A", "hinge"), ("b", "B", "no such pattern")])  # fmt: skip
+        connection.execute("PRAGMA ignore_check_constraints = OFF")
+        assert check_violations(connection) == ["CHECK constraint failed in exercise: rowid 2"]
     finally:
         connection.close()
 
