@@ -6,11 +6,12 @@ On a data folder made by bench/generate.py, in one run:
   freshly migrated database (same schema, indexes and constraints, foreign keys on, one
   transaction, default pragmas): the reference every ratio divides by;
 - **stages**, in this process: ``load_dataset`` (YAML parsing, in parallel for many files, and
-  validation), ``to_rows``, and the insert four ways, each into a fresh migrated file, to show
+  validation), ``to_rows``, and the insert five ways, each into a fresh migrated file, to show
   what each bulk-loading choice is worth: row-by-row ``insert_rows`` (the build before; foreign
   keys checked per row, indexes kept up per row), then the build's ``bulk_insert`` with its
-  pragmas but the indexes kept, then as the build runs it (indexes created after the rows),
-  then the same with no rollback journal at all;
+  pragmas but the indexes kept, then with the CHECK constraints checked row by row, then as the
+  build runs it (indexes created after the rows, CHECKs verified once over every row), then the
+  same with no rollback journal at all;
 - **end to end**: ``build()`` itself (parse, validate, rows, insert, derived tables, full-text
   index, content hash, VACUUM), each run in a fresh interpreter so its peak RSS is its own:
   cold without the cache, cold writing the cache, again with nothing changed, and after changing
@@ -57,6 +58,7 @@ from emg_evidence.ingest.rows import Rows, insert_rows, to_rows  # noqa: E402
 
 #: The build of this checkout, or of an older one (the before figures): what it offers.
 HAS_BULK = hasattr(build_module, "bulk_insert")
+HAS_CHECKS_ONCE = HAS_BULK and "defer_checks" in inspect.signature(build_module.bulk_insert).parameters
 BUILD_TAKES_CACHE = "cache" in inspect.signature(build_module.build).parameters
 
 #: Run in a fresh interpreter: one build, timed inside (no interpreter start-up), with the time
@@ -156,13 +158,18 @@ def core_insert(url: str, rows: Rows) -> None:
     engine.dispose()
 
 
-def bulk(path: Path, rows: Rows, defer_indexes: bool, journal: str = "MEMORY") -> None:
+def bulk(
+    path: Path, rows: Rows, defer_indexes: bool, journal: str = "MEMORY", checks_once: bool = True
+) -> None:
     """The build's bulk_insert into a fresh file, with its pragmas (journal_mode as given)."""
     connection = sqlite3.connect(path, isolation_level=None)
     for pragma in build_module.BULK_PRAGMAS:
         connection.execute(pragma)
     connection.execute(f"PRAGMA journal_mode = {journal}")
-    build_module.bulk_insert(connection, rows, defer_indexes=defer_indexes)
+    if HAS_CHECKS_ONCE:
+        build_module.bulk_insert(connection, rows, defer_indexes=defer_indexes, defer_checks=checks_once)
+    else:
+        build_module.bulk_insert(connection, rows, defer_indexes=defer_indexes)
     connection.close()
 
 
@@ -246,15 +253,18 @@ def run(data_dir: Path, db_path: Path, core: bool = True, end_to_end: bool = Tru
                 insert_rows(connection, rows)
         engine.dispose()
         if HAS_BULK:
-            for name, defer, journal in (
-                ("bulk, indexes kept", False, "MEMORY"),
-                ("bulk_insert", True, "MEMORY"),
-                ("bulk, journal off", True, "OFF"),
-            ):
+            variants = [
+                ("bulk, indexes kept", False, "MEMORY", True),
+                ("bulk_insert", True, "MEMORY", True),
+                ("bulk, journal off", True, "OFF", True),
+            ]
+            if HAS_CHECKS_ONCE:
+                variants.insert(1, ("bulk, checks row by row", True, "MEMORY", False))
+            for name, defer, journal, checks_once in variants:
                 path = work / f"{name.replace(' ', '_').replace(',', '')}.db"
                 fresh(path)
                 with clock(name):
-                    bulk(path, rows, defer, journal)
+                    bulk(path, rows, defer, journal, checks_once)
         if core:
             core_url = fresh(work / "core.db")
             with clock("core"):
@@ -322,7 +332,7 @@ def report(f: dict[str, Any]) -> None:
           f" CPU {f['stage_cpu_s']['parse+validate']:.2f} s)")  # fmt: skip
     print(f"to_rows:                          {t['rows']:.2f} s")
     print(f"insert_rows (row by row):         {t['insert_rows']:.2f} s")
-    for name in ("bulk, indexes kept", "bulk_insert", "bulk, journal off"):
+    for name in ("bulk, indexes kept", "bulk, checks row by row", "bulk_insert", "bulk, journal off"):
         if name in t:
             print(f"{name + ':':<34}{t[name]:.2f} s, ratio {t['raw'] / t[name]:.2f}")
     if "ratio_core" in f:

@@ -517,7 +517,9 @@ class Loader:
 
 
 @contextlib.contextmanager
-def bulk_load(connection: sqlite3.Connection, defer_indexes: bool = True) -> Iterator[Loader]:
+def bulk_load(
+    connection: sqlite3.Connection, defer_indexes: bool = True, defer_checks: bool = True
+) -> Iterator[Loader]:
     """One transaction into a freshly migrated database, for a Loader to insert rows in.
 
     Foreign keys and CHECK constraints are checked once at the end, over every row
@@ -529,9 +531,12 @@ def bulk_load(connection: sqlite3.Connection, defer_indexes: bool = True) -> Ite
     failure, in the block or at the end, leaves nothing committed.
 
     :param connection: in autocommit mode (``isolation_level=None``)
+    :param defer_indexes, defer_checks: False to keep the indexes up and check the CHECK
+        constraints row by row instead (bench/ingest.py measures each choice)
     """
     connection.execute("PRAGMA foreign_keys = OFF")
-    connection.execute("PRAGMA ignore_check_constraints = ON")
+    if defer_checks:
+        connection.execute("PRAGMA ignore_check_constraints = ON")
     connection.execute("BEGIN")
     try:
         indexes = deferrable_indexes(connection) if defer_indexes else []
@@ -635,6 +640,7 @@ def bulk_insert(
     rows: Rows,
     on_rows: Callable[[int, int], None] | None = None,
     defer_indexes: bool = True,
+    defer_checks: bool = True,
 ) -> dict[str, int]:
     """Insert every table's rows into a freshly migrated database in one transaction (bulk_load).
 
@@ -643,7 +649,7 @@ def bulk_insert(
     :return: the row count of each table
     """
     total = sum(len(rows.get(t.name) or []) for t in schema.Base.metadata.sorted_tables)
-    with bulk_load(connection, defer_indexes) as load:
+    with bulk_load(connection, defer_indexes, defer_checks) as load:
         load.insert_rows(rows, None if on_rows is None else lambda done: on_rows(done, total))
     return load.counts
 

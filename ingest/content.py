@@ -18,6 +18,7 @@ database.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 import mmap
@@ -26,8 +27,9 @@ import re
 import shutil
 import sqlite3
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 #: What the row statements start with; every schema statement sorts before or after all of them.
@@ -130,7 +132,8 @@ def content_hash(
                 _hash_kept(digest, kept, table, save_to)
                 continue
             if kept is not None and changed is not None and changed[table] is not None:
-                block = _patched(_read_block(kept, table), changed[table])  # type: ignore[arg-type]
+                _hash_patched(digest, kept, table, changed[table], save_to)  # type: ignore[arg-type]
+                continue
             else:
                 block = (
                     s.encode("utf-8") for (s,) in connection.execute(row_statements_sql(connection, table))
@@ -174,27 +177,68 @@ def _hash_kept(digest: hashlib._Hash, kept: Path, table: str, save_to: Path | No
                 shutil.copyfile(kept / f"{table}{suffix}", save_to / f"{table}{suffix}")
 
 
-def _read_block(folder: Path, table: str) -> Iterator[bytes]:
-    """A kept block's statements (without their line ends), read from its file as needed."""
+def _hash_patched(digest: hashlib._Hash, kept: Path, table: str, patch: Patch, save_to: Path | None) -> None:
+    """Hash a kept block with a few statements taken out and put in, without reading the rest
+    statement by statement: the block is sorted, so each change's place is found by bisection,
+    and the runs between the changes are hashed (and written) as they are, in large pieces."""
     lengths = array("Q")
-    with open(folder / f"{table}.len", "rb") as f:
+    with open(kept / f"{table}.len", "rb") as f:
         lengths.frombytes(f.read())
-    with open(folder / f"{table}.sql", "rb") as f:
-        if not lengths:
-            return
-        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-            if sum(lengths) != len(data):
-                raise ValueError(f"{folder / table}: block and lengths disagree")
+    starts = array("Q", [0])
+    starts.extend(accumulate(lengths))
+    with open(kept / f"{table}.sql", "rb") as f:
+        data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if starts[-1] else b""
+    try:
+        if len(data) != starts[-1]:
+            raise ValueError(f"{kept / table}: block and lengths disagree")
+
+        def statement(k: int) -> bytes:
+            return data[starts[k] : starts[k + 1] - 1]
+
+        count = len(lengths)
+        cut = set()
+        for removed in patch.removed:
+            k = bisect.bisect_left(range(count), removed, key=statement)
+            if k == count or statement(k) != removed:
+                raise ValueError(f"{kept / table}: a replaced row's statement is not in the block")
+            cut.add(k)
+        # Each added statement goes before the first kept one not less than it.
+        places = sorted((bisect.bisect_left(range(count), a, key=statement), a) for a in patch.added)
+        out = open(save_to / f"{table}.sql", "wb") if save_to is not None else None
+        new_lengths = array("Q")
+        try:
+
+            def emit_run(low: int, high: int) -> None:  # kept statements low..high-1
+                if low < high:
+                    piece = data[starts[low] : starts[high]]
+                    digest.update(piece)
+                    if out is not None:
+                        out.write(piece)
+                        new_lengths.extend(lengths[low:high])
+
             at = 0
-            for n in lengths:
-                yield data[at : at + n - 1]
-                at += n
-
-
-def _patched(block: Iterator[bytes], patch: Patch) -> Iterator[bytes]:
-    """The block without the removed statements, with the added ones merged in, sorted."""
-    kept = (s for s in block if s not in patch.removed)
-    return heapq.merge(kept, sorted(patch.added))
+            events = sorted([(k, 1, b"") for k in cut] + [(k, 0, a) for k, a in places])
+            for k, is_cut, added in events:
+                emit_run(at, k)
+                at = max(at, k)
+                if is_cut:
+                    at = k + 1
+                else:
+                    line = added + b"\n"
+                    digest.update(line)
+                    if out is not None:
+                        out.write(line)
+                        new_lengths.append(len(line))
+            emit_run(at, count)
+        finally:
+            if out is not None:
+                out.close()
+        if save_to is not None:
+            with open(save_to / f"{table}.len", "wb") as lengths_out:
+                new_lengths.tofile(lengths_out)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
 
 
 def has_blocks(folder: Path, tables: Iterable[str]) -> bool:
