@@ -182,6 +182,8 @@ def build(
     cache_dir = cache_dir_for(db_path) if cache else None
     planned = rebuild.plan(Path(db_path), data_dir, cache_dir) if cache_dir is not None else None
     if planned is not None and cache_dir is not None:
+        if strict and planned.warnings:
+            raise DataError(planned.warnings)
         result = _patch(Path(db_path), data_dir, planned, progress, cache_dir)
     else:
         paths = extraction_paths(data_dir)
@@ -191,7 +193,7 @@ def build(
             with bars.bar("parsing files  ", show) as on_files, parse_cache.options(cache_dir, workers):
                 result = _write(
                     Path(db_path),
-                    lambda load: _load_folder(load, data_dir, paths, on_files, progress, loaded),
+                    lambda load: _load_folder(load, data_dir, paths, on_files, progress, loaded, strict),
                     progress,
                     cache_dir,
                 )
@@ -262,10 +264,11 @@ def _load_folder(
     on_files: bars.Update,
     progress: Callable[[str], None],
     loaded: _Loaded,
+    strict: bool = False,
 ) -> list[str]:
     """Check ``data_dir`` and insert its rows with ``load``: the vocabularies, each extraction
     file as it comes (parse_cache.results), then the claims. Raise DataError listing every
-    problem, after every file was checked; return the warnings.
+    problem, after every file was checked (``strict``: every warning too); return the warnings.
 
     Only what the claims need is kept: every study's and source's row, and the rows of the
     studies the claims name.
@@ -296,12 +299,14 @@ def _load_folder(
         if problems:  # the build fails: nothing more is inserted, every file is still checked
             on_files(files, len(paths))
             continue
+        assert result.study is not None  # a file without problems validated
         load.insert_file(result.rows, offsets)
         loaded.files.append(rebuild.file_entry(result))
         on_files(files, len(paths), f"{load.done:,} rows inserted")
+        claimed = result.study.id in named
         part = {t: [dict(zip(column_names(t), r)) for r in batch] for t, batch in result.rows.items()
-                if t in ("study", "source") or result.study.id in named}  # type: ignore[union-attr]  # fmt: skip
-        if result.study.id in named:  # type: ignore[union-attr]
+                if t in ("study", "source") or claimed}  # fmt: skip
+        if claimed:
             shift_ids(part, offsets)
         else:
             advance(offsets, result.rows)
@@ -315,6 +320,8 @@ def _load_folder(
         claim_rows(claims_path, claims, kept)
     except DataError as e:
         raise DataError(e.problems, warnings + e.warnings) from None
+    if strict and warnings:  # before the commit: nothing is written
+        raise DataError(warnings)
     load.insert_rows({t: kept[t] for t in CLAIM_TABLES})
     progress(f"validated {files} extraction files and {len(kept['claim'])} claims")
     if all(f.digest for f in loaded.files):  # each file was hashed: the cache is on

@@ -195,3 +195,19 @@ def test_an_error_while_patching_leaves_the_database_as_it_was(built, monkeypatc
     lines: list[str] = []
     build(db, data, progress=lines.append)  # and the next build patches it as usual
     assert "replaced the rows of 1 changed file(s)" in lines
+
+
+def test_strict_refuses_warnings_before_writing_anything(built, tmp_path):
+    # The synthetic base has plausibility warnings (possible but suspicious), which --strict
+    # refuses: neither a full build nor a patch writes anything then.
+    data, db = built
+    fresh = tmp_path / "fresh.db"
+    with pytest.raises(DataError) as e:
+        build(fresh, data, strict=True, cache=False)
+    assert e.value.problems and not fresh.exists() and not list(tmp_path.glob(".evidence-*"))
+    before = db.read_bytes()
+    edit(data / "extractions" / TARGET, r"^(  value: )(\d+\.\d)$", lambda m: f"{m[1]}{float(m[2]) + 0.1:.1f}")
+    assert rebuild.plan(db, data, cache_dir_for(db)) is not None  # a patch, not a full build
+    with pytest.raises(DataError) as e:
+        build(db, data, strict=True)
+    assert e.value.problems and db.read_bytes() == before
