@@ -415,7 +415,12 @@ def _seal(
 ) -> str:
     """Hash ``tmp`` (its blocks kept in ``blocks``; see content.content_hash for ``kept`` and
     ``changed``), record the hash in build_info, VACUUM, and move it over ``db_path``."""
-    digest = content_hash(tmp, blocks, kept, changed)
+    try:
+        digest = content_hash(tmp, blocks, kept, changed)
+    except (OSError, ValueError):  # a kept block gone or damaged since: hash every table
+        if kept is None:
+            raise
+        digest = content_hash(tmp, blocks)
     info = [("content_hash", digest), ("release", digest[:12])]
     connection = sqlite3.connect(tmp, isolation_level=None)
     try:

@@ -195,7 +195,17 @@ def plan(db_path: Path, data_dir: Path, cache_dir: Path) -> Plan | None:
         if {t: len(b) for t, b in result.rows.items()} != entry.counts or _keys(result) != entry.keys:
             return None
         results[i] = result
-    if not has_blocks(kept, {t for f in manifest.files for t, n in f.counts.items() if n}):
+    try:
+        connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            tables = [
+                name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return None
+    if not has_blocks(kept, [t for t in tables if not t.startswith("sqlite_") and t != "build_info"]):
         return None
     offsets: dict[int, dict[str, int]] = {}
     running: dict[str, int] = {}
