@@ -7,8 +7,9 @@ That file is written once and thrown away on any error, so it is written like a 
 writes (bench/ingest.py measures each choice): one transaction; the secondary indexes dropped
 before the rows go in and created again from their own SQL after; foreign keys checked once, by
 ``PRAGMA foreign_key_check``, instead of row by row; no fsync, the rollback journal in memory
-(none for VACUUM), a larger page cache; the CHECK constraints
-checked once over every row (check_violations) instead of row by row (bulk_load says why). The content is the same as row-by-row inserts give, and so is the content hash.
+(none for VACUUM), a larger page cache; the CHECK constraints checked once over every row
+(check_violations) instead of row by row (bulk_load says why). The content is the same as
+row-by-row inserts give, and so is the content hash.
 
 The extraction files are processed in parallel, each on its own (ingest/extraction.py: parsed,
 validated, checked, turned into rows), and their rows go in as they come, in the studies' order,
@@ -49,9 +50,9 @@ from . import progress as bars
 from .claims import CLAIM_TABLES, ClaimsFileIn, claim_rows, claimed_studies, load_claims
 from .content import Patch, content_hash
 from .dataset import Context, Dataset, FolderCheck, load_dataset, load_vocabulary
-from .extraction import column_names
+from .extraction import column_names, insert_sql
 from .files import extraction_paths
-from .rows import LOCAL_IDS, Rows, advance, shift_ids, to_rows, vocabulary_rows
+from .rows import Rows, advance, id_shifts, shift_ids, to_rows, vocabulary_rows
 from .yaml_reader import DataError
 
 #: Full-text indexes: table -> columns (sqlite-utils' enable_fts; Datasette finds them itself).
@@ -69,6 +70,7 @@ FTS_COLUMNS = {
 CACHE_SUBDIR = Path(".cache") / "emg-evidence"
 #: Where a build writes its content hash's blocks before they move to their place.
 NEW_BLOCKS = ".blocks-new"
+#: build_info's rows: the content hash, and the release named by its first 12 characters.
 BUILD_INFO_KEYS = ("content_hash", "release")
 
 #: Pragmas for a file written once by one process and thrown away on any error. The journal is
@@ -227,14 +229,10 @@ def _patch(
     if not plan.results:
         progress("nothing changed since the last build")
         return BuildResult(db_path, content, dict(plan.manifest.counts), plan.warnings)
-    tmp = db_path.parent / f".evidence-{os.getpid()}.db"
-    tmp.unlink(missing_ok=True)
-    try:
+    with _scratch(db_path) as tmp:
         shutil.copyfile(db_path, tmp)
-        connection = sqlite3.connect(tmp, isolation_level=None)
+        connection = _connect(tmp)
         try:
-            for pragma in BULK_PRAGMAS:
-                connection.execute(pragma)
             # Made again after the rows (and any derived table), as a full build makes them:
             # the schema then lists its tables in the same order, and VACUUM writes the same file.
             fts = sqlite_utils.Database(connection)
@@ -249,11 +247,9 @@ def _patch(
         finally:
             connection.close()
         digest = _seal(tmp, db_path, cache_dir / NEW_BLOCKS, plan.kept, changes)
-    finally:
-        tmp.unlink(missing_ok=True)
-    claimed = plan.manifest.claimed
     rebuild.save(cache_dir, db_path, digest, cache_dir / NEW_BLOCKS, data_dir, plan.manifest.context,
-                 plan.files, claimed, plan.manifest.counts, plan.manifest.vocabulary_warnings)  # fmt: skip
+                 plan.files, plan.manifest.claimed, plan.manifest.counts,
+                 plan.manifest.vocabulary_warnings)  # fmt: skip
     return BuildResult(db_path, digest, dict(plan.manifest.counts), plan.warnings)
 
 
@@ -381,15 +377,11 @@ def _write(
     """A fresh, migrated database beside ``db_path``, filled by ``fill`` (which returns the
     warnings), finished (derived tables, full-text indexes, content hash, VACUUM) and moved over
     ``db_path``; on any error it is removed and ``db_path`` left as it was."""
-    tmp = db_path.parent / f".evidence-{os.getpid()}.db"
-    tmp.unlink(missing_ok=True)
-    try:
+    with _scratch(db_path) as tmp:
         fresh_schema(tmp, cache_dir)
         progress("migrated a fresh database to head")
-        connection = sqlite3.connect(tmp, isolation_level=None)
+        connection = _connect(tmp)
         try:
-            for pragma in BULK_PRAGMAS:
-                connection.execute(pragma)
             with bulk_load(connection) as load:
                 warnings = fill(load)
             counts = load.counts
@@ -401,9 +393,26 @@ def _write(
         progress("derived " + ", ".join(f"{n} {t}" for t, n in derived_counts.items()))
         digest = _seal(tmp, db_path, cache_dir / NEW_BLOCKS if cache_dir is not None else None)
         counts["build_info"] = len(BUILD_INFO_KEYS)
+    return BuildResult(db_path, digest, counts, warnings)
+
+
+@contextlib.contextmanager
+def _scratch(db_path: Path) -> Iterator[Path]:
+    """The file a build writes beside ``db_path``; removed unless it was moved over it."""
+    tmp = db_path.parent / f".evidence-{os.getpid()}.db"
+    tmp.unlink(missing_ok=True)
+    try:
+        yield tmp
     finally:
         tmp.unlink(missing_ok=True)
-    return BuildResult(db_path, digest, counts, warnings)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A connection to a file being built, in autocommit mode, with BULK_PRAGMAS."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    for pragma in BULK_PRAGMAS:
+        connection.execute(pragma)
+    return connection
 
 
 def _seal(
@@ -421,11 +430,9 @@ def _seal(
         if kept is None:
             raise
         digest = content_hash(tmp, blocks)
-    info = [("content_hash", digest), ("release", digest[:12])]
-    connection = sqlite3.connect(tmp, isolation_level=None)
+    info = list(zip(BUILD_INFO_KEYS, (digest, digest[:12])))
+    connection = _connect(tmp)
     try:
-        for pragma in BULK_PRAGMAS:
-            connection.execute(pragma)
         connection.execute("BEGIN")
         connection.execute("DELETE FROM build_info")  # a rebuild's copy holds the last build's
         connection.executemany("INSERT INTO build_info (key, value) VALUES (?, ?)", info)
@@ -512,18 +519,13 @@ class Loader:
         (rows.LOCAL_IDS) are shifted by ``offsets``, the ids the files before it used."""
         for table, batch in rows.items():
             if batch:
-                shifts = {c: offsets.get(n, 0) for c, n in LOCAL_IDS.get(table, {}).items()}
-                self._insert(table, batch, len(batch), shifts)
+                self._insert(table, batch, len(batch), id_shifts(table, offsets))
 
     def _insert(
         self, table: str, tuples: Iterable[tuple[Any, ...]], n: int, shifts: dict[str, int] | None = None
     ) -> None:
-        # The shift is added in SQL (NULL stays NULL): one statement per file and table, so the
-        # rows go to executemany as they came, with no Python loop over them.
-        columns = column_names(table)
-        values = ", ".join(f"? + {shifts[c]}" if shifts and shifts.get(c) else "?" for c in columns)
-        sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(table, ", ".join(f'"{c}"' for c in columns), values)
-        self.connection.executemany(sql, tuples)
+        # One statement per file and table: the rows go to executemany as they came.
+        self.connection.executemany(insert_sql(table, shifts), tuples)
         self.counts[table] += n
         self.done += n
 

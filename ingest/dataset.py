@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -81,8 +82,14 @@ class Context:
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
     def sources_for(self, data: ExtractionIn) -> dict[str, SourceIn]:
-        """The sources ``data`` may cite, by id: the shared ones, then the file's own."""
-        return {s.id: s for group in (self.shared_sources, data.sources) for s in group}
+        """The sources ``data`` may cite, by id (cited_sources)."""
+        return cited_sources(self.shared_sources, data.sources)
+
+
+def cited_sources(shared: Iterable[SourceIn], own: Iterable[SourceIn]) -> dict[str, SourceIn]:
+    """The sources a file may cite, by id: the shared ones (sources.yaml), then its own (a file's
+    own source of the same id wins)."""
+    return {s.id: s for group in (shared, own) for s in group}
 
 
 def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:

@@ -47,6 +47,14 @@ def column_names(table: str) -> tuple[str, ...]:
     return tuple(c.name for c in schema.Base.metadata.tables[table].columns)
 
 
+def insert_sql(table: str, shifts: dict[str, int] | None = None) -> str:
+    """The INSERT of a table's row tuples (column_names order), adding ``shifts`` to the id
+    columns in SQL (NULL stays NULL), so that the tuples go to executemany as they are."""
+    columns = column_names(table)
+    values = ", ".join(f"? + {shifts[c]}" if shifts and shifts.get(c) else "?" for c in columns)
+    return 'INSERT INTO "{}" ({}) VALUES ({})'.format(table, ", ".join(f'"{c}"' for c in columns), values)
+
+
 def process(path: Path, root: Path | None, context: Context, keep_record: bool = False) -> FileResult:
     """Read, validate, check and turn into rows one extraction file (see the module's doc)."""
     try:

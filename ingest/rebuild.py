@@ -22,7 +22,6 @@ import os
 import pickle
 import shutil
 import sqlite3
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,9 @@ from ..analysis.derived import INPUT_COLUMNS, NAMES, derive
 from . import parse_cache
 from .content import Patch, has_blocks, row_statements
 from .dataset import Context, load_vocabulary
-from .extraction import FileResult, column_names, process
+from .extraction import FileResult, column_names, insert_sql, process
 from .files import TOP_LEVEL_FILES, VOCAB_FILES, extraction_paths, read_file
-from .rows import LOCAL_IDS
+from .rows import LOCAL_IDS, id_shifts
 
 MANIFEST = "last-build.pickle"
 BLOCKS_PREFIX = "blocks-"
@@ -128,12 +127,9 @@ def save(cache_dir: Path, db_path: Path, content: str, blocks: Path, data_dir: P
                 shutil.rmtree(old, ignore_errors=True)
         manifest = Manifest(_versions(), folder, context, (content, *_stat(db_path)), str(db_path.resolve()),
                             files, frozenset(claimed), dict(counts), list(vocabulary_warnings))  # fmt: skip
-        fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".manifest-")
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump(manifest, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache_dir / MANIFEST)
     except OSError:
-        pass  # a cache that cannot be written is only slower
+        return  # a cache that cannot be written is only slower
+    parse_cache._write_entry(cache_dir, MANIFEST, pickle.dumps(manifest, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _load(cache_dir: Path) -> Manifest | None:
@@ -186,15 +182,17 @@ def plan(db_path: Path, data_dir: Path, cache_dir: Path) -> Plan | None:
     if problems or context.digest() != manifest.context:
         return None
     results: dict[int, FileResult] = {}
+    entries: dict[int, FileEntry] = {}
     for i in changed:
         result = process(paths[i], data_dir, context)
         result.digest = digests[i]
         entry = manifest.files[i]
         if result.problems or result.study is None or result.study.id in manifest.claimed:
             return None
-        if {t: len(b) for t, b in result.rows.items()} != entry.counts or _keys(result) != entry.keys:
+        new = file_entry(result)
+        if (new.counts, new.keys) != (entry.counts, entry.keys):
             return None
-        results[i] = result
+        results[i], entries[i] = result, new
     try:
         connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
@@ -214,9 +212,7 @@ def plan(db_path: Path, data_dir: Path, cache_dir: Path) -> Plan | None:
             offsets[i] = dict(running)
         for table in LOCAL_IDS:
             running[table] = running.get(table, 0) + entry.counts.get(table, 0)
-    files = list(manifest.files)
-    for i, result in results.items():
-        files[i] = file_entry(result)
+    files = [entries.get(i, entry) for i, entry in enumerate(manifest.files)]
     return Plan(manifest, kept, results, offsets, files)
 
 
@@ -265,15 +261,12 @@ def _replace(
     changes: dict[str, Patch | None],
 ) -> None:
     """One file's rows of a numbered table, taken out and put in again under the same ids."""
-    shifts = {c: offsets.get(n, 0) for c, n in LOCAL_IDS[table].items()}
+    shifts = id_shifts(table, offsets)
     low, high = shifts["id"] + 1, shifts["id"] + len(batch)
     where = "WHERE id BETWEEN ? AND ?"
     change = changes.setdefault(table, Patch())
     assert change is not None
     change.removed.update(row_statements(connection, table, where, low, high))
     connection.execute(f'DELETE FROM "{table}" {where}', (low, high))
-    columns = column_names(table)
-    values = ", ".join(f"? + {shifts[c]}" if shifts.get(c) else "?" for c in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
-    connection.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({values})', batch)
+    connection.executemany(insert_sql(table, shifts), batch)
     change.added.extend(row_statements(connection, table, where, low, high))

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table
 from .. import schema
 from ..analysis.dispersion import to_sd
 from ..analysis.preferred import mark_preferred
-from .dataset import Dataset
+from .dataset import Dataset, cited_sources
 from .records import ExtractionIn, MeasurementIn, SourceIn, StudyIn
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -75,10 +75,15 @@ LOCAL_IDS: dict[str, dict[str, str]] = {
 }
 
 
+def id_shifts(table: str, offsets: dict[str, int]) -> dict[str, int]:
+    """Column -> what to add to one file's local ids of ``table`` (LOCAL_IDS), given the ids
+    the files before it used (``offsets``, as ``advance`` counts them)."""
+    return {column: offsets.get(numbering, 0) for column, numbering in LOCAL_IDS.get(table, {}).items()}
+
+
 def source_kinds(shared: Iterable[SourceIn], own: Iterable[SourceIn]) -> dict[str, str]:
-    """Source id -> primary | review | article, of the sources a file may cite: the shared ones
-    (sources.yaml) and its own (a file's own source of the same id wins)."""
-    return {s.id: s.kind for group in (shared, own) for s in group}
+    """Source id -> primary | review | article, of the sources a file may cite (cited_sources)."""
+    return {i: s.kind for i, s in cited_sources(shared, own).items()}
 
 
 def vocabulary_rows(ds: Dataset) -> Rows:
