@@ -8,18 +8,14 @@ cache once its bytes changed.
 import io
 import pickle
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from emg_evidence.paths import ROOT
-
-sys.path.insert(0, str(ROOT))
-from bench.generate import generate  # noqa: E402
 from emg_evidence.ingest import parse_cache
 from emg_evidence.ingest import progress as bars
 from emg_evidence.ingest.build import (
@@ -35,24 +31,25 @@ from emg_evidence.ingest.dataset import Context, load_vocabulary
 from emg_evidence.ingest.extraction import FileResult, column_names
 from emg_evidence.ingest.files import extraction_paths
 from emg_evidence.ingest.yaml_reader import DataError
-
-STUDIES, MEASUREMENTS = 24, 1200
-
-
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Path:
-    """A small synthetic base from bench/generate.py (enough files to parse in parallel)."""
-    out = tmp_path_factory.mktemp("synthetic") / "data"
-    generate(out, STUDIES, MEASUREMENTS, quiet=True)
-    return out
+from emg_evidence.paths import ROOT
 
 
 @pytest.fixture
-def data(synthetic, tmp_path) -> Path:
+def data(synthetic_copy) -> Path:
     """A copy of the synthetic base that a test may change."""
-    copy = tmp_path / "data"
-    shutil.copytree(synthetic, copy)
-    return copy
+    return synthetic_copy
+
+
+@pytest.fixture
+def empty_db(tmp_path) -> Iterator[sqlite3.Connection]:
+    """A freshly migrated, empty database, in autocommit mode."""
+    path = tmp_path / "x.db"
+    fresh_schema(path, tmp_path / "cache")
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def change_value(path: Path) -> str:
@@ -67,15 +64,15 @@ def change_value(path: Path) -> str:
 
 def test_generated_folder_builds_with_the_cli(synthetic, tmp_path):
     # bench/generate.py writes claims.yaml too: the folder builds as it is.
-    assert (synthetic / "claims.yaml").exists()
+    assert (synthetic.path / "claims.yaml").exists()
     result = subprocess.run(
-        [sys.executable, "-m", "emg_evidence.cli", "build", "--db", str(tmp_path / "s.db"), "--data", str(synthetic)],
+        [sys.executable, "-m", "emg_evidence.cli", "build", "--db", str(tmp_path / "s.db"), "--data", str(synthetic.path)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     connection = sqlite3.connect(tmp_path / "s.db")
     try:
-        assert connection.execute("select count(*) from measurement").fetchone()[0] == MEASUREMENTS
+        assert connection.execute("select count(*) from measurement").fetchone()[0] == synthetic.measurements
         assert connection.execute("select count(*) from claim").fetchone()[0] == 2
         assert connection.execute("select count(*) from claim_evidence").fetchone()[0] >= 1
     finally:
@@ -126,11 +123,11 @@ def test_cache_never_serves_a_changed_file(data, tmp_path):
     assert any("syn00003.extraction.yaml: measurements[" in p and ".metric" in p for p in e.value.problems)
 
 
-def test_a_damaged_cache_entry_is_parsed_again(data, tmp_path):
+def test_a_damaged_cache_entry_is_parsed_again(data, synthetic, tmp_path):
     cache = tmp_path / "cache"
     expected = file_results(data, cache)
     entries = sorted(parse_cache.entry_dir(cache).glob("*.pickle"))
-    assert len(entries) == STUDIES
+    assert len(entries) == synthetic.studies
     entries[0].write_bytes(b"not a pickle")
     entries[1].write_bytes(pickle.dumps({"a": "dict, not a result"}))
     assert file_results(data, cache) == expected
@@ -138,19 +135,19 @@ def test_a_damaged_cache_entry_is_parsed_again(data, tmp_path):
     assert all(isinstance(pickle.loads(e.read_bytes()), FileResult) for e in entries[:2])
 
 
-def test_the_cache_is_keyed_by_the_folders_context(data, tmp_path):
+def test_the_cache_is_keyed_by_the_folders_context(data, synthetic, tmp_path):
     # A file's rows depend on the shared sources' kinds: a change there is no cache hit.
     cache = tmp_path / "cache"
     file_results(data, cache)
     sources = data / "sources.yaml"
     sources.write_text(sources.read_text() + "\n# a comment changes nothing read\n")
     file_results(data, cache)
-    assert len(list(parse_cache.entry_dir(cache).glob("*.pickle"))) == STUDIES
+    assert len(list(parse_cache.entry_dir(cache).glob("*.pickle"))) == synthetic.studies
     text = sources.read_text()
     assert "kind: review" in text
     sources.write_text(text.replace("kind: review", "kind: article", 1))
     file_results(data, cache)
-    assert len(list(parse_cache.entry_dir(cache).glob("*.pickle"))) == 2 * STUDIES
+    assert len(list(parse_cache.entry_dir(cache).glob("*.pickle"))) == 2 * synthetic.studies
 
 
 def test_parallel_and_serial_parsing_agree(data):
@@ -187,72 +184,46 @@ def test_code_version_names_the_cache_folder_and_old_versions_go(tmp_path):
     )
 
 
-def test_bulk_insert_checks_foreign_keys_and_rebuilds_indexes(tmp_path):
-    path = tmp_path / "x.db"
-    fresh_schema(path, tmp_path / "cache")
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        indexes = deferrable_indexes(connection)
-        assert indexes and all("UNIQUE" not in sql.upper().split("ON")[0] for _, sql in indexes)
-        rows = {"muscle": [{"id": "m", "name": "M", "region": None, "muscle_group": "g"}],
-                "muscle_synonym": [{"id": 1, "term": "t", "muscle_id": "nowhere", "kind": "lay", "note": None}]}  # fmt: skip
-        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
-            bulk_insert(connection, rows)
-        # Nothing of the failed insert stays, and every index is back.
-        assert connection.execute("select count(*) from muscle").fetchone()[0] == 0
-        assert deferrable_indexes(connection) == indexes
-    finally:
-        connection.close()
+def test_bulk_insert_checks_foreign_keys_and_rebuilds_indexes(empty_db):
+    indexes = deferrable_indexes(empty_db)
+    assert indexes and all("UNIQUE" not in sql.upper().split("ON")[0] for _, sql in indexes)
+    rows = {"muscle": [{"id": "m", "name": "M", "region": None, "muscle_group": "g"}],
+            "muscle_synonym": [{"id": 1, "term": "t", "muscle_id": "nowhere", "kind": "lay", "note": None}]}  # fmt: skip
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        bulk_insert(empty_db, rows)
+    # Nothing of the failed insert stays, and every index is back.
+    assert empty_db.execute("select count(*) from muscle").fetchone()[0] == 0
+    assert deferrable_indexes(empty_db) == indexes
 
 
-def test_bulk_insert_checks_every_check_constraint_once_at_the_end(tmp_path):
+def test_bulk_insert_checks_every_check_constraint_once_at_the_end(empty_db):
     # CHECK constraints are not checked row by row during the bulk insert, but once over every
     # row before the commit: a row that breaks one is refused all the same, and nothing stays.
-    path = tmp_path / "x.db"
-    fresh_schema(path, tmp_path / "cache")
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        rows = {"muscle": [{"id": "m", "name": "M", "region": None, "muscle_group": "g"}],
-                "exercise": [{"id": "e", "name": "E", "pattern": "no such pattern"}]}  # fmt: skip
-        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed in exercise"):
-            bulk_insert(connection, rows)
-        assert connection.execute("select count(*) from muscle").fetchone()[0] == 0
-        # And the connection checks row by row again afterwards.
-        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
-            connection.execute(
-                "insert into exercise (id, name, pattern) values ('e', 'E', 'no such pattern')"
-            )
-    finally:
-        connection.close()
+    rows = {"muscle": [{"id": "m", "name": "M", "region": None, "muscle_group": "g"}],
+            "exercise": [{"id": "e", "name": "E", "pattern": "no such pattern"}]}  # fmt: skip
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed in exercise"):
+        bulk_insert(empty_db, rows)
+    assert empty_db.execute("select count(*) from muscle").fetchone()[0] == 0
+    # And the empty_db checks row by row again afterwards.
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        empty_db.execute("insert into exercise (id, name, pattern) values ('e', 'E', 'no such pattern')")
 
 
-def test_check_expressions_are_read_whole_from_the_schema(tmp_path):
+def test_check_expressions_are_read_whole_from_the_schema(empty_db):
     tricky = """CREATE TABLE t (a TEXT CHECK (a IN ('x)', 'it''s (')), "check" INT, [CHECK] INT,
         b INT CONSTRAINT c CHECK(b > 0 AND (b < 9)))"""
     assert check_expressions(tricky) == ["a IN ('x)', 'it''s (')", "b > 0 AND (b < 9)"]
     # Every named CHECK constraint of the real schema is found (the models name them ck_...).
-    path = tmp_path / "x.db"
-    fresh_schema(path, tmp_path / "cache")
-    connection = sqlite3.connect(path)
-    try:
-        for name, sql in connection.execute("select name, sql from sqlite_master where type = 'table'"):
-            assert len(check_expressions(sql or "")) == (sql or "").count("CONSTRAINT ck_"), name
-    finally:
-        connection.close()
+    for name, sql in empty_db.execute("select name, sql from sqlite_master where type = 'table'"):
+        assert len(check_expressions(sql or "")) == (sql or "").count("CONSTRAINT ck_"), name
 
 
-def test_check_violations_finds_each_broken_row(tmp_path):
-    path = tmp_path / "x.db"
-    fresh_schema(path, tmp_path / "cache")
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA ignore_check_constraints = ON")
-        connection.executemany("insert into exercise (id, name, pattern) values (?, ?, ?)",
-                               [("a", "A", "hinge"), ("b", "B", "no such pattern")])  # fmt: skip
-        connection.execute("PRAGMA ignore_check_constraints = OFF")
-        assert check_violations(connection) == ["CHECK constraint failed in exercise: rowid 2"]
-    finally:
-        connection.close()
+def test_check_violations_finds_each_broken_row(empty_db):
+    empty_db.execute("PRAGMA ignore_check_constraints = ON")
+    empty_db.executemany("insert into exercise (id, name, pattern) values (?, ?, ?)",
+                           [("a", "A", "hinge"), ("b", "B", "no such pattern")])  # fmt: skip
+    empty_db.execute("PRAGMA ignore_check_constraints = OFF")
+    assert check_violations(empty_db) == ["CHECK constraint failed in exercise: rowid 2"]
 
 
 def test_bars_are_off_when_stderr_is_not_a_terminal(monkeypatch):
@@ -275,7 +246,7 @@ def test_a_build_draws_nothing_on_a_pipe(data, tmp_path, capfd, monkeypatch):
     assert "parsing files" not in err and "rows inserted" not in err and "\r" not in err
 
 
-def test_a_build_draws_bars_on_a_terminal(data, tmp_path, monkeypatch):
+def test_a_build_draws_bars_on_a_terminal(data, synthetic, tmp_path, monkeypatch):
     class Terminal(io.StringIO):
         def isatty(self) -> bool:
             return True
@@ -287,7 +258,7 @@ def test_a_build_draws_bars_on_a_terminal(data, tmp_path, monkeypatch):
     # One bar: files parsed, and the rows inserted as they go in.
     shown = screen.getvalue()
     inserted = sqlite3.connect(tmp_path / "x.db").execute("select count(*) from measurement").fetchone()[0]
-    assert "parsing files" in shown and "rows inserted" in shown and inserted == MEASUREMENTS
+    assert "parsing files" in shown and "rows inserted" in shown and inserted == synthetic.measurements
 
 
 def test_cli_no_cache_writes_no_cache(tmp_path):

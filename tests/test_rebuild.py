@@ -4,36 +4,22 @@ it must give what a full build of the same folder gives, and fall back to one wh
 import re
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
-from emg_evidence.paths import ROOT
-
-sys.path.insert(0, str(ROOT))
-from bench.generate import generate  # noqa: E402
 from emg_evidence.ingest import rebuild
 from emg_evidence.ingest.build import build, cache_dir_for
 from emg_evidence.ingest.yaml_reader import DataError
 
-STUDIES, MEASUREMENTS = 24, 1200
 #: Not a study the generated claims are linked to (those are rebuilt in full).
 TARGET = "syn00007.extraction.yaml"
 
 
-@pytest.fixture(scope="module")
-def synthetic(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synthetic") / "data"
-    generate(out, STUDIES, MEASUREMENTS, quiet=True)
-    return out
-
-
 @pytest.fixture
-def built(synthetic, tmp_path):
+def built(synthetic_copy, tmp_path):
     """A copy of the synthetic base, built once with the cache; (data folder, database)."""
-    data = tmp_path / "data"
-    shutil.copytree(synthetic, data)
+    data = synthetic_copy
     db = tmp_path / "out" / "evidence.db"
     db.parent.mkdir()
     build(db, data)
