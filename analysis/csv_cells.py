@@ -21,6 +21,8 @@ serving/plugins/fast_csv.py, Datasette's ``.csv`` through serving/plugins/harden
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -66,3 +68,14 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
     return [
         safe_cell(value) if isinstance(value, str) and value[:1] in FORMULA_STARTS else value for value in row
     ]
+
+
+def written_cell(text: str) -> str:
+    """``text`` through :func:`safe_cell`, as the csv module writes it as one cell among several.
+
+    The csv module's own quoting (its excel dialect, QUOTE_MINIMAL), not a copy of it: the cell
+    is written in a record with a second, empty cell, which is then cut off (a record of one
+    empty cell alone would be written ``""``)."""
+    out = io.StringIO()
+    csv.writer(out).writerow((safe_cell(text), ""))
+    return out.getvalue()[: -len(",\r\n")]

@@ -2,10 +2,15 @@
 
 import csv
 import io
+import sqlite3
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from emg_evidence.analysis.csv_cells import safe_row
 from emg_evidence.analysis.export import run_query
+from emg_evidence.serving.plugins.fast_csv import CACHED_TEXTS, csv_header, csv_query, csv_records
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +105,80 @@ async def test_canned_query_without_declared_params_takes_those_its_sql_names(
     )
     response = await ds.client.get("/-/csv/evidence/one_study.csv?other=1")
     assert response.status_code == 400
+
+
+def csv_module(rows: list[tuple]) -> bytes:
+    """What the route must send for ``rows``: Python's csv module, each row through safe_row."""
+    out = io.StringIO()
+    csv.writer(out).writerows(safe_row(row) for row in rows)
+    return out.getvalue().encode("utf-8")
+
+
+def streamed(connection: sqlite3.Connection, sql: str, params=(), limit=None) -> tuple[list, bytes]:
+    names, cursor = csv_query(connection, sql, list(params), limit)
+    return names, b"".join(csv_records(cursor.fetchmany(7)) for _ in range(10_000))
+
+
+async def test_whole_view_is_byte_for_byte_the_csv_module(ds, db):
+    rows = db.execute("SELECT * FROM meta_extract").fetchall()
+    names = [d[0] for d in db.execute("SELECT * FROM meta_extract LIMIT 0").description]
+    response = await ds.client.get("/-/csv/evidence/meta_extract.csv")
+    assert response.content == csv_header(names) + csv_module(rows)
+
+
+#: Cells of every kind SQLite returns, text with the characters CSV quotes and formula starts.
+CELLS = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=False),
+    st.text(alphabet=st.sampled_from("ab ,\"\r\n=+-@\t'0.5eé€None"), max_size=12),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=4).flatmap(
+    lambda width: st.lists(st.tuples(*[CELLS] * width), min_size=1, max_size=6)))  # fmt: skip
+def test_records_are_the_csv_module_for_any_cells(rows):
+    # Columns without a type, so SQLite keeps each value's own type, as a view's may.
+    connection = sqlite3.connect(":memory:")
+    width = len(rows[0])
+    connection.execute(f"CREATE TABLE t ({', '.join(f'x{i}' for i in range(width))})")
+    connection.executemany(f"INSERT INTO t VALUES ({', '.join('?' * width)})", rows)
+    stored = connection.execute("SELECT * FROM t ORDER BY rowid").fetchall()
+    names, body = streamed(connection, "SELECT * FROM t ORDER BY rowid")
+    assert names == [f"x{i}" for i in range(width)]
+    assert body == csv_module(stored)
+
+
+def test_query_order_repeated_names_limit_and_trailing_comment_are_kept():
+    connection = sqlite3.connect(":memory:")
+    connection.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    connection.executemany("INSERT INTO t VALUES (?, ?)", [(i, f"n{i}") for i in range(20)])
+    sql = "SELECT a, b, a * 2 AS a FROM t WHERE a >= ? ORDER BY a DESC -- newest first"
+    names, body = streamed(connection, sql, [5], limit=3)
+    assert names == ["a", "b", "a"]  # not SQLite's a:1 for the repeated name
+    assert body == b"19,n19,38\r\n18,n18,36\r\n17,n17,34\r\n"
+
+
+def test_blobs_are_hex_and_bad_utf8_is_replaced():
+    connection = sqlite3.connect(":memory:")
+    names, body = streamed(connection, "SELECT x'00ff2c22' AS b, CAST(x'ff41' AS TEXT) AS t, NULL AS n")
+    assert list(csv.reader(io.StringIO(body.decode()))) == [["00FF2C22", "\ufffdA", ""]]
+
+
+def test_one_column_empty_cells_stay_records():
+    connection = sqlite3.connect(":memory:")
+    names, body = streamed(connection, "SELECT NULL AS x UNION ALL SELECT '' UNION ALL SELECT 'a'")
+    assert body == csv_module([(None,), ("",), ("a",)]) == b'""\r\n""\r\na\r\n'
+
+
+def test_distinct_texts_kept_are_bounded():
+    connection = sqlite3.connect(":memory:")
+    sql = (
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+        "SELECT 'text ' || i AS short, printf('%.300c', 'x') || i AS long FROM n"
+    )
+    names, body = streamed(connection, sql, [CACHED_TEXTS + 500])
+    assert body.count(b"\r\n") == CACHED_TEXTS + 500
+    assert len(connection.text_factory.__self__) == CACHED_TEXTS  # the long texts are not kept

@@ -19,6 +19,11 @@ memory does not grow with the number of rows.
   response off), which frees its slot.
 - Each text cell goes out through analysis/csv_cells.py: a cell a spreadsheet would run as a
   formula (``=...``, ``+...``, ``-...``, ``@...``) gets a leading ``'``; numbers are untouched.
+  A BLOB cell (no table holds one) is written as its hex digits.
+- The bytes are those of Python's csv module (excel dialect) writing the rows, made faster
+  (bench/csv_export.py; tests/test_fast_csv.py checks that they are the same): NULLs become
+  '' in SQL, each distinct text arrives already written as its cell (``CellText``, the
+  connection's text_factory), so a record is one ``",".join`` of ``str`` over the row.
 - The connection has the limits of every connection of the server (harden.limit_connection,
   through the prepare_connection hook): no cell longer than ``LIMITS.max_cell_bytes``.
 """
@@ -39,7 +44,7 @@ from datasette.plugins import pm
 from datasette.utils import derive_named_parameters
 from datasette.utils.asgi import Response
 
-from emg_evidence.analysis.csv_cells import may_hold_a_formula, safe_row
+from emg_evidence.analysis.csv_cells import safe_row, written_cell
 from emg_evidence.serving.settings import LIMITS
 
 #: Rows read and sent at a time: big enough that per-chunk overhead vanishes, small enough
@@ -56,17 +61,85 @@ FIRST_CHUNK_ROWS = 16
 MAX_STREAMS = LIMITS.csv_downloads_at_once
 #: ``?_limit=``: a whole number of at most 12 ASCII digits (str.isdigit() also takes '²').
 LIMIT = re.compile(r"[0-9]{1,12}")
+#: A download keeps the written cell of at most this many distinct texts of at most this many
+#: bytes (a few MB at most): labels, citations and locators repeat row after row, free text
+#: rarely does and is written each time it comes.
+CACHED_TEXTS = 16384
+CACHED_TEXT_BYTES = 256
+#: SQLite renames a repeated column name of a subquery ``name:1``, ``name:2``...
+RENAMED = re.compile(r".+:[0-9]+")
 
 #: The threads that read: one per download slot, apart from Datasette's SQL threads.
 _readers = ThreadPoolExecutor(max_workers=MAX_STREAMS, thread_name_prefix="fast_csv")
 
 
+class CellText(dict[bytes, str]):
+    """The connection's text_factory: each TEXT value as the CSV cell it is written as.
+
+    Python's sqlite3 calls it with the value's UTF-8 bytes instead of decoding them; a dict
+    hit is as cheap as the decoding, so the quoting and the formula rule (written_cell) run
+    once per distinct text, not once per cell. Bytes that are not UTF-8 are written with
+    U+FFFD rather than breaking the download."""
+
+    def __init__(self, columns: int) -> None:
+        super().__init__()
+        if columns == 1:
+            # The csv module writes a record of one empty cell as "" (an empty line is no record).
+            self[b""] = '""'
+
+    def __missing__(self, raw: bytes) -> str:
+        cell = written_cell(raw.decode("utf-8", "replace"))
+        if len(raw) <= CACHED_TEXT_BYTES and len(self) < CACHED_TEXTS:
+            self[raw] = cell
+        return cell
+
+
+def csv_query(connection: sqlite3.Connection, sql: str, params: list[Any] | dict[str, Any],
+              limit: int | None = None) -> tuple[list[str], sqlite3.Cursor]:  # fmt: skip
+    """Run ``sql`` on ``connection`` for :func:`csv_records`: its column names and a cursor
+    whose rows hold only ``str`` cells ready to write, ``int`` and ``float``.
+
+    The query is wrapped so that SQLite turns NULL into '' and a BLOB into hex; its own
+    ORDER BY still orders the rows (a subquery's order is kept when the outer query has none).
+    It sets the connection's text_factory."""
+    sql = sql.rstrip().removesuffix(";")  # the newline below ends a trailing -- comment
+    probe = connection.execute(f"SELECT * FROM (\n{sql}\n) LIMIT 0", params)
+    names = [d[0] for d in probe.description]
+    if any(RENAMED.fullmatch(name) for name in names):
+        # Only a repeated name reads differently through a subquery; the query's own cursor
+        # gives it as the query names it, at the cost of starting the query once more.
+        names = [d[0] for d in connection.execute(sql, params).description]
+    columns = ", ".join(f"c{i}" for i in range(len(names)))
+    # x'' is the least BLOB: every number and text sorts below it, and NULL is not below it.
+    cells = ", ".join(
+        f"CASE WHEN c{i} < x'' THEN c{i} WHEN c{i} IS NULL THEN '' ELSE hex(c{i}) END"
+        for i in range(len(names))
+    )
+    wrapped = f"WITH q({columns}) AS (\n{sql}\n) SELECT {cells} FROM q"
+    if limit is not None:
+        wrapped += f" LIMIT {int(limit)}"
+    connection.text_factory = CellText(len(names)).__getitem__
+    return names, connection.execute(wrapped, params)
+
+
+def csv_records(rows: list[tuple[Any, ...]]) -> bytes:
+    """Rows from a :func:`csv_query` cursor as CSV records (UTF-8, CRLF, as the csv module)."""
+    join = ",".join
+    return "".join([join(map(str, row)) + "\r\n" for row in rows]).encode("utf-8")
+
+
+def csv_header(names: list[str]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerow(safe_row(names))
+    return out.getvalue().encode("utf-8")
+
+
 class CsvStream:
     """An ASGI response that sends what ``chunks`` produces, one body message per chunk."""
 
-    def __init__(self, connection: sqlite3.Connection, sql: str,
-                 params: list[Any] | dict[str, Any], filename: str, receive: Any):  # fmt: skip
-        self.connection, self.sql, self.params = connection, sql, params
+    def __init__(self, connection: sqlite3.Connection, sql: str, params: list[Any] | dict[str, Any],
+                 limit: int | None, filename: str, receive: Any):  # fmt: skip
+        self.connection, self.sql, self.params, self.limit = connection, sql, params, limit
         self.filename, self.receive = filename, receive
         self.rows_per_chunk = FIRST_CHUNK_ROWS
 
@@ -84,7 +157,7 @@ class CsvStream:
         try:
             reading = _readers.submit(self._execute)
             try:
-                cursor = await asyncio.wrap_future(reading)
+                names, cursor = await asyncio.wrap_future(reading)
             except sqlite3.Error as e:
                 # Before the first byte: a plain 400 with SQLite's message, not a 500.
                 await Response.text(f"the query failed: {e}", status=400).asgi_send(send)
@@ -98,8 +171,7 @@ class CsvStream:
                      f'attachment; filename="{self.filename}"'.encode()],
                 ],
             })  # fmt: skip
-            header = self._csv([[d[0] for d in cursor.description]])
-            await send({"type": "http.response.body", "body": header, "more_body": True})
+            await send({"type": "http.response.body", "body": csv_header(names), "more_body": True})
             # Read the next chunk while this one is being sent: at most two chunks in memory.
             reading = _readers.submit(self._chunk, cursor)
             while True:
@@ -125,28 +197,15 @@ class CsvStream:
             else:
                 self.connection.close()
 
-    def _execute(self) -> sqlite3.Cursor:
-        return self.connection.execute(self.sql, self.params)
+    def _execute(self) -> tuple[list[str], sqlite3.Cursor]:
+        return csv_query(self.connection, self.sql, self.params, self.limit)
 
     def _chunk(self, cursor: sqlite3.Cursor) -> bytes:
         rows = cursor.fetchmany(self.rows_per_chunk)
         if not rows:
             return b""
-        body = self._csv(rows)
+        body = csv_records(rows)
         self.rows_per_chunk = max(1, min(CHUNK_ROWS, CHUNK_BYTES * len(rows) // max(len(body), 1)))
-        return body
-
-    @staticmethod
-    def _csv(rows: list[Any]) -> bytes:
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(rows)
-        body = buffer.getvalue().encode("utf-8")
-        if may_hold_a_formula(body):
-            # Rare: the rows again, each cell through safe_cell (a quarter slower than the
-            # csv module alone, so only for a chunk that needs it).
-            buffer = io.StringIO()
-            csv.writer(buffer).writerows(safe_row(row) for row in rows)
-            body = buffer.getvalue().encode("utf-8")
         return body
 
 
@@ -198,8 +257,6 @@ async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
                 return Response.text(f"{key}: not a parameter of {table}", status=400)
             params[key] = value
         sql = query["sql"]
-    if limit is not None:
-        sql = f"SELECT * FROM ({sql}) LIMIT {limit}"
 
     mode = "ro&immutable=1" if not db.is_mutable else "ro"
     # check_same_thread=False: the worker threads take turns, never two at once.
@@ -214,7 +271,7 @@ async def stream_csv(datasette: Any, request: Any, receive: Any) -> Any:
     except BaseException:
         connection.close()
         raise
-    return CsvStream(connection, sql, params, f"{table}.csv", receive)
+    return CsvStream(connection, sql, params, limit, f"{table}.csv", receive)
 
 
 @hookimpl
