@@ -51,25 +51,12 @@ def cli():
     is_flag=True,
     help="Refuse warnings (suspicious but possible values, files not read) as errors, as CI does",
 )
-@click.option(
-    "--cache/--no-cache",
-    default=True,
-    show_default=True,
-    help="Reuse the parsed files and migrated schema kept in .cache/emg-evidence/ beside the database"
-    " (the result is the same)",
-)
-@click.option(
-    "--progress/--no-progress",
-    "show_bars",
-    default=None,
-    help="Progress bars for a long build  [default: when stderr is a terminal]",
-)
-def build_command(db_path: Path, data_dir: Path, strict: bool, cache: bool, show_bars: bool | None):
+def build_command(db_path: Path, data_dir: Path, strict: bool):
     """Build the database from the data folder, replacing it only on success.
 
     Prints the content hash of what it built: the release identifier. Every problem is one line,
-    `error: <file>: <field>: <message>`; what is suspicious but possible is a `warning:` line,
-    and an error with --strict.
+    `error: <file>[:<line>]: <field>: <message>`; what is suspicious but possible is a `warning:`
+    line, and an error with --strict.
 
     Example:
 
@@ -81,14 +68,7 @@ def build_command(db_path: Path, data_dir: Path, strict: bool, cache: bool, show
     from .ingest.yaml_reader import DataError
 
     try:
-        result = build(
-            db_path,
-            data_dir,
-            progress=lambda line: click.echo(line, err=True),
-            strict=strict,
-            cache=cache,
-            show_bars=show_bars,
-        )
+        result = build(db_path, data_dir, progress=lambda line: click.echo(line, err=True), strict=strict)
     except DataError as e:
         for warning in e.warnings:
             click.echo(f"warning: {warning}", err=True)

@@ -83,12 +83,14 @@ class ClaimsFileIn(Record):
     recommendations: list[RecommendationIn] = []
 
 
-def load_claims(path: Path, root: Path | None = None) -> ClaimsFileIn:
-    """:param root: the data folder; a claims file whose real path is outside it is refused"""
-    data = read_yaml(path, root)
+def load_claims(path: Path, root: Path | None = None, lines: dict[str, int] | None = None) -> ClaimsFileIn:
+    """:param root: the data folder; a claims file whose real path is outside it is refused
+    :param lines: filled with each field's line (yaml_reader.read_yaml)"""
+    lines = {} if lines is None else lines
+    data = read_yaml(path, root, lines)
     if not isinstance(data, dict):
         raise DataError([f"{path}: (top level): expected a mapping with claims and recommendations"])
-    return parse(path, ClaimsFileIn, data)
+    return parse(path, ClaimsFileIn, data, lines=lines)
 
 
 # --- linking -----------------------------------------------------------------------------------
@@ -250,8 +252,13 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
                                            "claim_id": claim.id, **link})  # fmt: skip
 
     verdicts = {c["id"]: c["verdict"] for c in rows["claim"]}
+    recommended: set[str] = set()
     for i, rec in enumerate(doc.recommendations):
         where = f"{path}: recommendations[{i}]"
+        if rec.id in recommended:
+            problems.append(f"{where}.id: duplicate recommendation id {rec.id!r}")
+            continue
+        recommended.add(rec.id)
         missing = [c for c in rec.claims if c not in verdicts]
         if missing:
             problems.append(f"{where}.claims: unknown claim(s) {', '.join(missing)}")

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,7 +23,7 @@ from .records import (
     SynonymIn,
 )
 from .text import word_key
-from .yaml_reader import DataError, parse_list
+from .yaml_reader import DataError, parse, parse_list, read_yaml, with_lines
 
 REVIEW_POOLED_FILE = "review_pooled.yaml"
 
@@ -75,12 +73,6 @@ class Context:
             date.today().year,
         )
 
-    def digest(self) -> str:
-        """A hash of everything a file's checks and rows depend on besides the file itself."""
-        parts = (sorted(self.muscles), sorted(self.exercises), self.this_year,
-                 [s.model_dump(mode="json") for s in self.shared_sources])  # fmt: skip
-        return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
     def sources_for(self, data: ExtractionIn) -> dict[str, SourceIn]:
         """The sources ``data`` may cite, by id (cited_sources)."""
         return cited_sources(self.shared_sources, data.sources)
@@ -117,7 +109,7 @@ def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
         dataset.review_pooled = (
             attempt(parse_list, data_dir / REVIEW_POOLED_FILE, ReviewPooledIn, data_dir) or []
         )
-    problems += _check_vocabularies(dataset)
+    problems += _check_vocabularies(data_dir, dataset)
     problems += _check_review_pooled(dataset)
     if not extraction_paths(data_dir):
         problems.append(f"{data_dir / 'extractions'}: (folder): no *{EXTRACTION_SUFFIX} files")
@@ -127,20 +119,28 @@ def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
 def load_dataset(data_dir: Path) -> Dataset:
     """Read and check the whole data folder; raise DataError listing every problem found.
 
-    The same checks as ``evidence build``, in the same order: the vocabularies, then each
-    extraction file in turn (its own problems, then those it makes with the files before it).
+    The vocabularies first, then each extraction file in turn: read, validated, checked on its
+    own, then against the files before it. Every file is checked, so that every problem is
+    reported at once; each names its file, field and (where known) line.
     """
-    # Deferred: parse_cache imports this module.
-    from .parse_cache import results
-
     dataset, problems = load_vocabulary(data_dir)
+    context = Context.of(dataset)
     folder = FolderCheck(dataset.shared_sources)
-    for result in results(extraction_paths(data_dir), data_dir, Context.of(dataset), keep_records=True):
-        problems += result.problems
-        dataset.warnings += result.warnings
-        if result.record is not None:
-            problems += folder.add(result.path, result.record.study, result.record.sources)
-            dataset.extractions.append(Extraction(result.path, result.record))
+    for path in extraction_paths(data_dir):
+        lines: dict[str, int] = {}
+        try:
+            data = read_yaml(path, data_dir, lines)
+            if not isinstance(data, dict):
+                raise DataError([f"{path}: (top level): expected a mapping with study, conditions, ..."])
+            record = parse(path, ExtractionIn, data, lines=lines)
+        except DataError as e:
+            problems += e.problems
+            continue
+        errors, warnings = check_file(path, record, context)
+        errors += folder.add(path, record.study, record.sources)
+        problems += with_lines(errors, path, lines)
+        dataset.warnings += with_lines(warnings, path, lines)
+        dataset.extractions.append(Extraction(path, record))
     if problems:
         raise DataError(problems, dataset.warnings)
     return dataset
@@ -204,22 +204,26 @@ class FolderCheck:
             else:
                 owners[same] = path
         for i, src in enumerate(sources):
-            # A file may repeat a shared source as it is; no two files may give the same id.
-            if src.id in self.source_owner or self.shared.get(src.id, src) != src:
+            # A source id is one row of the source table: no file may repeat a shared source's
+            # id (sources.yaml's), nor another file's, nor its own.
+            if src.id in self.source_owner or src.id in self.shared:
                 other = self.source_owner.get(src.id, "sources.yaml")
                 problems.append(f"{path}: sources[{i}].id: duplicate source id {src.id!r} (also {other})")
             self.source_owner[src.id] = path
         return problems
 
 
-def _check_vocabularies(ds: Dataset) -> list[str]:
+def _check_vocabularies(data_dir: Path, ds: Dataset) -> list[str]:
+    """Ids unique within each file (sources.yaml's too), and the synonyms' muscles and words."""
     problems: list[str] = []
     muscles = {m.id for m in ds.muscles}
-    problems += _duplicates(Path("vocab/muscles.yaml"), "", [m.id for m in ds.muscles])
-    problems += _duplicates(Path("vocab/exercises.yaml"), "", [e.id for e in ds.exercises])
+    problems += _duplicates(data_dir / "vocab" / "muscles.yaml", "", [m.id for m in ds.muscles])
+    problems += _duplicates(data_dir / "vocab" / "exercises.yaml", "", [e.id for e in ds.exercises])
+    problems += _duplicates(data_dir / "sources.yaml", "", [s.id for s in ds.shared_sources])
+    synonyms = data_dir / "vocab" / "synonyms.yaml"
     for i, s in enumerate(ds.synonyms):
         if s.muscle not in muscles:
-            problems.append(f"vocab/synonyms.yaml: [{i}].muscle: unknown muscle {s.muscle!r}")
+            problems.append(f"{synonyms}: [{i}].muscle: unknown muscle {s.muscle!r}")
     # Words are looked up NFKC-casefolded (text.word_key): 'Glutes' and 'glutes' are one word.
     pairs: dict[tuple[str, str], tuple[int, str]] = {}
     for i, s in enumerate(ds.synonyms):
@@ -231,7 +235,7 @@ def _check_vocabularies(ds: Dataset) -> list[str]:
                 if other == s.term
                 else f"the same word as [{j}] {other!r} once case and width are ignored:"
             )
-            problems.append(f"vocab/synonyms.yaml: [{i}].term: {same} {s.term!r} for {s.muscle!r}")
+            problems.append(f"{synonyms}: [{i}].term: {same} {s.term!r} for {s.muscle!r}")
         else:
             pairs[key] = (i, s.term)
     return problems

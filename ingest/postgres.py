@@ -1,8 +1,8 @@
 """A team's working copy in PostgreSQL, and publishing it as the SQLite file Datasette serves.
 
-``load`` runs the same Alembic migrations and the same validated rows as `evidence build` into
-any SQLAlchemy database (PostgreSQL with psycopg 3: ``postgresql+psycopg://...``), replacing
-what the tables held in one transaction. ``publish`` reads every table back in primary-key order
+``load`` runs the same Alembic migrations and the same validated rows, inserted the same way
+(rows.insert_rows), as `evidence build` into any SQLAlchemy database (PostgreSQL with psycopg 3:
+``postgresql+psycopg://...``), replacing what the tables held in one transaction. ``publish`` reads every table back in primary-key order
 and writes a SQLite file exactly as the build writes one (migrations, full-text index, content
 hash), so a file published from PostgreSQL loaded from data/ has the build's content hash.
 """
@@ -72,6 +72,4 @@ def publish(url: str, db_path: Path,
     """
     rows = read_rows(url)
     progress("read " + ", ".join(f"{len(r)} {t}" for t, r in rows.items() if r))
-    # Rows come in primary-key order, in which a restating measurement may precede the value it
-    # restates: foreign keys are checked at commit instead.
-    return write_database(rows, db_path, progress, defer_foreign_keys=True)
+    return write_database(rows, db_path, progress)

@@ -1,4 +1,4 @@
-"""Turn a validated Dataset into rows and insert them.
+"""Turn a validated Dataset into rows, and insert them.
 
 Integer ids are given in a fixed order (studies by id, then file order), so two builds from the
 same files produce the same rows.
@@ -6,11 +6,10 @@ same files produce the same rows.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection
 
 from .. import schema
 from ..analysis.dispersion import to_sd
@@ -66,19 +65,13 @@ def population(study: StudyIn) -> str | None:
 FILE_TABLES = ("study", "study_field_source", "source", "condition", "measurement", "finding")
 
 #: The integer ids of one file's rows: column -> the table whose numbering it follows. A file's
-#: rows number these from 1 (file_rows); a build adds the ids the files before it used.
+#: rows number these from 1 (file_rows); to_rows adds the ids the files before it used.
 LOCAL_IDS: dict[str, dict[str, str]] = {
     "study_field_source": {"id": "study_field_source"},
     "condition": {"id": "condition"},
     "measurement": {"id": "measurement", "condition_id": "condition", "restates_id": "measurement"},
     "finding": {"id": "finding", "condition_a_id": "condition", "condition_b_id": "condition"},
 }
-
-
-def id_shifts(table: str, offsets: dict[str, int]) -> dict[str, int]:
-    """Column -> what to add to one file's local ids of ``table`` (LOCAL_IDS), given the ids
-    the files before it used (``offsets``, as ``advance`` counts them)."""
-    return {column: offsets.get(numbering, 0) for column, numbering in LOCAL_IDS.get(table, {}).items()}
 
 
 def source_kinds(shared: Iterable[SourceIn], own: Iterable[SourceIn]) -> dict[str, str]:
@@ -136,8 +129,7 @@ def vocabulary_rows(ds: Dataset) -> Rows:
 def file_rows(data: ExtractionIn, kind_of_source: dict[str, str]) -> Rows:
     """One extraction file's rows (FILE_TABLES), its integer ids numbered from 1 (LOCAL_IDS).
 
-    They depend on nothing but the file and the kinds of the sources it may cite, so each file's
-    rows can be made on their own: in parallel, and once per version of the file (parse_cache).
+    They depend on nothing but the file and the kinds of the sources it may cite.
     """
     rows: Rows = {t: [] for t in FILE_TABLES}
     _extraction_rows(data, rows, _Ids())
@@ -337,50 +329,16 @@ def _measurement_row(
 
 
 def insert_rows(connection: Connection, rows: Rows) -> dict[str, int]:
-    """Insert in foreign-key order; return the row count of each table.
-
-    On SQLite the rows go as tuples straight to the sqlite3 cursor's ``executemany``: they were
-    validated by pydantic already, and SQLAlchemy's per-row parameter processing of dicts costs
-    about three times the insert itself (bench/ingest.py measures both). Other backends
-    (PostgreSQL) take the portable SQLAlchemy Core path.
+    """Insert in foreign-key order with SQLAlchemy Core, the same way into SQLite (the build)
+    and PostgreSQL (ingest/postgres.py); return the row count of each table.
 
     :param connection: an open connection inside a transaction (``engine.begin()``)
     :param rows: every table's rows, as :func:`to_rows` makes them
     """
     counts = {}
-    sqlite = connection.dialect.name == "sqlite"
     for table in schema.Base.metadata.sorted_tables:
         batch = rows.get(table.name) or []
-        if batch and sqlite:
-            _executemany_tuples(connection, table, batch)
-        elif batch:
+        if batch:
             connection.execute(table.insert(), batch)
         counts[table.name] = len(batch)
     return counts
-
-
-def _executemany_tuples(connection: Connection, table: Table, batch: list[dict[str, Any]]) -> None:
-    """One ``INSERT`` per table through the DBAPI cursor, in SQLAlchemy's transaction."""
-    columns = [c.name for c in table.columns]
-    names = set(columns)
-    if len(columns) > 1 and all(r.keys() == names for r in batch):
-        # The common case (to_rows gives every column): itemgetter makes the tuples in C.
-        params: Iterable[tuple[Any, ...]] = map(operator.itemgetter(*columns), batch)
-    else:
-        for i, r in enumerate(batch):
-            if not r.keys() <= names:
-                # The Core path would refuse these too; say which table, row and keys.
-                raise KeyError(f"{table.name}[{i}]: no column(s) {sorted(r.keys() - names)}")
-        # A column a row leaves out is NULL, as with table.insert() (no column has a default).
-        params = (tuple(r.get(c) for c in columns) for r in batch)
-    preparer = connection.dialect.identifier_preparer
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        preparer.format_table(table),
-        ", ".join(preparer.quote(c) for c in columns),
-        ", ".join("?" for _ in columns),
-    )
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, params)
-    finally:
-        cursor.close()
