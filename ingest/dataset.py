@@ -110,7 +110,7 @@ def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
             attempt(parse_list, data_dir / REVIEW_POOLED_FILE, ReviewPooledIn, data_dir) or []
         )
     problems += _check_vocabularies(data_dir, dataset)
-    problems += _check_review_pooled(dataset)
+    problems += _check_review_pooled(data_dir, dataset)
     if not extraction_paths(data_dir):
         problems.append(f"{data_dir / 'extractions'}: (folder): no *{EXTRACTION_SUFFIX} files")
     return dataset, problems
@@ -377,14 +377,14 @@ def _check_findings(
     return problems
 
 
-def _check_review_pooled(ds: Dataset) -> list[str]:
+def _check_review_pooled(data_dir: Path, ds: Dataset) -> list[str]:
     """Each pooled row's review (a shared source of kind review), exercise and muscle."""
     sources = {s.id: s for s in ds.shared_sources}
     muscles = {m.id for m in ds.muscles}
     exercises = {e.id for e in ds.exercises}
     problems: list[str] = []
     for i, r in enumerate(ds.review_pooled):
-        where = f"{REVIEW_POOLED_FILE}: [{i}]"
+        where = f"{data_dir / REVIEW_POOLED_FILE}: [{i}]"
         source = sources.get(r.review)
         if source is None:
             problems.append(f"{where}.review: unknown source {r.review!r}")

@@ -338,6 +338,10 @@ def read_yaml(path: Path, root: Path | None = None, lines: dict[str, int] | None
         raise DataError([f"{path}:{e.line}: {e.field}: {e.message}"]) from None
     except RecursionError:  # a chain of templates, each merging the one before
         raise DataError([f"{path}: (file): templates merged into each other too deeply"]) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (e.g. NUL)
+        line = text.count("\n", 0, e.position) + 1
+        what = f"unacceptable character #x{e.character:04x}: {e.reason}"
+        raise DataError([f"{path}:{line}: (syntax): YAML error: {what} at line {line}"]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
