@@ -87,8 +87,6 @@ _BOOLEANS = {"true", "True", "TRUE", "false", "False", "FALSE"}
 _DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _SPECIAL_FLOAT = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-
-
 _forbidden = FORBIDDEN_CHARACTERS.search
 
 
@@ -391,13 +389,8 @@ def with_lines(problems: list[str], path: Path, lines: dict[str, int]) -> list[s
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    """pydantic's location ('measurements', 0, 'value') as a field path: 'measurements[0].value'."""
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).removeprefix(".")
 
 
 _FIELD_FIRST = re.compile(r"^([a-z_]+): ")
