@@ -167,6 +167,7 @@ def check_file(path: Path, data: ExtractionIn, context: Context) -> tuple[list[s
     problems = _check_study(path, data, sources)
     problems += _check_conditions_and_measurements(path, data, sources, muscles, exercises)
     problems += _check_findings(path, data, sources, muscles)
+    problems += _check_contrasts_and_reading(path, data, sources, muscles)
     report = plausibility.check_extraction(path, data, context.this_year)
     return problems + report.errors, report.warnings
 
@@ -370,6 +371,33 @@ def _check_findings(
                 problems.append(f"{where}.{name}: unknown muscle {value!r}")
         if f.source not in sources:
             problems.append(f"{where}.source: {_unknown_source(f.source)}")
+    return problems
+
+
+def _check_contrasts_and_reading(
+    path: Path, data: ExtractionIn, sources: dict[str, SourceIn], muscles: frozenset[str]
+) -> list[str]:
+    """A contrast's conditions, muscle and source; a double extraction with nothing unresolved."""
+    problems: list[str] = []
+    conditions = {c.id for c in data.conditions}
+    problems += _duplicate_records(path, "contrasts", data.contrasts)
+    for i, k in enumerate(data.contrasts):
+        where = f"{path}: contrasts[{i}]"
+        for name in ("a", "b"):
+            if getattr(k, name) not in conditions:
+                problems.append(f"{where}.{name}: unknown condition {getattr(k, name)!r}")
+        if k.muscle not in muscles:
+            problems.append(f"{where}.muscle: unknown muscle {k.muscle!r}")
+        if k.source not in sources:
+            problems.append(f"{where}.source: {_unknown_source(k.source)}")
+    problems += _duplicate_records(path, "reading_log", data.reading_log)
+    de = data.double_extraction
+    for i, d in enumerate(de.differences if de else ()):
+        if d.resolved is None:
+            problems.append(
+                f"{path}: double_extraction.differences[{i}].resolved: {d.field!r} is unresolved; "
+                "read the source again and record the value kept"
+            )
     return problems
 
 

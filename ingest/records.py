@@ -13,9 +13,11 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 from ..schema.allowed_values import (
     BIBLIOGRAPHIC_FIELDS,
     CENTRAL_TENDENCIES,
+    COPY_SHOWED,
     DIRECTIONS,
     DISPERSION_TYPES,
     ELECTRODES,
+    ESTIMATE_TYPES,
     EXERCISE_PATTERNS,
     IDENTIFICATIONS,
     METRICS,
@@ -26,6 +28,7 @@ from ..schema.allowed_values import (
     POPULATION_GROUPS,
     PROVENANCES,
     SEXES,
+    SIDES,
     SIZE_TYPES,
     STATISTICS,
     SYNONYM_KINDS,
@@ -190,6 +193,11 @@ class MeasurementIn(Record):
     value: Number
     dispersion: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] | None = None
     dispersion_type: Literal[DISPERSION_TYPES] | None = None  # type: ignore[valid-type]
+    #: Where the source says what the spread is (a caption, a methods sentence).
+    dispersion_locator: Text | None = None
+    #: Printed as approximate ('~50%').
+    approximate: Annotated[bool, Field(strict=True)] = False
+    side: Literal[SIDES] | None = None  # type: ignore[valid-type]
     n: Annotated[int, Field(strict=True, gt=0)] | None = None
     source: Slug
     locator: Text
@@ -202,6 +210,8 @@ class MeasurementIn(Record):
     def _consistent(self) -> MeasurementIn:
         if (self.dispersion is None) != (self.dispersion_type is None):
             raise ValueError("dispersion_type: give dispersion and dispersion_type, or neither")
+        if self.dispersion_locator is not None and self.dispersion is None:
+            raise ValueError("dispersion_locator: only with a dispersion")
         low, high = PLAUSIBLE_RANGES[self.metric]
         if not low <= self.value <= high:
             raise ValueError(
@@ -248,12 +258,95 @@ class FindingIn(Record):
         return self
 
 
+class ContrastIn(Record):
+    """A within-study difference as printed: estimate = a - b (a / b for a ratio)."""
+
+    a: Slug
+    b: Slug
+    muscle: Slug
+    muscle_label: Text | None = None
+    metric: Literal[METRICS]  # type: ignore[valid-type]
+    unit: Text | None = None
+    normalisation_category: Literal[NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
+    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
+    phase: Literal[PHASES]  # type: ignore[valid-type]
+    estimate_type: Literal[ESTIMATE_TYPES]  # type: ignore[valid-type]
+    estimate: Number
+    ci_low: Number | None = None
+    ci_high: Number | None = None
+    ci_level: Annotated[float, Field(strict=True, gt=0, lt=1)] | None = None
+    se: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
+    p_value: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
+    p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
+    n: Annotated[int, Field(strict=True, gt=0)] | None = None
+    source: Slug
+    locator: Text
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContrastIn:
+        if self.a == self.b:
+            raise ValueError("b: same condition as a")
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("ci_high: give both ends of the interval, or neither")
+        if self.ci_low is not None and self.ci_high is not None:
+            if not self.ci_low <= self.estimate <= self.ci_high:
+                raise ValueError(f"estimate: {self.estimate} lies outside its own interval")
+            if self.ci_level is None:
+                raise ValueError("ci_level: required with an interval (0.95 for a 95% CI)")
+        if (self.p_value is None) != (self.p_relation is None):
+            raise ValueError("p_relation: give p_value and p_relation, or neither")
+        if self.estimate_type == "ratio" and self.estimate <= 0:
+            raise ValueError("estimate: a ratio must be positive")
+        if self.estimate_type == "percent_difference" and self.estimate <= -100:
+            raise ValueError("estimate: a percent difference cannot be -100% or below")
+        return self
+
+
+class ReadingLogIn(Record):
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    showed: Literal[COPY_SHOWED]  # type: ignore[valid-type]
+    note: Text | None = None
+
+
+class DifferenceIn(Record):
+    field: Text
+    first: Text | None = None
+    second: Text | None = None
+    #: The value kept after reading the source again; null only when none could be settled.
+    resolved: Text | None = None
+    how: Text
+
+
+class DoubleExtractionIn(Record):
+    """The file's values compared with an independent second extraction, field by field."""
+
+    fields_compared: Annotated[int, Field(strict=True, ge=0)]
+    fields_differed: Annotated[int, Field(strict=True, ge=0)]
+    method: Text
+    note: Text | None = None
+    differences: list[DifferenceIn] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DoubleExtractionIn:
+        if self.fields_differed > self.fields_compared:
+            raise ValueError("fields_differed: more than fields_compared")
+        if len(self.differences) != self.fields_differed:
+            raise ValueError(
+                f"differences: {len(self.differences)} listed, fields_differed says {self.fields_differed}"
+            )
+        return self
+
+
 class ExtractionIn(Record):
     study: StudyIn
     sources: list[SourceIn] = []
     conditions: Annotated[list[ConditionIn], Field(min_length=1)]
     measurements: list[MeasurementIn] = []
     findings: list[FindingIn] = []
+    contrasts: list[ContrastIn] = []
+    reading_log: list[ReadingLogIn] = []
+    double_extraction: DoubleExtractionIn | None = None
 
 
 class ReviewPooledIn(Record):
