@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import plausibility
+from ..schema.allowed_values import MUSCLE_GROUPS
+from . import consistency, plausibility
 from .files import extraction_paths, skipped_files
 from .records import (
     EXTRACTION_SUFFIX,
@@ -182,6 +183,7 @@ class FolderCheck:
         self.study_owner: dict[str, Path] = {}
         self.doi_owner: dict[str, Path] = {}
         self.pmid_owner: dict[str, Path] = {}
+        self.paper_owner: dict[tuple, Path] = {}
 
     def add(self, path: Path, study: StudyIn, sources: list[SourceIn]) -> list[str]:
         """The problems this file makes with the files added before it."""
@@ -204,6 +206,21 @@ class FolderCheck:
                 problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[same]})")
             else:
                 owners[same] = path
+        # Without a DOI or PMID to tie them, the same paper entered twice under two ids is found
+        # by its title (letters and digits only, casefolded), year and first author's surname.
+        if study.title and study.year and study.authors:
+            paper = (
+                "".join(ch for ch in word_key(study.title) if ch.isalnum()),
+                study.year,
+                word_key(study.authors[0].split()[0]),
+            )
+            if paper in self.paper_owner:
+                problems.append(
+                    f"{path}: study.title: the same title, year and first author as {self.paper_owner[paper]}:"
+                    " one paper entered twice?"
+                )
+            else:
+                self.paper_owner[paper] = path
         for i, src in enumerate(sources):
             # A file may repeat a shared source as it is; no two files may give the same id.
             if src.id in self.source_owner or self.shared.get(src.id, src) != src:
@@ -235,6 +252,35 @@ def _check_vocabularies(ds: Dataset) -> list[str]:
             problems.append(f"vocab/synonyms.yaml: [{i}].term: {same} {s.term!r} for {s.muscle!r}")
         else:
             pairs[key] = (i, s.term)
+    return problems + _check_words(ds)
+
+
+def _check_words(ds: Dataset) -> list[str]:
+    """One word names one thing: a synonym never names another muscle, an exercise's word never
+    another exercise; a muscle's group is one of MUSCLE_GROUPS (a misspelt group would be a group
+    of its own, and its muscles would drop out of every group query)."""
+    problems: list[str] = []
+    names = {word_key(n): m.id for m in ds.muscles for n in (m.name, m.id.replace("_", " "), m.id)}
+    for i, s in enumerate(ds.synonyms):
+        other = names.get(word_key(s.term))
+        if other is not None and other != s.muscle:
+            problems.append(
+                f"vocab/synonyms.yaml: [{i}].term: {s.term!r} is the name of {other!r}, not of {s.muscle!r}"
+            )
+    for i, m in enumerate(ds.muscles):
+        if m.group not in MUSCLE_GROUPS:
+            problems.append(
+                f"vocab/muscles.yaml: [{i}].group: unknown group {m.group!r} (one of {', '.join(MUSCLE_GROUPS)})"
+            )
+    owner: dict[str, str] = {}
+    for e in ds.exercises:
+        for n in (e.id, e.id.replace("_", " "), e.name):
+            owner.setdefault(word_key(n), e.id)
+    for i, e in enumerate(ds.exercises):
+        for word in e.words:
+            other = owner.setdefault(word_key(word), e.id)
+            if other != e.id:
+                problems.append(f"vocab/exercises.yaml: [{i}].words: {word!r} already names {other!r}")
     return problems
 
 
@@ -407,8 +453,10 @@ def _check_review_pooled(ds: Dataset) -> list[str]:
     muscles = {m.id for m in ds.muscles}
     exercises = {e.id for e in ds.exercises}
     problems: list[str] = []
+    problems += _duplicate_records(Path(REVIEW_POOLED_FILE), "rows", list(ds.review_pooled))
     for i, r in enumerate(ds.review_pooled):
         where = f"{REVIEW_POOLED_FILE}: [{i}]"
+        consistency.check_review_row(r, where, lambda field, message: problems.append(f"{field}: {message}"))
         source = sources.get(r.review)
         if source is None:
             problems.append(f"{where}.review: unknown source {r.review!r}")

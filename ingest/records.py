@@ -37,6 +37,8 @@ from ..schema.comparability import EMG_METRICS
 from .text import Word
 
 EXTRACTION_SUFFIX = ".extraction.yaml"
+#: Raw (not normalised) EMG amplitude, in µV or mV: surface EMG stays below about 10 mV.
+RAW_EMG_RANGE = (0.0, 10_000.0)
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
 
@@ -54,7 +56,7 @@ Text = Annotated[str, BeforeValidator(_not_a_decimal), Field(min_length=1)]
 #: A DOI as doi.org resolves it, without "https://doi.org/" or "doi:": 10.<registrant>/<suffix>,
 #: the suffix printable ASCII without spaces, quotes, angle brackets or backslashes (a DOI pasted
 #: from HTML or a citation carries those along).
-DOI_PATTERN = r"^10\.\d{4,9}/[!#-&(-;=?-\[\]-~]+$"
+DOI_PATTERN = r"^10\.[0-9]{4,9}/[!#-&(-;=?-\[\]-~]+$"
 # Numbers must be numbers in the YAML: a quoted "69.5" or a boolean is a mistake, not a value.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -89,11 +91,19 @@ class ExerciseIn(Record):
     words: list[Word] = []
 
 
+#: A web address: http(s), an ASCII host (a look-alike letter from another script would send a
+#: reader elsewhere: IDN hosts are written in their xn-- form), no ``user@`` part (in
+#: ``https://pubmed.gov@evil.example/`` the host is evil.example), no spaces, quotes or angle
+#: brackets (markup pasted along with it).
+URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s\"'<>@\\]*)?$"
+Url = Annotated[str, Field(pattern=URL_PATTERN, max_length=2000)]
+
+
 class SourceIn(Record):
     id: Slug
     kind: Literal[PROVENANCES]  # type: ignore[valid-type]
     citation: Text
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
 
 
 # --- one extraction file -----------------------------------------------------------------------
@@ -101,6 +111,8 @@ class SourceIn(Record):
 
 #: A count, an age or a number of years: a plain non-negative number.
 Amount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+#: A number that must be finite (a load, an angle): YAML's .inf and .nan are not numbers.
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class ParticipantsIn(Record):
@@ -142,7 +154,7 @@ class StudyIn(Record):
     issue: Text | None = None
     pages: Text | None = None
     doi: Annotated[str, Field(pattern=DOI_PATTERN)] | None = None
-    pmid: Annotated[str, Field(pattern=r"^\d{1,9}$")] | None = None
+    pmid: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")] | None = None
     design: Text | None = None
     identification: Literal[IDENTIFICATIONS]  # type: ignore[valid-type]
     identification_note: Text | None = None
@@ -167,10 +179,11 @@ class ConditionIn(Record):
     exercise: Slug
     label: Text
     load: Text | None = None
-    load_pct_1rm: Annotated[float, Field(strict=True, gt=0, le=200)] | None = None
-    load_kg: Annotated[float, Field(strict=True, ge=0)] | None = None
+    load_pct_1rm: Annotated[float, Field(strict=True, gt=0, le=200, allow_inf_nan=False)] | None = None
+    #: The heaviest deadlift ever lifted is about 500 kg; a load above 1,000 kg is a typo.
+    load_kg: Annotated[float, Field(strict=True, ge=0, le=1000, allow_inf_nan=False)] | None = None
     depth: Text | None = None
-    knee_angle_deg: Annotated[float, Field(strict=True, ge=0, le=180)] | None = None
+    knee_angle_deg: Annotated[float, Field(strict=True, ge=0, le=180, allow_inf_nan=False)] | None = None
     stance: Text | None = None
     cue: Text | None = None
     notes: Text | None = None
@@ -213,6 +226,9 @@ class MeasurementIn(Record):
         if self.dispersion_locator is not None and self.dispersion is None:
             raise ValueError("dispersion_locator: only with a dispersion")
         low, high = PLAUSIBLE_RANGES[self.metric]
+        if self.metric == "emg_amplitude" and self.normalisation_category == "not_normalised":
+            # Raw EMG in µV runs into the thousands; the %MVIC range is not its range.
+            low, high = RAW_EMG_RANGE
         if not low <= self.value <= high:
             raise ValueError(
                 f"value: {self.value} is outside the plausible range {low}..{high} for {self.metric}"
@@ -239,7 +255,7 @@ class FindingIn(Record):
     direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
     size: Number | None = None
     size_type: Literal[SIZE_TYPES] | None = None  # type: ignore[valid-type]
-    p_value: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
+    p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
     p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
     summary: Text
     source: Slug
@@ -276,7 +292,7 @@ class ContrastIn(Record):
     ci_high: Number | None = None
     ci_level: Annotated[float, Field(strict=True, gt=0, lt=1)] | None = None
     se: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
-    p_value: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
+    p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
     p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
     n: Annotated[int, Field(strict=True, gt=0)] | None = None
     source: Slug
@@ -304,7 +320,7 @@ class ContrastIn(Record):
 
 
 class ReadingLogIn(Record):
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    url: Url
     showed: Literal[COPY_SHOWED]  # type: ignore[valid-type]
     note: Text | None = None
 

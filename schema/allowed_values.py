@@ -72,6 +72,11 @@ PROVENANCES = ("primary", "review", "article")
 IDENTIFICATIONS = ("verified", "probable", "unverified")
 SEXES = ("female", "male", "mixed", "not_reported")
 EXERCISE_PATTERNS = ("squat", "lunge", "hinge", "bridge", "isolation")
+#: A muscle's group (vocab/muscles.yaml): what the group pages and queries gather.
+MUSCLE_GROUPS = (
+    "gluteals", "hamstrings", "adductors", "hip_abductors", "hip_flexors", "quadriceps", "calf", "trunk",
+    "joint_level",
+)  # fmt: skip
 SYNONYM_KINDS = ("canonical", "abbreviation", "anatomical", "lay", "mistranslation")
 #: a_greater/b_greater: A (condition a, muscle) vs B (condition b, or muscle_b within a);
 #: different: a significant difference whose direction the readable source does not state.
