@@ -6,9 +6,10 @@ Unknown fields are errors, numbers must be numbers, and every vocabulary comes f
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..schema.allowed_values import (
     BIBLIOGRAPHIC_FIELDS,
@@ -96,7 +97,19 @@ class ExerciseIn(Record):
 #: ``https://pubmed.gov@evil.example/`` the host is evil.example), no spaces, quotes or angle
 #: brackets (markup pasted along with it).
 URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s\"'<>@\\]*)?$"
-Url = Annotated[str, Field(pattern=URL_PATTERN, max_length=2000)]
+_URL = re.compile(URL_PATTERN)
+
+
+def _plain_url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(
+            "not a plain web address: http(s)://, an ASCII host name, no user@ part, no spaces,"
+            " quotes, angle brackets or backslashes"
+        )
+    return value
+
+
+Url = Annotated[str, Field(max_length=2000), AfterValidator(_plain_url)]
 
 
 class SourceIn(Record):
@@ -287,7 +300,8 @@ class ContrastIn(Record):
     statistic: Literal[STATISTICS]  # type: ignore[valid-type]
     phase: Literal[PHASES]  # type: ignore[valid-type]
     estimate_type: Literal[ESTIMATE_TYPES]  # type: ignore[valid-type]
-    estimate: Number
+    #: Null where the source prints only the interval.
+    estimate: Number | None = None
     ci_low: Number | None = None
     ci_high: Number | None = None
     ci_level: Annotated[float, Field(strict=True, gt=0, lt=1)] | None = None
@@ -305,16 +319,18 @@ class ContrastIn(Record):
             raise ValueError("b: same condition as a")
         if (self.ci_low is None) != (self.ci_high is None):
             raise ValueError("ci_high: give both ends of the interval, or neither")
+        if self.estimate is None and self.ci_low is None:
+            raise ValueError("estimate: give the estimate, its interval, or both")
         if self.ci_low is not None and self.ci_high is not None:
-            if not self.ci_low <= self.estimate <= self.ci_high:
+            if self.estimate is not None and not self.ci_low <= self.estimate <= self.ci_high:
                 raise ValueError(f"estimate: {self.estimate} lies outside its own interval")
             if self.ci_level is None:
                 raise ValueError("ci_level: required with an interval (0.95 for a 95% CI)")
         if (self.p_value is None) != (self.p_relation is None):
             raise ValueError("p_relation: give p_value and p_relation, or neither")
-        if self.estimate_type == "ratio" and self.estimate <= 0:
+        if self.estimate_type == "ratio" and self.estimate is not None and self.estimate <= 0:
             raise ValueError("estimate: a ratio must be positive")
-        if self.estimate_type == "percent_difference" and self.estimate <= -100:
+        if self.estimate_type == "percent_difference" and self.estimate is not None and self.estimate <= -100:
             raise ValueError("estimate: a percent difference cannot be -100% or below")
         return self
 

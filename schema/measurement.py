@@ -212,6 +212,7 @@ class Contrast(Base):
         CheckConstraint("se > 0", name="se_positive"),
         CheckConstraint("ci_low <= estimate AND estimate <= ci_high", name="ci_holds_estimate"),
         CheckConstraint("(ci_low IS NULL) = (ci_high IS NULL)", name="ci_both_ends"),
+        CheckConstraint("estimate IS NOT NULL OR ci_low IS NOT NULL", name="estimate_or_interval"),
         CheckConstraint("ci_level > 0 AND ci_level < 1", name="ci_level_range"),
         CheckConstraint("n > 0", name="n_positive"),
         CheckConstraint("condition_a_id <> condition_b_id", name="two_conditions"),
@@ -230,7 +231,9 @@ class Contrast(Base):
     statistic: Mapped[str]
     phase: Mapped[str]
     estimate_type: Mapped[str]
-    estimate: Mapped[float]
+    #: NULL where the source prints only the interval; its midpoint is then the estimate a
+    #: synthesis may compute (a symmetric interval), never stored as if printed.
+    estimate: Mapped[float | None]
     ci_low: Mapped[float | None]
     ci_high: Mapped[float | None]
     ci_level: Mapped[float | None]

@@ -95,7 +95,7 @@ def upgrade() -> None:
         sa.Column("statistic", sa.String(), nullable=False),
         sa.Column("phase", sa.String(), nullable=False),
         sa.Column("estimate_type", sa.String(), nullable=False),
-        sa.Column("estimate", sa.Double(), nullable=False),
+        sa.Column("estimate", sa.Double(), nullable=True),
         sa.Column("ci_low", sa.Double(), nullable=True),
         sa.Column("ci_high", sa.Double(), nullable=True),
         sa.Column("ci_level", sa.Double(), nullable=True),
@@ -124,6 +124,9 @@ def upgrade() -> None:
             "ci_low <= estimate AND estimate <= ci_high", name=op.f("ck_contrast_ci_holds_estimate")
         ),
         sa.CheckConstraint("(ci_low IS NULL) = (ci_high IS NULL)", name=op.f("ck_contrast_ci_both_ends")),
+        sa.CheckConstraint(
+            "estimate IS NOT NULL OR ci_low IS NOT NULL", name=op.f("ck_contrast_estimate_or_interval")
+        ),
         sa.CheckConstraint("ci_level > 0 AND ci_level < 1", name=op.f("ck_contrast_ci_level_range")),
         sa.CheckConstraint("n > 0", name=op.f("ck_contrast_n_positive")),
         sa.CheckConstraint("condition_a_id <> condition_b_id", name=op.f("ck_contrast_two_conditions")),
