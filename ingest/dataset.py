@@ -260,12 +260,17 @@ def _check_words(ds: Dataset) -> list[str]:
     another exercise; a muscle's group is one of MUSCLE_GROUPS (a misspelt group would be a group
     of its own, and its muscles would drop out of every group query)."""
     problems: list[str] = []
-    names = {word_key(n): m.id for m in ds.muscles for n in (m.name, m.id.replace("_", " "), m.id)}
+    # A name may be shared by a muscle's regions (gluteus medius, anterior and posterior).
+    names: dict[str, set[str]] = {}
+    for m in ds.muscles:
+        for n in (m.name, m.id.replace("_", " "), m.id):
+            names.setdefault(word_key(n), set()).add(m.id)
     for i, s in enumerate(ds.synonyms):
-        other = names.get(word_key(s.term))
-        if other is not None and other != s.muscle:
+        owners = names.get(word_key(s.term), set())
+        if owners and s.muscle not in owners:
+            named = ", ".join(repr(o) for o in sorted(owners))
             problems.append(
-                f"vocab/synonyms.yaml: [{i}].term: {s.term!r} is the name of {other!r}, not of {s.muscle!r}"
+                f"vocab/synonyms.yaml: [{i}].term: {s.term!r} is the name of {named}, not of {s.muscle!r}"
             )
     for i, m in enumerate(ds.muscles):
         if m.group not in MUSCLE_GROUPS:
