@@ -1,53 +1,31 @@
-"""The data folder as one checked Dataset: the vocabularies, then each extraction file on its own
-(``check_file``, given the folder's ``Context``), then what files may clash on (``FolderCheck``)."""
+"""The data folder as one checked Dataset: the vocabularies (vocabulary.py), then each extraction
+file on its own (``check_file``, given the folder's ``Context``), then what files may clash on
+(``FolderCheck``)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from . import plausibility
-from .files import extraction_paths, skipped_files
-from .records import (
-    EXTRACTION_SUFFIX,
-    ExerciseIn,
-    ExtractionIn,
-    MeasurementIn,
-    MuscleIn,
-    ReviewPooledIn,
-    SourceIn,
-    StudyIn,
-    SynonymIn,
-)
+from .files import extraction_paths
+from .records import EXTRACTION_SUFFIX, ExtractionIn, MeasurementIn, SourceIn, StudyIn
 from .text import word_key
-from .yaml_reader import DataError, parse, parse_list, read_yaml, with_lines
+from .vocabulary import Dataset, Extraction, duplicate_records, duplicates, load_vocabulary
+from .yaml_reader import DataError, parse, read_yaml, with_lines
 
-REVIEW_POOLED_FILE = "review_pooled.yaml"
-
-
-@dataclass
-class Extraction:
-    path: Path
-    data: ExtractionIn
-
-
-@dataclass
-class Dataset:
-    """Everything the build loads, validated and cross-checked."""
-
-    muscles: list[MuscleIn]
-    synonyms: list[SynonymIn]
-    exercises: list[ExerciseIn]
-    shared_sources: list[SourceIn]
-    extractions: list[Extraction] = field(default_factory=list)
-    #: Reviews' pooled rows (data/review_pooled.yaml); kept apart from the measurements.
-    review_pooled: list[ReviewPooledIn] = field(default_factory=list)
-    #: `<file>: <field>: <message>` of what is possible but suspicious (plausibility warnings,
-    #: files the build does not read); `evidence build --strict` refuses these too.
-    warnings: list[str] = field(default_factory=list)
+__all__ = [
+    "Context",
+    "Dataset",
+    "Extraction",
+    "FolderCheck",
+    "check_file",
+    "cited_sources",
+    "load_dataset",
+    "load_vocabulary",
+]
 
 
 @dataclass(frozen=True)
@@ -84,38 +62,6 @@ def cited_sources(shared: Iterable[SourceIn], own: Iterable[SourceIn]) -> dict[s
     return {s.id: s for group in (shared, own) for s in group}
 
 
-def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
-    """The folder's files other than the extractions and claims, read and checked: a Dataset
-    without extractions, and the problems found (each file's problems, then the checks')."""
-    problems: list[str] = []
-
-    def attempt(fn, *args):
-        try:
-            return fn(*args)
-        except DataError as e:
-            problems.extend(e.problems)
-            return None
-
-    # Every file is read with data_dir as its root: a symlink out of the data folder is refused.
-    muscles = attempt(parse_list, data_dir / "vocab" / "muscles.yaml", MuscleIn, data_dir) or []
-    synonyms = attempt(parse_list, data_dir / "vocab" / "synonyms.yaml", SynonymIn, data_dir) or []
-    exercises = attempt(parse_list, data_dir / "vocab" / "exercises.yaml", ExerciseIn, data_dir) or []
-    shared = attempt(parse_list, data_dir / "sources.yaml", SourceIn, data_dir) or []
-    # Files that look like data but that the build does not read are named, not ignored.
-    dataset = Dataset(muscles, synonyms, exercises, shared, warnings=skipped_files(data_dir))
-    # Optional: a data folder without reviews (a synthetic one) has no such file. lexists: a
-    # broken symlink is named, not skipped.
-    if os.path.lexists(data_dir / REVIEW_POOLED_FILE):
-        dataset.review_pooled = (
-            attempt(parse_list, data_dir / REVIEW_POOLED_FILE, ReviewPooledIn, data_dir) or []
-        )
-    problems += _check_vocabularies(data_dir, dataset)
-    problems += _check_review_pooled(data_dir, dataset)
-    if not extraction_paths(data_dir):
-        problems.append(f"{data_dir / 'extractions'}: (folder): no *{EXTRACTION_SUFFIX} files")
-    return dataset, problems
-
-
 def load_dataset(data_dir: Path) -> Dataset:
     """Read and check the whole data folder; raise DataError listing every problem found.
 
@@ -146,16 +92,6 @@ def load_dataset(data_dir: Path) -> Dataset:
     return dataset
 
 
-def _duplicates(path: Path, what: str, ids: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for i, value in enumerate(ids):
-        if value in seen:
-            out.append(f"{path}: {what}[{i}].id: duplicate id {value!r}")
-        seen.add(value)
-    return out
-
-
 def check_file(path: Path, data: ExtractionIn, context: Context) -> tuple[list[str], list[str]]:
     """Every check of one extraction file on its own: its references (conditions, muscles,
     exercises, the sources it may cite, restatements) and the plausibility rules.
@@ -167,6 +103,7 @@ def check_file(path: Path, data: ExtractionIn, context: Context) -> tuple[list[s
     problems = _check_study(path, data, sources)
     problems += _check_conditions_and_measurements(path, data, sources, muscles, exercises)
     problems += _check_findings(path, data, sources, muscles)
+    problems += _check_contrasts_and_reading(path, data, sources, muscles)
     report = plausibility.check_extraction(path, data, context.this_year)
     return problems + report.errors, report.warnings
 
@@ -181,6 +118,7 @@ class FolderCheck:
         self.study_owner: dict[str, Path] = {}
         self.doi_owner: dict[str, Path] = {}
         self.pmid_owner: dict[str, Path] = {}
+        self.paper_owner: dict[tuple, Path] = {}
 
     def add(self, path: Path, study: StudyIn, sources: list[SourceIn]) -> list[str]:
         """The problems this file makes with the files added before it."""
@@ -203,6 +141,21 @@ class FolderCheck:
                 problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[same]})")
             else:
                 owners[same] = path
+        # Without a DOI or PMID to tie them, the same paper entered twice under two ids is found
+        # by its title (letters and digits only, casefolded), year and first author's surname.
+        if study.title and study.year and study.authors:
+            paper = (
+                "".join(ch for ch in word_key(study.title) if ch.isalnum()),
+                study.year,
+                word_key(study.authors[0].split()[0]),
+            )
+            if paper in self.paper_owner:
+                problems.append(
+                    f"{path}: study.title: the same title, year and first author as {self.paper_owner[paper]}:"
+                    " one paper entered twice?"
+                )
+            else:
+                self.paper_owner[paper] = path
         for i, src in enumerate(sources):
             # A source id is one row of the source table: no file may repeat a shared source's
             # id (sources.yaml's), nor another file's, nor its own.
@@ -211,34 +164,6 @@ class FolderCheck:
                 problems.append(f"{path}: sources[{i}].id: duplicate source id {src.id!r} (also {other})")
             self.source_owner[src.id] = path
         return problems
-
-
-def _check_vocabularies(data_dir: Path, ds: Dataset) -> list[str]:
-    """Ids unique within each file (sources.yaml's too), and the synonyms' muscles and words."""
-    problems: list[str] = []
-    muscles = {m.id for m in ds.muscles}
-    problems += _duplicates(data_dir / "vocab" / "muscles.yaml", "", [m.id for m in ds.muscles])
-    problems += _duplicates(data_dir / "vocab" / "exercises.yaml", "", [e.id for e in ds.exercises])
-    problems += _duplicates(data_dir / "sources.yaml", "", [s.id for s in ds.shared_sources])
-    synonyms = data_dir / "vocab" / "synonyms.yaml"
-    for i, s in enumerate(ds.synonyms):
-        if s.muscle not in muscles:
-            problems.append(f"{synonyms}: [{i}].muscle: unknown muscle {s.muscle!r}")
-    # Words are looked up NFKC-casefolded (text.word_key): 'Glutes' and 'glutes' are one word.
-    pairs: dict[tuple[str, str], tuple[int, str]] = {}
-    for i, s in enumerate(ds.synonyms):
-        key = (word_key(s.term), s.muscle)
-        if key in pairs:
-            j, other = pairs[key]
-            same = (
-                "duplicate"
-                if other == s.term
-                else f"the same word as [{j}] {other!r} once case and width are ignored:"
-            )
-            problems.append(f"{synonyms}: [{i}].term: {same} {s.term!r} for {s.muscle!r}")
-        else:
-            pairs[key] = (i, s.term)
-    return problems
 
 
 def _unknown_source(source_id: str) -> str:
@@ -280,7 +205,7 @@ def _check_conditions_and_measurements(
 ) -> list[str]:
     problems: list[str] = []
     conditions = {c.id for c in data.conditions}
-    problems += _duplicates(path, "conditions", [c.id for c in data.conditions])
+    problems += duplicates(path, "conditions", [c.id for c in data.conditions])
     for i, c in enumerate(data.conditions):
         if c.exercise not in exercises:
             problems.append(f"{path}: conditions[{i}].exercise: unknown exercise {c.exercise!r}")
@@ -290,7 +215,7 @@ def _check_conditions_and_measurements(
             if m.key in keys:
                 problems.append(f"{path}: measurements[{i}].key: duplicate key {m.key!r}")
             keys[m.key] = m
-    problems += _duplicate_records(path, "measurements", data.measurements)
+    problems += duplicate_records(path, "measurements", data.measurements)
     for i, m in enumerate(data.measurements):
         where = f"{path}: measurements[{i}]"
         if m.condition not in conditions:
@@ -304,23 +229,6 @@ def _check_conditions_and_measurements(
             problems.append(f"{where}.source: {_unknown_source(m.source)}")
         if m.restates is not None:
             problems += _check_restates(where, m, keys, sources, source)
-    return problems
-
-
-def _duplicate_records(path: Path, what: str, records: list) -> list[str]:
-    """The same record twice (a copy-paste, or an alias listed twice): it would count twice in
-    every pool. Records are compared whole; two values differing only in their key are the same
-    value under two names."""
-    problems = []
-    first: dict = {}
-    for i, record in enumerate(records):
-        # Every field's value but the key's, in field order: what the (frozen, hashable) model's
-        # own == and hash compare, without a copy of each record.
-        same = tuple(value for name, value in record.__dict__.items() if name != "key")
-        if same in first:
-            problems.append(f"{path}: {what}[{i}]: the same record as {what}[{first[same]}]")
-        else:
-            first[same] = i
     return problems
 
 
@@ -361,7 +269,7 @@ def _check_findings(
     for i, key in enumerate(finding_keys):
         if key in finding_keys[:i]:
             problems.append(f"{path}: findings: duplicate key {key!r}")
-    problems += _duplicate_records(path, "findings", data.findings)
+    problems += duplicate_records(path, "findings", data.findings)
     for i, f in enumerate(data.findings):
         where = f"{path}: findings[{i}]"
         for name in ("a", "b"):
@@ -377,21 +285,28 @@ def _check_findings(
     return problems
 
 
-def _check_review_pooled(data_dir: Path, ds: Dataset) -> list[str]:
-    """Each pooled row's review (a shared source of kind review), exercise and muscle."""
-    sources = {s.id: s for s in ds.shared_sources}
-    muscles = {m.id for m in ds.muscles}
-    exercises = {e.id for e in ds.exercises}
+def _check_contrasts_and_reading(
+    path: Path, data: ExtractionIn, sources: dict[str, SourceIn], muscles: frozenset[str]
+) -> list[str]:
+    """A contrast's conditions, muscle and source; a double extraction with nothing unresolved."""
     problems: list[str] = []
-    for i, r in enumerate(ds.review_pooled):
-        where = f"{data_dir / REVIEW_POOLED_FILE}: [{i}]"
-        source = sources.get(r.review)
-        if source is None:
-            problems.append(f"{where}.review: unknown source {r.review!r}")
-        elif source.kind != "review":
-            problems.append(f"{where}.review: {r.review!r} is not a review")
-        if r.exercise not in exercises:
-            problems.append(f"{where}.exercise: unknown exercise {r.exercise!r}")
-        if r.muscle not in muscles:
-            problems.append(f"{where}.muscle: unknown muscle {r.muscle!r}")
+    conditions = {c.id for c in data.conditions}
+    problems += duplicate_records(path, "contrasts", data.contrasts)
+    for i, k in enumerate(data.contrasts):
+        where = f"{path}: contrasts[{i}]"
+        for name in ("a", "b"):
+            if getattr(k, name) not in conditions:
+                problems.append(f"{where}.{name}: unknown condition {getattr(k, name)!r}")
+        if k.muscle not in muscles:
+            problems.append(f"{where}.muscle: unknown muscle {k.muscle!r}")
+        if k.source not in sources:
+            problems.append(f"{where}.source: {_unknown_source(k.source)}")
+    problems += duplicate_records(path, "reading_log", data.reading_log)
+    de = data.double_extraction
+    for i, d in enumerate(de.differences if de else ()):
+        if d.resolved is None:
+            problems.append(
+                f"{path}: double_extraction.differences[{i}].resolved: {d.field!r} is unresolved; "
+                "read the source again and record the value kept"
+            )
     return problems
