@@ -326,7 +326,13 @@ if __name__ == "__main__":
 @click.argument("second", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def compare_command(first: Path, second: Path):
     """Compare two independent extractions of one study field by field; print the differences
-    as a double_extraction block to resolve from the source and paste into the first file."""
+    as a double_extraction block to resolve from the source and paste into the first file.
+
+    Example:
+
+    \b
+        evidence compare data/extractions/contreras2015.extraction.yaml second.extraction.yaml
+    """
     import yaml
 
     from .ingest.double_extraction import compare
