@@ -4,9 +4,7 @@ test_committed_database_is_current compares the two."""
 
 import shutil
 import sqlite3
-import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +14,7 @@ import yaml
 from datasette.app import Datasette
 
 from emg_evidence.ingest.build import BuildResult, build
-from emg_evidence.paths import DATA_DIR, METADATA, ROOT
+from emg_evidence.paths import DATA_DIR, METADATA
 from emg_evidence.serving.server import evidence_serve
 from emg_evidence.serving.settings import datasette_settings, serve_args
 
@@ -155,31 +153,3 @@ def data_copy(tmp_path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(DATA_DIR, target)
     return target
-
-
-@dataclass(frozen=True)
-class SyntheticBase:
-    """A small base from bench/generate.py: enough files to parse them in parallel."""
-
-    path: Path
-    studies: int = 24
-    measurements: int = 1200
-
-
-@pytest.fixture(scope="session")
-def synthetic(tmp_path_factory) -> SyntheticBase:
-    """The synthetic base, generated once; tests that change it take ``synthetic_copy``."""
-    sys.path.insert(0, str(ROOT))
-    from bench.generate import generate
-
-    base = SyntheticBase(tmp_path_factory.mktemp("synthetic") / "data")
-    generate(base.path, base.studies, base.measurements, quiet=True)
-    return base
-
-
-@pytest.fixture
-def synthetic_copy(synthetic, tmp_path) -> Path:
-    """A copy of the synthetic base that a test may change."""
-    copy = tmp_path / "data"
-    shutil.copytree(synthetic.path, copy)
-    return copy
