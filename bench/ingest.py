@@ -9,9 +9,9 @@ and peak RSS. Two builds, against issue 22's targets:
   <= 10 s and <= 400 MB;
 - the real data (data/): <= 3 s.
 
-``--checkout`` runs the build of another checkout of the project (a ``git worktree`` of an older
-commit, say), with this one's interpreter and libraries: the "before" of a change, in the same
-run conditions as the "after". ``--db`` keeps the synthetic base's database, for
+``--checkout`` runs the build of another checkout of the project (``git archive`` of an older
+commit unpacked in a folder, say) on its own data/, with this one's interpreter and libraries:
+the "before" of a change, in the same run conditions as the "after". ``--db`` keeps the synthetic base's database, for
 bench/queries.py and bench/csv_export.py.
 
 Example:
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
             generate(data, args.studies, args.measurements, args.seed, quiet=True)
         runs = {
             "synthetic": timed_build(data, args.db or Path(work) / "synthetic.db", args.checkout),
-            "real data": timed_build(ROOT / "data", Path(work) / "real.db", args.checkout),
+            "real data": timed_build((args.checkout or ROOT) / "data", Path(work) / "real.db", args.checkout),
         }
     code = Path(runs["synthetic"]["code"]).parent.parent
     print(f"evidence build of {code}; synthetic base: {runs['synthetic']['measurements']:,} measurements")
