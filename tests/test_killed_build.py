@@ -32,9 +32,13 @@ def large_data(tmp_path_factory):
     text = (DATA_DIR / "extractions" / f"{TEMPLATE}.extraction.yaml").read_text()
     text = re.sub(r"(?m)^  (doi|pmid): .*$", r"  \1: null", text)  # each DOI/PMID is one study's
     for i in range(COPIES):
-        # The study id prefixes its own source ids, so one replacement renames both.
+        # The study id prefixes its own source ids, so one replacement renames both; each copy
+        # gets a title of its own (one title, year and first author is one paper).
         new = f"{TEMPLATE}copy{i}"
-        (data / "extractions" / f"{new}.extraction.yaml").write_text(text.replace(TEMPLATE, new))
+        copy = re.sub(
+            r'(?m)^  title: ("?)', rf"  title: \g<1>Copy {i} of ", text.replace(TEMPLATE, new), count=1
+        )
+        (data / "extractions" / f"{new}.extraction.yaml").write_text(copy)
     return data
 
 
