@@ -25,7 +25,7 @@ SMALL = Path(__file__).parent / "data" / "small"
 GOOD = Path(__file__).parent / "data" / "good" / "fuzzbase.extraction.yaml"
 TEXT = GOOD.read_text()
 DOC = yaml.safe_load(TEXT)
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "200"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 
 #: Pieces of YAML that change meaning when dropped into the middle of a file.
 SNIPPETS = [
