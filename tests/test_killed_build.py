@@ -34,7 +34,10 @@ def large_data(tmp_path_factory):
     for i in range(COPIES):
         # The study id prefixes its own source ids, so one replacement renames both.
         new = f"{TEMPLATE}copy{i}"
-        (data / "extractions" / f"{new}.extraction.yaml").write_text(text.replace(TEMPLATE, new))
+        copy = text.replace(TEMPLATE, new)
+        # A copy is another paper: its own first author (the build refuses one paper entered twice).
+        copy = re.sub(r"(?m)^(  authors:\n  - )", rf"\g<1>Copy{i}", copy, count=1)
+        (data / "extractions" / f"{new}.extraction.yaml").write_text(copy)
     return data
 
 
