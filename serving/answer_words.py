@@ -21,6 +21,8 @@ from typing import Any
 
 #: Words for muscles the site suggests (a mistranslation is understood, never offered).
 SUGGESTED_MUSCLE_KINDS = ("canonical", "abbreviation", "anatomical", "lay")
+#: A suggestion is at least this close to the word (difflib's ratio), and within NEAR of the best.
+CUTOFF, NEAR = 0.6, 0.05
 
 
 def tokens(word: str) -> tuple[str, ...]:
@@ -49,8 +51,13 @@ class Named:
 
 
 def _suggest(term: str, words: list[str]) -> list[str]:
-    near = difflib.get_close_matches(term, words, n=6, cutoff=0.6)
-    near += [w for w in words if len(term) >= 3 and term in w and w not in near]
+    """The nearest names only: those as close as the closest (within NEAR), so 'abductorz' gets
+    'abductors' and not also 'adductor', one letter further; else words that contain the word."""
+    scored = sorted(((difflib.SequenceMatcher(None, term, w).ratio(), w) for w in words), reverse=True)
+    best = scored[0][0] if scored else 0
+    near = [w for r, w in scored if r >= max(CUTOFF, best - NEAR)]
+    if not near and len(term) >= 3:
+        near = [w for w in words if term in w]
     return near[:6]
 
 
@@ -74,9 +81,9 @@ async def name_muscle(db: Any, word: str) -> Named:
     """The muscles ``word`` covers, by the one scope rule of the muscle_term view."""
     term = " ".join(word.lower().split())
     rows = list(await db.execute("select distinct muscle_id from muscle_term where term = ?", [term]))
-    if not rows and tokens(term) and tokens(term)[-1] != term.split()[-1]:
-        # 'hamstring' for 'hamstrings', 'glute' for 'glutes': the plural or singular the view knows.
-        for other in (term + "s", term[:-1]):
+    if not rows and term:
+        # 'abductor' for 'abductors', 'quad' for 'quads': the plural or singular the view knows.
+        for other in (term + "s", term[:-1] if term.endswith("s") else term):
             rows = list(
                 await db.execute("select distinct muscle_id from muscle_term where term = ?", [other])
             )
