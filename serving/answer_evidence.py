@@ -73,7 +73,7 @@ async def ranking_evidence(db: Any, muscle_ids: list[str], population: str) -> l
         dict(r)
         for r in await db.execute(RANKING_SQL, {"muscles": _ids(muscle_ids), "groups": _ids(list(groups))})
     ]
-    rankings = []
+    rankings: list[dict[str, Any]] = []
     for muscle_id in muscle_ids:
         mine = [r for r in rows if r["muscle_id"] == muscle_id]
         if not mine:
@@ -354,7 +354,7 @@ async def technique_evidence(
     }
     rows = []
     found = [dict(x) for x in await db.execute(TECHNIQUE_SQL, params)]
-    versions = {}
+    versions: dict[tuple[str, str], set[str]] = {}
     for r in found:
         versions.setdefault((r["study_id"], r["exercise_a_id"]), set()).add(r["condition_a"])
     for r in found:

@@ -100,10 +100,12 @@ def compare_lines(a: str, b: str, studies: list[dict[str, Any]]) -> list[dict[st
         people = sum(st["n"] or 0 for st, _ in items)
         counted = {f: found.count(f) for f in dict.fromkeys(found)}
         parts = [
-            f"{n} found {found_words(f, a, b)}" if len(items) > 1 else found_words(f, a, b)
+            f"{n} found {'it ' if found_words(f, a, b).startswith('higher') else ''}{found_words(f, a, b)}"
+            if len(items) > 1
+            else found_words(f, a, b)
             for f, n in counted.items()
         ]
-        of = f" (of {studies_and_people(len(items), people)})" if len(items) > 1 else ""
+        of = f"of {studies_and_people(len(items), people)}, " if len(items) > 1 else ""
         diffs = [v["difference"] for _, v in items if v["difference"] is not None]
         units = {v["unit"] for _, v in items if v["difference"] is not None}
         size = ""
@@ -126,7 +128,7 @@ def compare_lines(a: str, b: str, studies: list[dict[str, Any]]) -> list[dict[st
             head = ""
         lines.append({
             "muscle": muscle,
-            "text": f"{muscle.capitalize()}: {head}{'; '.join(parts)}{of}{size}.",
+            "text": f"{muscle.capitalize()}: {head}{of}{'; '.join(parts)}{size}.",
             "grade": grade, "why": why,
         })  # fmt: skip
     return lines
@@ -171,8 +173,9 @@ def technique_line(factor_words: str, rows: list[dict[str, Any]]) -> dict[str, s
             "why": "no direct comparison between the versions",
         }
     for r in rows:
-        changed = "no change" if r["direction"] == "no_difference" else "changed"
-        per_study.setdefault(r["study_id"], set()).add(changed)
+        per_study.setdefault(r["study_id"], set()).add(
+            "no change" if r["direction"] == "no_difference" else "changed"
+        )
         people[r["study_id"]] = r["n"] or 0
         names[r["study_id"]] = short_citation(r["citation"])
     changed = [s for s, v in per_study.items() if v == {"changed"}]

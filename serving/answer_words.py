@@ -22,7 +22,9 @@ from typing import Any
 #: Words for muscles the site suggests (a mistranslation is understood, never offered).
 SUGGESTED_MUSCLE_KINDS = ("canonical", "abbreviation", "anatomical", "lay")
 #: A suggestion is at least this close to the word (difflib's ratio), and within NEAR of the best.
-CUTOFF, NEAR = 0.6, 0.05
+CUTOFF, NEAR = 0.6, 0.1
+#: Word stems one letter apart that name opposite muscles: a word with one never gets the other.
+OPPOSITES = (("abduct", "adduct"), ("adduct", "abduct"))
 
 
 def tokens(word: str) -> tuple[str, ...]:
@@ -51,11 +53,14 @@ class Named:
 
 
 def _suggest(term: str, words: list[str]) -> list[str]:
-    """The nearest names only: those as close as the closest (within NEAR), so 'abductorz' gets
-    'abductors' and not also 'adductor', one letter further; else words that contain the word."""
+    """The nearest names only (within NEAR of the closest), never the opposite muscle ('abductorz'
+    gets 'abductors', not 'adductor'); else the words that contain the word."""
     scored = sorted(((difflib.SequenceMatcher(None, term, w).ratio(), w) for w in words), reverse=True)
     best = scored[0][0] if scored else 0
     near = [w for r, w in scored if r >= max(CUTOFF, best - NEAR)]
+    for mine, other in OPPOSITES:
+        if mine in term:
+            near = [w for w in near if other not in w]
     if not near and len(term) >= 3:
         near = [w for w in words if term in w]
     return near[:6]

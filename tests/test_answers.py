@@ -10,9 +10,9 @@ and a crawl of every link from the home page to depth 2 at 390 px: no page wider
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
 import re
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -74,7 +74,16 @@ MUSCLE_WORDS = [
 ]
 #: (word, exercises it must cover)
 EXERCISE_WORDS = [
-    ("deadlift", {"barbell_deadlift", "romanian_deadlift", "stiff_leg_deadlift", "hex_bar_deadlift", "single_leg_deadlift"}),
+    (
+        "deadlift",
+        {
+            "barbell_deadlift",
+            "romanian_deadlift",
+            "stiff_leg_deadlift",
+            "hex_bar_deadlift",
+            "single_leg_deadlift",
+        },
+    ),
     ("deadlifts", {"barbell_deadlift", "romanian_deadlift"}),
     ("RDL", {"romanian_deadlift"}),
     ("hip thrust", {"barbell_hip_thrust", "american_hip_thrust", "band_hip_thrust"}),
@@ -106,7 +115,10 @@ def test_an_exercise_word_reaches_its_family_and_variants(db, word, covers):
 def test_did_you_mean_offers_real_names_only(db, word):
     named = run(name_muscle(db, word))
     offered = set(run(muscle_words(db)))
-    mistranslations = {r[0].lower() for r in db.connection.execute("select term from muscle_synonym where kind = 'mistranslation'")}
+    mistranslations = {
+        r[0].lower()
+        for r in db.connection.execute("select term from muscle_synonym where kind = 'mistranslation'")
+    }
     assert named.ids or named.near, word
     for near in named.near:
         assert near in offered and near not in mistranslations and "_" not in near, (word, near)
@@ -212,13 +224,19 @@ def test_hip_thrust_versus_squat(pages, db, width):
     a, b = run(name_exercise(db, "hip thrust")), run(name_exercise(db, "squat"))
     studies = run(evidence.compare_evidence(db, a.ids, b.ids, run(name_muscle(db, "glutes")).ids))
     bottom = page.locator("section.bottom-line")
-    expect(bottom).to_contain_text(f"{len(studies)} studies ({sum(s['n'] or 0 for s in studies)} people) did both")
+    expect(bottom).to_contain_text(
+        f"{len(studies)} studies ({sum(s['n'] or 0 for s in studies)} people) did both"
+    )
     for line in lines.compare_lines("hip thrust", "squat", studies):
         expect(bottom).to_contain_text(line["text"])
         expect(bottom).to_contain_text(f"How sure: {line['grade']}")
     for st in studies:  # "same participants" only where the design says so
-        card = page.locator("h3", has_text=lines.human_citation(st["citation"])).locator("xpath=following-sibling::p[1]")
-        said = {True: "The same participants did both", False: "Separate groups"}.get(st["same_participants"], "does not say")
+        card = page.locator("h3", has_text=lines.human_citation(st["citation"])).locator(
+            "xpath=following-sibling::p[1]"
+        )
+        said = {True: "The same participants did both", False: "Separate groups"}.get(
+            st["same_participants"], "does not say"
+        )
         expect(card).to_contain_text(said)
     answer_page(page, width, "hip_thrust_vs_squat")
 
@@ -258,7 +276,9 @@ def test_does_a_deeper_squat_matter(pages, db, width):
         expect(table).to_contain_text(lines.short_citation(citation))
         expect(page.locator("section.bottom-line")).to_contain_text(lines.short_citation(citation))
     line = lines.technique_line(evidence.FACTORS["depth"], rows)
-    expect(page.locator("section.bottom-line")).to_contain_text(line["text"].split(":")[1].split(".")[0].strip())
+    expect(page.locator("section.bottom-line")).to_contain_text(
+        line["text"].split(":")[1].split(".")[0].strip()
+    )
     answer_page(page, width, "deeper_squat")
 
 

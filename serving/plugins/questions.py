@@ -131,7 +131,7 @@ async def ranking(request: Any, datasette: Any) -> Response:
         "word": word, "named": named, "rankings": rankings, "who": who, "populations": evidence.POPULATIONS,
         "bottom": [{"text": lines.NOT_POOLED, "grade": "", "why": ""}] + [lines.ranking_line(word, r) for r in rankings[:3]],
         "downloads": _downloads(request, study_ids),
-        "over_100": any(s["value"] > 100 for r in rankings for ex in r["main"]["exercises"] for s in ex["studies"]),
+        "over_100": any(s["value"] > 100 for r in rankings for t in [r["main"], *r["others"]] for ex in t["exercises"] for s in ex["studies"]),
     })  # fmt: skip
 
 
