@@ -11,6 +11,7 @@ from typing import Any
 
 from ..schema.allowed_values import (
     CENTRAL_TENDENCIES,
+    DISPERSION_TYPES,
     NORMALISATION_CATEGORIES,
     PHASES,
     POPULATION_GROUPS,
@@ -187,7 +188,11 @@ FIELDS: dict[str, dict] = {
         "gave instead. Empty when both are computed.",
     ),
     "dispersion": _f("number", "Dispersion as reported (type in dispersion_type).", _UNIT),
-    "dispersion_type": _f("string", "sd, se, iqr, ci95 or range.", enum=["sd", "se", "iqr", "ci95", "range"]),
+    "dispersion_type": _f(
+        "string",
+        "sd, se, iqr, ci95, range, or unlabelled (a ± printed without saying SD or SE).",
+        enum=list(DISPERSION_TYPES),
+    ),
     "locator": _f("string", "Where in the source the value was read."),
     "source_url": _f("string", "Address of the page the value was read from."),
 }
@@ -202,7 +207,7 @@ for _i in ("1", "2"):
         f"load{_i}": _f("string", f"Load of condition {_i} as reported."),
         f"measurement{_i}_id": _f("integer", f"Id of the measurement giving m{_i}i.", required=True),
         f"dispersion{_i}": _f("number", f"Dispersion of condition {_i} as reported.", _UNIT),
-        f"dispersion_type{_i}": _f("string", f"Type of dispersion{_i}: sd, se, iqr, ci95 or range.", enum=["sd", "se", "iqr", "ci95", "range"]),
+        f"dispersion_type{_i}": _f("string", f"Type of dispersion{_i}: sd, se, iqr, ci95, range or unlabelled.", enum=list(DISPERSION_TYPES)),
         f"locator{_i}": _f("string", f"Where in the source m{_i}i was read."),
         f"source_url{_i}": _f("string", f"Address of the page m{_i}i was read from."),
     })  # fmt: skip

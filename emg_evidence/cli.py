@@ -328,10 +328,13 @@ def compare_command(first: Path, second: Path):
     """Compare two independent extractions of one study field by field; print the differences
     as a double_extraction block to resolve from the source and paste into the first file.
 
+    Records are matched by what they describe (exercise, muscle, statistic, phase, side), not by
+    the extractors' own ids; numbers are compared as numbers, free text not at all.
+
     Example:
 
     \b
-        evidence compare data/extractions/contreras2015.extraction.yaml second.extraction.yaml
+        evidence compare first/contreras2015.extraction.yaml second/contreras2015.extraction.yaml
     """
     import yaml
 

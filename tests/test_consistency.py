@@ -18,7 +18,27 @@ from emg_evidence.ingest.records import ExtractionIn, SourceIn, StudyIn
 from emg_evidence.ingest.text import forbidden_character
 from emg_evidence.paths import DATA_DIR
 
-BASE = DATA_DIR / "extractions" / "contreras2015.extraction.yaml"
+
+def _base() -> Path:
+    """A real file whose first value is MVC-normalised EMG and whose first finding compares two
+    conditions: what the cases below change one field of."""
+    for path in sorted((DATA_DIR / "extractions").glob("*.extraction.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        m, f = (doc.get("measurements") or [{}])[0], (doc.get("findings") or [{}])[0]
+        if (
+            m.get("normalisation_category", "").startswith("mvc")
+            and m.get("unit", "").startswith("%")
+            and m.get("dispersion") is None
+            and f.get("b")
+            and f.get("direction") == "a_greater"
+            and (doc["study"]["participants"].get("n") or 0) > 5
+            and all(doc["study"].get(k) for k in ("title", "year", "authors"))
+        ):
+            return path
+    raise AssertionError("no extraction file to base the cases on")
+
+
+BASE = _base()
 
 
 def _doc() -> dict:
@@ -39,6 +59,13 @@ def _measurement(doc: dict, **changes) -> dict:
     return doc
 
 
+def _participants(doc: dict, **changes) -> dict:
+    # Age and training numbers need the page they were read on.
+    source = doc["study"]["participants"].get("source") or doc["sources"][0]["id"]
+    doc["study"]["participants"].update(source=source, locator="abstract", **changes)
+    return doc
+
+
 def _finding(doc: dict, **changes) -> dict:
     doc["findings"][0].update(changes)
     return doc
@@ -56,9 +83,9 @@ CASES = {
     "a trend with a second condition": (lambda d: _finding(d, direction="increases"), "findings[0].direction"),
     "a negative ratio": (lambda d: _finding(d, size=-2.0, size_type="ratio", direction="mixed"), "findings[0].size"),
     "below -100%": (lambda d: _finding(d, size=-150.0, size_type="percent_difference", direction="mixed"), "findings[0].size"),
-    "an age of 250": (lambda d: d["study"]["participants"].update(age_mean=250.0), "study.participants.age_mean"),
-    "an age SD above the age": (lambda d: d["study"]["participants"].update(age_mean=22.0, age_sd=30.0), "study.participants.age_sd"),
-    "40 training years at 22": (lambda d: d["study"]["participants"].update(age_mean=22.0, training_years_mean=40.0), "study.participants.training_years_mean"),
+    "an age of 250": (lambda d: _participants(d, age_mean=250.0), "study.participants.age_mean"),
+    "an age SD above the age": (lambda d: _participants(d, age_mean=22.0, age_sd=30.0), "study.participants.age_sd"),
+    "40 training years at 22": (lambda d: _participants(d, age_mean=22.0, training_years_mean=40.0), "study.participants.training_years_mean"),
     "5,000 participants": (lambda d: d["study"]["participants"].update(n=5000), "study.participants.n"),
 }  # fmt: skip
 
@@ -126,8 +153,9 @@ def test_identifiers_take_ascii_digits_only(field, value):
 def test_the_same_paper_under_two_ids_is_found():
     study = StudyIn.model_validate(_doc()["study"])
     twin = study.model_copy(update={"id": "twin2015", "doi": None, "pmid": None})
+    study = study.model_copy(update={"doi": None, "pmid": None})
     check = FolderCheck()
-    assert check.add(Path("contreras2015.extraction.yaml"), study, []) == []
+    assert check.add(Path(f"{study.id}.extraction.yaml"), study, []) == []
     problems = check.add(Path("twin2015.extraction.yaml"), twin, [])
     assert any("study.title" in p and "entered twice" in p for p in problems)
 

@@ -32,12 +32,11 @@ def large_data(tmp_path_factory):
     text = (DATA_DIR / "extractions" / f"{TEMPLATE}.extraction.yaml").read_text()
     text = re.sub(r"(?m)^  (doi|pmid): .*$", r"  \1: null", text)  # each DOI/PMID is one study's
     for i in range(COPIES):
-        # The study id prefixes its own source ids, so one replacement renames both; each copy
-        # gets a title of its own (one title, year and first author is one paper).
+        # The study id prefixes its own source ids, so one replacement renames both.
         new = f"{TEMPLATE}copy{i}"
-        copy = re.sub(
-            r'(?m)^  title: ("?)', rf"  title: \g<1>Copy {i} of ", text.replace(TEMPLATE, new), count=1
-        )
+        copy = text.replace(TEMPLATE, new)
+        # A copy is another paper: its own first author (the build refuses one paper entered twice).
+        copy = re.sub(r"(?m)^(  authors:\n  - )", rf"\g<1>Copy{i}", copy, count=1)
         (data / "extractions" / f"{new}.extraction.yaml").write_text(copy)
     return data
 

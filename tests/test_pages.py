@@ -44,7 +44,10 @@ def activation_expected(db_rows, muscle_ids: list[str]) -> list[tuple]:
     "muscle, muscle_ids",
     [
         ("", ["gluteus_maximus", "gluteus_maximus_upper", "gluteus_maximus_lower"]),  # default
-        ("gluteus_maximus_upper", ["gluteus_maximus_upper"]),  # a region alone
+        (
+            "gluteus_medius",
+            "select muscle_id from muscle_term where term = 'gluteus_medius'",
+        ),  # with its regions
         ("hocks", "select id from muscle where muscle_group = 'hamstrings'"),  # synonym of a group
         ("BF", ["biceps_femoris"]),  # abbreviation
         ("vastus lateralis", ["vastus_lateralis"]),  # name

@@ -1,31 +1,34 @@
 """Datasette plugin: the pages that answer people's questions in plain words.
 
-- /ranking?muscle=glutes: which exercises activate a muscle most (like with like);
+- /ranking?muscle=glutes: which exercises activate a muscle most (one ranking per muscle);
 - /compare?a=hip thrust&b=squat&muscle=glutes: two exercises within the studies that did both;
 - /article: what the seed article gets right and wrong, claims grouped by verdict;
-- /technique?factor=depth: does depth, load, stance or a cue change activation;
-- /search?q=deep squat: one search box over studies, claims, conditions and findings.
+- /technique?factor=depth&muscle=glutes: does depth, load, stance, a cue or the variant matter;
+- /search?q=deep squat: one search box over studies, claims and findings.
 
-Words are read through the muscle_term and exercise_term views (ids, names, synonyms, the
-article's words); a word that names nothing gets the nearest names. Each page's SQL is here,
-once, beside the function that shows it; templates are in serving/templates/.
+Each answer page opens with its bottom line (serving/answer_lines.py), then the evidence study by
+study (serving/answer_evidence.py), and offers its rows as CSV (``&format=csv``) and its studies
+as BibTeX and RIS. Words are read by serving/answer_words.py: muscles through the muscle_term
+view, exercises by family and variant; a word that names nothing gets the nearest real names.
 """
 
 from __future__ import annotations
 
-import difflib
+import csv
+import io
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from emg_evidence.analysis.queries import query_sql
 from emg_evidence.analysis.verdicts import fmt_number
-from emg_evidence.schema.allowed_values import HEALTHY_GROUPS
 from emg_evidence.schema.labels import LABELS, label
-from emg_evidence.serving.terms import term_words
+from emg_evidence.serving import answer_evidence as evidence
+from emg_evidence.serving import answer_lines as lines
+from emg_evidence.serving.answer_words import exercise_words, muscle_words, name_exercise, name_muscle
 
 MAX_WORD = 80
 #: Verdict groups of the article page, in the order shown: what holds, what is off, what is open.
@@ -44,37 +47,6 @@ VERDICT_GROUPS = [
     ),
     ("What cannot be checked", ["not_verifiable", "study_unidentified"]),
 ]
-FACTORS = ("depth", "load", "stance", "cue")
-
-RANKING_SQL = """
-select e.measurement_id, e.study_id, e.citation, e.exercise_id, e.exercise, e.condition, e.load,
-       e.muscle_id, e.muscle, e.muscle_region, e.statistic, e.central_tendency, e.phase,
-       e.value, e.sd, e.unit, e.n, e.population, e.population_group, e.provenance, e.locator
-from meta_extract e
-where e.comparable_mvc = 1 and e.preferred = 1 and e.provenance <> 'article'
-  and e.muscle_id in (select muscle_id from muscle_term where term = :term)
-  and (:everyone = 1 or e.population_group in ({healthy}))
-order by e.statistic, e.value desc, e.study_id
-""".format(healthy=", ".join(f"'{g}'" for g in HEALTHY_GROUPS))
-
-TECHNIQUE_SQL = """
-select f.id, f.study_id, s.citation, s.n, s.population_group, f.muscle_id, mu.name as muscle,
-       mu.region, f.metric, f.statistic, f.direction, f.p_value, f.p_relation, f.summary,
-       ca.label as condition_a, cb.label as condition_b, ca.{factor} as value_a,
-       cb.{factor} as value_b, e.name as exercise
-from finding f
-join condition ca on ca.id = f.condition_a_id
-join study s on s.id = f.study_id
-join muscle mu on mu.id = f.muscle_id
-left join condition cb on cb.id = f.condition_b_id
-join exercise e on e.id = ca.exercise_id
-where (cb.id is not null and cb.exercise_id = ca.exercise_id
-       and coalesce(ca.{factor}, '') <> coalesce(cb.{factor}, ''))
-   or (cb.id is null and f.direction in ('increases', 'decreases')
-       and exists (select 1 from condition o where o.study_id = f.study_id
-                   and coalesce(o.{factor}, '') <> coalesce(ca.{factor}, '')))
-order by e.name, f.study_id, f.id
-"""
 
 SEARCH_SQL = {
     "studies": """select s.id, s.citation, s.title, s.population from study_fts
@@ -92,60 +64,74 @@ SEARCH_SQL = {
 }
 
 
-async def _resolve(db: Any, view: str, word: str) -> tuple[list[str], list[str]]:
-    """(ids the word names, nearest words if it names none)."""
-    column = "muscle_id" if view == "muscle_term" else "exercise_id"
-    term = word.strip().lower()
-    ids = [r[0] for r in await db.execute(f"select distinct {column} from {view} where term = ?", [term])]
-    if ids:
-        return ids, []
-    # Suggest words people write, not ids with underscores.
-    words = [w for w in await term_words(db, view) if "_" not in w]
-    near = difflib.get_close_matches(term, words, n=6, cutoff=0.5)
-    near += [w for w in words if term and term in w and w not in near][:6]
-    return [], near[:8]
-
-
 def _arg(request: Any, name: str, default: str = "") -> str:
     value = (request.args.get(name) or default).strip()
     return value[:MAX_WORD]
 
 
+def _downloads(request: Any, study_ids: list[str]) -> dict[str, str]:
+    """This page's rows as CSV, its studies as BibTeX and RIS."""
+    args = {k: request.args.get(k) for k in request.args.keys() if k != "format"}
+    studies = urlencode({"id__in": ",".join(dict.fromkeys(study_ids)), "_size": "max"})
+    return {
+        "csv": f"{request.path}?{urlencode({**args, 'format': 'csv'})}",
+        "bib": f"/evidence/study.bib?{studies}",
+        "ris": f"/evidence/study.ris?{studies}",
+    }
+
+
+def _csv(name: str, rows: list[dict[str, Any]]) -> Response:
+    out = io.StringIO()
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    writer = csv.DictWriter(out, columns, extrasaction="ignore")
+    writer.writeheader()
+    for r in rows:
+        # A cell that a spreadsheet would read as a formula is quoted as text.
+        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in r.items()})
+    return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
+
+
 async def _page(datasette: Any, request: Any, template: str, context: dict[str, Any]) -> Response:
     db = datasette.get_database("evidence")
-    context.setdefault("muscle_words", await term_words(db, "muscle_term"))
-    context.setdefault("exercise_words", await term_words(db, "exercise_term"))
+    context.setdefault("muscle_words", await muscle_words(db))
+    context.setdefault("exercise_words", await exercise_words(db))
     html = await datasette.render_template(template, {"label": label, **context}, request=request)
     return Response.html(html)
 
 
-def _summary(rows: list[dict[str, Any]]) -> dict[str, int]:
-    studies = {r["study_id"]: r["n"] for r in rows}
-    return {"studies": len(studies), "people": sum(n for n in studies.values() if n)}
+def _population(request: Any) -> str:
+    who = _arg(request, "who", "healthy")
+    if request.args.get("everyone") == "1":  # the old checkbox's links keep working
+        who = "all"
+    return who if who in evidence.POPULATIONS else "healthy"
 
 
 async def ranking(request: Any, datasette: Any) -> Response:
     db = datasette.get_database("evidence")
     word = _arg(request, "muscle", "gluteus maximus")
-    everyone = request.args.get("everyone") == "1"
-    ids, near = await _resolve(db, "muscle_term", word)
-    rows = []
-    if ids:
-        result = await db.execute(RANKING_SQL, {"term": word.lower(), "everyone": int(everyone)})
-        rows = [dict(r) for r in result]
-    # One list per muscle (a word such as 'glutes' covers several) and per summary of the
-    # signal: mean, RMS and peak are never on one axis.
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    order = {k: i for i, k in enumerate(LABELS["statistic"])}
-    for r in sorted(rows, key=lambda r: (r["muscle"], order.get(r["statistic"], 99), -r["value"])):
-        groups.setdefault((r["muscle"], r["statistic"]), []).append(r)
-    for group in groups.values():
-        top = max(r["value"] for r in group)
-        for rank, r in enumerate(group, start=1):
-            r["rank"], r["width"] = rank, 100 * r["value"] / top if top else 0
+    who = _population(request)
+    named = await name_muscle(db, word)
+    rankings = await evidence.ranking_evidence(db, named.ids, who) if named.ids else []
+    if request.args.get("format") == "csv":
+        return _csv("ranking", [
+            {"muscle": r["muscle"], "statistic": t["statistic"], "rank": ex["rank"], "exercise": ex["exercise"],
+             "study_id": s["study_id"], "citation": s["citation"], "n": s["n"], "value": s["value"], "unit": s["unit"],
+             "phase": s["phase"], "versions": "; ".join(s["versions"])}
+            for r in rankings for t in [r["main"], *r["others"]] for ex in t["exercises"] for s in ex["studies"]
+        ])  # fmt: skip
+    study_ids = [
+        s["study_id"]
+        for r in rankings
+        for t in [r["main"], *r["others"]]
+        for ex in t["exercises"]
+        for s in ex["studies"]
+    ]
     return await _page(datasette, request, "ranking.html", {
-        "word": word, "muscle_ids": ids, "near": near, "groups": groups, "everyone": everyone,
-        "summary": _summary(rows), "over_100": any(r["value"] > 100 for r in rows),
+        "word": word, "named": named, "rankings": rankings, "who": who, "populations": evidence.POPULATIONS,
+        "bottom": [{"text": lines.NOT_POOLED, "grade": "", "why": ""}] + [lines.ranking_line(word, r) for r in rankings[:3]],
+        "downloads": _downloads(request, study_ids),
+        "over_100": any(s["value"] > 100 for r in rankings for t in [r["main"], *r["others"]] for ex in t["exercises"] for s in ex["studies"]),
     })  # fmt: skip
 
 
@@ -153,26 +139,37 @@ async def compare(request: Any, datasette: Any) -> Response:
     db = datasette.get_database("evidence")
     a, b = _arg(request, "a", "hip thrust"), _arg(request, "b", "squat")
     muscle = _arg(request, "muscle")
-    problems = []
-    for name, view, word in (("first exercise", "exercise_term", a), ("second exercise", "exercise_term", b),
-                             ("muscle", "muscle_term", muscle)):  # fmt: skip
-        if name == "muscle" and not word:
-            continue
-        ids, near = await _resolve(db, view, word)
-        if not ids:
-            problems.append({"what": name, "word": word, "near": near})
-    rows: list[dict[str, Any]] = []
+    side_a, side_b = await name_exercise(db, a), await name_exercise(db, b)
+    problems = [
+        {"what": w, "named": n}
+        for w, n in (("first exercise", side_a), ("second exercise", side_b))
+        if not n.ids
+    ]
+    named_muscle = await name_muscle(db, muscle) if muscle else None
+    if named_muscle and not named_muscle.ids:
+        problems.append({"what": "muscle", "named": named_muscle})
+    studies: list[dict[str, Any]] = []
     if not problems:
-        result = await db.execute(
-            query_sql("exercises_compared"), {"exercise_a": a, "exercise_b": b, "muscle": muscle}
+        studies = await evidence.compare_evidence(
+            db, side_a.ids, side_b.ids, named_muscle.ids if named_muscle else None
         )
-        rows = [dict(r) for r in result]
-    by_study: dict[str, list[dict[str, Any]]] = {}
-    for r in rows:
-        by_study.setdefault(r["study_id"], []).append(r)
+    apart = {}
+    if not problems and not studies:
+        m = named_muscle.ids if named_muscle else None
+        apart = {
+            a: await evidence.measured_apart(db, side_a.ids, m),
+            b: await evidence.measured_apart(db, side_b.ids, m),
+        }
+    if request.args.get("format") == "csv":
+        return _csv("compare", [
+            {"study_id": st["study_id"], "citation": st["citation"], "n": st["n"], **row}
+            for st in studies for row in st["pairs"] + st["findings"] + st["across"]
+        ])  # fmt: skip
     return await _page(datasette, request, "compare.html", {
-        "a": a, "b": b, "muscle": muscle, "problems": problems, "by_study": by_study,
-        "summary": _summary(rows),
+        "a": a, "b": b, "muscle": muscle, "side_a": side_a, "side_b": side_b, "named_muscle": named_muscle,
+        "problems": problems, "studies": studies, "bottom": lines.compare_lines(a, b, studies), "apart": apart,
+        "people": sum(st["n"] or 0 for st in studies), "found_words": lines.found_words,
+        "downloads": _downloads(request, [st["study_id"] for st in studies]),
     })  # fmt: skip
 
 
@@ -181,24 +178,52 @@ async def article(request: Any, datasette: Any) -> Response:
     claims = [dict(r) for r in await db.execute(
         "select c.*, s.citation from claim c left join study s on s.id = c.study_id order by c.position"
     )]  # fmt: skip
+    if request.args.get("format") == "csv":
+        return _csv("article_claims", claims)
     recommendations = [dict(r) for r in await db.execute("select * from recommendation order by position")]
     groups = [(title, [c for c in claims if c["verdict"] in verdicts]) for title, verdicts in VERDICT_GROUPS]
+    groups = [(t, cs) for t, cs in groups if cs]
     return await _page(datasette, request, "article.html", {
-        "groups": [(t, cs) for t, cs in groups if cs], "recommendations": recommendations,
-        "count": len(claims),
+        "groups": groups, "recommendations": recommendations, "count": len(claims),
+        "bottom": lines.article_line(groups, len(claims)),
+        "downloads": _downloads(request, [c["study_id"] for c in claims if c["study_id"]]),
     })  # fmt: skip
 
 
 async def technique(request: Any, datasette: Any) -> Response:
     db = datasette.get_database("evidence")
     factor = _arg(request, "factor", "depth")
+    muscle, exercise = _arg(request, "muscle"), _arg(request, "exercise")
+    named_muscle = await name_muscle(db, muscle) if muscle else None
+    named_exercise = await name_exercise(db, exercise) if exercise else None
+    problems = [
+        {"what": w, "named": n}
+        for w, n in (("muscle", named_muscle), ("exercise", named_exercise))
+        if n and not n.ids
+    ]
     rows: list[dict[str, Any]] = []
-    if factor in FACTORS:
-        # The factor is one of FACTORS, a column name chosen from a fixed list, never user text.
-        rows = [dict(r) for r in await db.execute(TECHNIQUE_SQL.format(factor=factor))]
+    if (factor in evidence.FACTORS or factor == "all") and not problems:
+        rows = await evidence.technique_evidence(
+            db,
+            factor,
+            named_muscle.ids if named_muscle else None,
+            named_exercise.ids if named_exercise else None,
+        )
+    if request.args.get("format") == "csv":
+        return _csv(
+            "technique",
+            [
+                {k: v for k, v in r.items() if k != "factors"} | {"factors": "; ".join(r["factors"])}
+                for r in rows
+            ],
+        )
+    words = evidence.FACTORS.get(factor, "technique")
     return await _page(datasette, request, "technique.html", {
-        "factor": factor, "factors": FACTORS, "rows": rows, "summary": _summary(rows),
-        "unknown": factor not in FACTORS,
+        "factor": factor, "factors": evidence.FACTORS, "rows": rows, "muscle": muscle, "exercise": exercise,
+        "named_muscle": named_muscle, "named_exercise": named_exercise, "problems": problems,
+        "unknown": factor not in evidence.FACTORS and factor != "all", "factor_words": words,
+        "bottom": lines.technique_line(words, rows), "studies": len({r["study_id"] for r in rows}),
+        "downloads": _downloads(request, [r["study_id"] for r in rows]),
     })  # fmt: skip
 
 
@@ -233,6 +258,16 @@ def register_routes() -> list[tuple[str, Any]]:
     ]
 
 
+#: Codes that stored prose may quote ('1 no_difference'): every coded value with an underscore.
+CODES = {code: words for column in LABELS.values() for code, words in column.items() if "_" in code}
+CODE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, CODES), key=len, reverse=True)) + r")\b")
+
+
+def human(text: Any) -> str:
+    """Prose with any coded value it quotes in plain words."""
+    return "" if text is None else CODE.sub(lambda m: CODES[m.group(1)].lower(), str(text))
+
+
 #: Columns whose codes Datasette's own tables show in plain words (the title keeps the code).
 LABELLED_COLUMNS = set(LABELS)
 
@@ -250,6 +285,9 @@ def render_cell(value: Any, column: str, table: str | None, database: str) -> An
 @hookimpl
 def prepare_jinja2_environment(env: Any) -> None:
     env.filters["label"] = lambda value, column: label(column, value)
+    env.filters["human"] = human
+    env.filters["cite"] = lines.short_citation
+    env.filters["citation"] = lines.human_citation
     # A value as the source prints it: 81.0 -> '81', 16.90 -> '16.9'.
     env.filters["num"] = lambda value: "" if value is None else fmt_number(value)
 
@@ -262,8 +300,7 @@ def extra_template_vars(template: str, datasette: Any) -> Any:
     async def home() -> dict[str, Any]:
         db = datasette.get_database("evidence")
         studies = (await db.execute("select count(*) from study")).first()[0]
-        exercise_words = [w for w in await term_words(db, "exercise_term") if "_" not in w]
-        return {"home": {"studies": studies, "muscle_words": await term_words(db, "muscle_term"),
-                         "exercise_words": exercise_words}}  # fmt: skip
+        return {"home": {"studies": studies, "muscle_words": await muscle_words(db),
+                         "exercise_words": await exercise_words(db), "factors": evidence.FACTORS}}  # fmt: skip
 
     return home

@@ -1,0 +1,368 @@
+"""The evidence behind each answer page, gathered per study (plain functions over the database).
+
+- ranking: one ranking per muscle (regions apart, never added), one summary statistic per
+  ranking (mean, RMS and peak are never mixed), one value per study and exercise;
+- compare: every study that did a version of both exercises, with the values it gives side by
+  side, the comparisons it reports between them and its results across all its exercises;
+- technique: comparisons between two versions of an exercise, filed by what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from statistics import mean, median
+from typing import Any
+
+from emg_evidence.schema.allowed_values import HEALTHY_GROUPS
+from emg_evidence.schema.labels import LABELS
+
+from .answer_words import muscle_label
+
+#: Who took part, as the pages filter it: healthy means healthy; patients and people screened
+#: for weakness or pain are apart (population_group 'clinical'); 'not stated' is its own choice.
+POPULATIONS = {
+    "healthy": ("healthy adults", HEALTHY_GROUPS),
+    "clinical": ("patients or people with weakness or pain", ("clinical",)),
+    "not_reported": ("participants not described", ("not_reported",)),
+    "all": ("everyone", (*HEALTHY_GROUPS, "clinical", "not_reported")),
+}
+
+#: Which phase stands for a study's exercise when it gives several: the whole repetition first.
+PHASE_ORDER = ("whole", "concentric", "not_reported", "eccentric", "isometric", "upper_range", "lower_range")
+STATISTIC_ORDER = list(LABELS["statistic"])
+
+
+def _ids(values: list[str]) -> str:
+    return json.dumps(sorted(values))
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+RANKING_SQL = """
+select e.measurement_id, e.study_id, e.citation, e.year, e.exercise_id, e.exercise, e.condition,
+       e.muscle_id, e.muscle, e.muscle_region, e.statistic, e.phase, e.value, e.sd, e.unit, e.n,
+       e.population, e.population_group, e.locator
+from meta_extract e
+where e.comparable_mvc = 1 and e.preferred = 1 and e.provenance <> 'article'
+  and e.muscle_id in (select value from json_each(:muscles))
+  and e.population_group in (select value from json_each(:groups))
+order by e.muscle_id, e.statistic, e.study_id, e.exercise_id
+"""
+
+
+def one_value_per_study(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A study's one value for an exercise (one muscle, one statistic): the phase that stands
+    for the whole lift (PHASE_ORDER), and the mean of its versions of the exercise in it (a study
+    that did four hip-thrust variants gives one hip-thrust value, not four)."""
+    phase = min((r["phase"] for r in rows), key=lambda p: PHASE_ORDER.index(p) if p in PHASE_ORDER else 99)
+    chosen = [r for r in rows if r["phase"] == phase]
+    first = chosen[0]
+    return {
+        "study_id": first["study_id"], "citation": first["citation"], "n": first["n"],
+        "population": first["population"], "phase": phase, "unit": first["unit"],
+        "value": mean(r["value"] for r in chosen), "versions": [r["condition"] for r in chosen],
+    }  # fmt: skip
+
+
+async def ranking_evidence(db: Any, muscle_ids: list[str], population: str) -> list[dict[str, Any]]:
+    """One ranking per muscle: its most reported statistic, exercises ordered by the median of
+    their studies' values; the other statistics apart, each ranked by itself."""
+    groups = POPULATIONS[population][1]
+    rows = [
+        dict(r)
+        for r in await db.execute(RANKING_SQL, {"muscles": _ids(muscle_ids), "groups": _ids(list(groups))})
+    ]
+    rankings: list[dict[str, Any]] = []
+    for muscle_id in muscle_ids:
+        mine = [r for r in rows if r["muscle_id"] == muscle_id]
+        if not mine:
+            continue
+        by_stat: dict[str, list[dict[str, Any]]] = {}
+        for r in mine:
+            by_stat.setdefault(r["statistic"], []).append(r)
+        # The most reported summary ranks first; 'not stated' never leads while another exists.
+        ordered = sorted(
+            by_stat,
+            key=lambda s: (
+                s == "not_reported",
+                -len({r["study_id"] for r in by_stat[s]}),
+                STATISTIC_ORDER.index(s),
+            ),
+        )
+        tables = [_rank(by_stat[s], s) for s in ordered]
+        rankings.append({
+            "muscle_id": muscle_id, "muscle": muscle_label(mine[0]["muscle"], mine[0]["muscle_region"]),
+            "main": tables[0], "others": tables[1:],
+        })  # fmt: skip
+    rankings.sort(key=lambda r: -r["main"]["studies"])
+    return rankings
+
+
+def _rank(rows: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
+    cells: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        cells.setdefault((r["exercise_id"], r["study_id"]), []).append(r)
+    exercises: dict[str, dict[str, Any]] = {}
+    for (exercise_id, _), cell in cells.items():
+        ex = exercises.setdefault(
+            exercise_id, {"exercise_id": exercise_id, "exercise": cell[0]["exercise"], "studies": []}
+        )
+        ex["studies"].append(one_value_per_study(cell))
+    for ex in exercises.values():
+        ex["studies"].sort(key=lambda s: -s["value"])
+        ex["median"] = median(s["value"] for s in ex["studies"])
+        ex["people"] = sum(s["n"] or 0 for s in ex["studies"])
+    ranked = sorted(exercises.values(), key=lambda e: (-e["median"], e["exercise"]))
+    top = max((s["value"] for e in ranked for s in e["studies"]), default=0)
+    for i, ex in enumerate(ranked, start=1):
+        ex["rank"] = i
+        ex["width"] = 100 * ex["median"] / top if top else 0
+    studies = {r["study_id"]: r["n"] for r in rows}
+    return {
+        "statistic": statistic, "exercises": ranked, "studies": len(studies),
+        "people": sum(n or 0 for n in studies.values()), "unit": rows[0]["unit"],
+    }  # fmt: skip
+
+
+# --- compare ---------------------------------------------------------------------------------
+
+BOTH_SQL = """
+select s.id as study_id, s.citation, s.n, s.population_group, s.population, s.design
+from study s
+where exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:a)))
+  and exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:b)))
+order by s.year, s.id
+"""
+
+PAIRS_SQL = """
+select x.study_id, x.muscle_id, x.muscle, x.muscle_region, x.metric, x.statistic, x.phase, x.unit,
+       x.condition as condition_a, y.condition as condition_b, x.value as value_a, y.value as value_b,
+       x.locator
+from contrast_pair p
+join meta_extract x on x.measurement_id = case when p.exercise1_id in (select value from json_each(:a))
+                                               then p.measurement1_id else p.measurement2_id end
+join meta_extract y on y.measurement_id = case when p.exercise1_id in (select value from json_each(:a))
+                                               then p.measurement2_id else p.measurement1_id end
+where p.study_id = :study
+  and x.exercise_id in (select value from json_each(:a)) and y.exercise_id in (select value from json_each(:b))
+  and (:muscles is null or p.muscle_id in (select value from json_each(:muscles)))
+order by x.muscle_id, x.statistic, x.phase
+"""
+
+FINDINGS_SQL = """
+select f.id, f.muscle_id, mu.name as muscle, mu.region as muscle_region, f.metric, f.statistic,
+       f.phase, f.direction, f.p_value, f.p_relation, f.summary, src.kind as provenance,
+       ca.label as label_a, ca.exercise_id as exercise_a, cb.label as label_b, cb.exercise_id as exercise_b
+from finding f
+join condition ca on ca.id = f.condition_a_id
+left join condition cb on cb.id = f.condition_b_id
+join muscle mu on mu.id = f.muscle_id
+join source src on src.id = f.source_id
+where f.study_id = :study and f.muscle_b_id is null
+  and (:muscles is null or f.muscle_id in (select value from json_each(:muscles)))
+  and ca.exercise_id in (select value from json_each(:both))
+  and (cb.id is null or cb.exercise_id in (select value from json_each(:both)))
+order by f.muscle_id, f.id
+"""
+
+APART_SQL = """
+select e.exercise, e.muscle, e.muscle_region, e.value, e.unit, e.statistic, e.study_id, e.citation, e.n
+from meta_extract e
+where e.comparable_mvc = 1 and e.preferred = 1 and e.provenance <> 'article'
+  and e.exercise_id in (select value from json_each(:exercises))
+  and (:muscles is null or e.muscle_id in (select value from json_each(:muscles)))
+order by e.value desc
+"""
+
+
+async def measured_apart(
+    db: Any, exercise_ids: list[str], muscle_ids: list[str] | None
+) -> list[dict[str, Any]]:
+    """An exercise's %MVC values in any study, for when no study did both: not a comparison."""
+    params = {"exercises": _ids(exercise_ids), "muscles": _ids(muscle_ids) if muscle_ids else None}
+    rows = [dict(r) for r in await db.execute(APART_SQL, params)]
+    for r in rows:
+        r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
+    return rows
+
+
+#: A design that compared the exercises in the same people, and one that compared groups.
+WITHIN = re.compile(
+    r"within[- ]subjects?|repeated[- ]measures|cross-?over|counterbalanced|each participant", re.I
+)
+BETWEEN = re.compile(
+    r"between[- ]subjects?|two[- ]group|randomi[sz]ed (?:\w+ )?groups|parallel[- ]group", re.I
+)
+
+#: A finding's direction with exercise A first: A higher, B higher, no difference, not given.
+FLIP = {"a_greater": "b_greater", "b_greater": "a_greater"}
+
+
+def same_participants(design: str | None) -> bool | None:
+    """True where the design says the same people did both, False where groups were compared,
+    None where the design does not say."""
+    if design and BETWEEN.search(design):
+        return False
+    if design and WITHIN.search(design):
+        return True
+    return None
+
+
+async def compare_evidence(
+    db: Any, a_ids: list[str], b_ids: list[str], muscle_ids: list[str] | None
+) -> list[dict[str, Any]]:
+    """Per study that did a version of both exercises: its value pairs, its reported comparisons
+    between them, its results across all its exercises, and what it found, A first."""
+    a_only = [i for i in a_ids if i not in b_ids]
+    b_only = [i for i in b_ids if i not in a_ids]
+    params = {"a": _ids(a_only), "b": _ids(b_only), "muscles": _ids(muscle_ids) if muscle_ids else None}
+    studies = [dict(r) for r in await db.execute(BOTH_SQL, params)]
+    for st in studies:
+        p = {**params, "study": st["study_id"], "both": _ids(a_only + b_only)}
+        st["same_participants"] = same_participants(st["design"])
+        st["pairs"] = [dict(r) for r in await db.execute(PAIRS_SQL, p)]
+        st["findings"], st["across"] = [], []
+        for f in (dict(r) for r in await db.execute(FINDINGS_SQL, p)):
+            f["muscle_label"] = muscle_label(f["muscle"], f["muscle_region"])
+            if f["exercise_b"] is None:
+                st["across"].append(f)  # a result across the study's exercises (no pair named)
+            elif (f["exercise_a"] in a_only) != (f["exercise_b"] in a_only):
+                if f["exercise_a"] not in a_only:
+                    f["direction"] = FLIP.get(f["direction"], f["direction"])
+                    f["label_a"], f["label_b"] = f["label_b"], f["label_a"]
+                st["findings"].append(f)
+        for r in st["pairs"]:
+            r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
+        st["verdicts"] = study_verdicts(st)
+    return studies
+
+
+def study_verdicts(st: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per muscle, what one study found for A against B: its reported comparisons where it gives
+    them (with their tests), else its values; and the difference in its values."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in st["findings"]:
+        v = out.setdefault(
+            f["muscle_label"], {"directions": set(), "differences": [], "unit": None, "tested": True}
+        )
+        v["directions"].add(f["direction"])
+    for r in st["pairs"]:
+        v = out.setdefault(
+            r["muscle_label"], {"directions": set(), "differences": [], "unit": None, "tested": False}
+        )
+        if r["unit"] and "%" in r["unit"] and r["statistic"] not in ("not_reported",):
+            v["differences"].append(r["value_a"] - r["value_b"])
+            v["unit"] = r["unit"]
+        if not v["tested"]:
+            d = r["value_a"] - r["value_b"]
+            v["directions"].add("a_greater" if d > 0 else "b_greater" if d < 0 else "no_difference")
+    for f in st["across"]:
+        v = out.setdefault(
+            f["muscle_label"], {"directions": set(), "differences": [], "unit": None, "tested": True}
+        )
+        if not v["directions"]:
+            v["directions"].add("not_given" if f["direction"] in ("different", "mixed") else f["direction"])
+    for v in out.values():
+        d = v["directions"] - {"equal"}
+        v["found"] = next(iter(d)) if len(d) == 1 else ("mixed" if d else "no_difference")
+        v["difference"] = median(v["differences"]) if v["differences"] else None
+    return out
+
+
+# --- technique -------------------------------------------------------------------------------
+
+FACTORS = {
+    "depth": "depth or range of motion",
+    "load": "load",
+    "stance": "stance or foot position",
+    "cue": "cue or instruction",
+    "variant": "variant of the exercise",
+}
+#: Words in two versions' labels (or a trend's summary) that say what changed.
+FACTOR_WORDS = {
+    "depth": re.compile(r"depth|deep|parallel|partial|quarter|half squat|full squat|knee angle|\d+\s*°|range of motion|\bROM\b", re.I),
+    "load": re.compile(r"\bload|\d+\s*%\s*(?:of\s*)?1\s*RM|\bRM\b|\bkg\b|heav|light", re.I),
+    "stance": re.compile(r"stance|wide|narrow|feet|foot|toe|width", re.I),
+    "cue": re.compile(r"\bcue|instruct|focus|intent|squeez|think", re.I),
+}  # fmt: skip
+#: Exercises whose names share one of these words are versions of one exercise.
+HEAD_WORDS = ("squat", "deadlift", "thrust", "bridge", "lunge", "step", "abduction", "adduction",
+              "extension", "curl", "swing", "raise", "press")  # fmt: skip
+
+TECHNIQUE_SQL = """
+select f.id, f.study_id, s.citation, s.n, s.population_group, f.muscle_id, mu.name as muscle,
+       mu.region as muscle_region, f.metric, f.statistic, f.direction, f.p_value, f.p_relation,
+       f.summary, src.kind as provenance,
+       ca.label as condition_a, cb.label as condition_b, ea.name as exercise_a, eb.name as exercise_b,
+       ca.exercise_id as exercise_a_id, cb.exercise_id as exercise_b_id,
+       ca.depth as depth_a, cb.depth as depth_b, ca.load as load_a, cb.load as load_b,
+       f.muscle_b_id, mb.name as muscle_b, ca.stance as stance_a, cb.stance as stance_b, ca.cue as cue_a, cb.cue as cue_b
+from finding f
+join study s on s.id = f.study_id
+join source src on src.id = f.source_id
+join muscle mu on mu.id = f.muscle_id
+left join muscle mb on mb.id = f.muscle_b_id
+join condition ca on ca.id = f.condition_a_id
+join exercise ea on ea.id = ca.exercise_id
+left join condition cb on cb.id = f.condition_b_id
+left join exercise eb on eb.id = cb.exercise_id
+where (f.muscle_b_id is null or :exercises is not null)
+  and (:muscles is null or f.muscle_id in (select value from json_each(:muscles))
+       or f.muscle_b_id in (select value from json_each(:muscles)))
+  and (:exercises is null or ca.exercise_id in (select value from json_each(:exercises)))
+order by s.year, f.study_id, f.muscle_id, f.id
+"""
+
+
+def what_changed(r: dict[str, Any]) -> list[str]:
+    """The factors two versions of an exercise differ in (a trend across a study's versions: the
+    factor its summary names); [] where the two are different exercises, not versions of one."""
+    if r["muscle_b_id"] is not None:
+        # Two muscles within one version: a variant's answer only where the study did several.
+        return ["variant"] if r["versions"] > 1 and r["condition_b"] is None else []
+    if r["condition_b"] is None:
+        if r["direction"] not in ("increases", "decreases", "no_difference", "mixed", "different"):
+            return []
+        lead = r["summary"].split(".")[0]
+        return [
+            f for f, words in FACTOR_WORDS.items() if lead.lower().startswith("factor") and words.search(lead)
+        ]
+    if r["exercise_a_id"] != r["exercise_b_id"]:
+        a, b = (
+            set(r["exercise_a"].lower().replace("-", " ").split()),
+            set(r["exercise_b"].lower().replace("-", " ").split()),
+        )
+        return ["variant"] if any(w in a and w in b for w in HEAD_WORDS) else []
+    columns = [f for f in ("depth", "load", "stance", "cue") if (r[f + "_a"] or "") != (r[f + "_b"] or "")]
+    if columns:
+        return columns
+    words = [
+        f
+        for f, pattern in FACTOR_WORDS.items()
+        if pattern.search(r["condition_a"]) and pattern.search(r["condition_b"])
+    ]
+    return words[:1] or ["variant"]
+
+
+async def technique_evidence(
+    db: Any, factor: str, muscle_ids: list[str] | None, exercise_ids: list[str] | None
+) -> list[dict[str, Any]]:
+    params = {
+        "muscles": _ids(muscle_ids) if muscle_ids else None,
+        "exercises": _ids(exercise_ids) if exercise_ids else None,
+    }
+    rows = []
+    found = [dict(x) for x in await db.execute(TECHNIQUE_SQL, params)]
+    versions: dict[tuple[str, str], set[str]] = {}
+    for r in found:
+        versions.setdefault((r["study_id"], r["exercise_a_id"]), set()).add(r["condition_a"])
+    for r in found:
+        r["versions"] = len(versions[(r["study_id"], r["exercise_a_id"])])
+        r["within"] = r["muscle_b_id"] is not None
+        # Within one version only EMG amplitude compares muscles (onset timing answers another question).
+        r["factors"] = what_changed(r) if not (r["within"] and r["metric"] != "emg_amplitude") else []
+        if factor in r["factors"] or (factor == "all" and r["factors"]):
+            r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
+            rows.append(r)
+    return rows
