@@ -362,8 +362,9 @@ def test_a_number_the_study_file_does_not_record_is_an_error(data_copy, tmp_path
 
 async def test_claim_page_shows_verdict_study_and_numbers(ds):
     page = (await ds.client.get("/evidence/claim/caterisano2002_depth")).text
-    assert "metric_not_mvc" in page
-    assert "emg_share_of_sum" in page
+    # Codes in plain words (schema/labels.py), never raw.
+    assert label("verdict", "metric_not_mvc") in page and "metric_not_mvc" not in page
+    assert label("metric", "emg_share_of_sum") in page
     assert 'href="/evidence/study/caterisano2002"' in page
     assert ">16.92</a>" in page and ">16.9</a>" in page
 
