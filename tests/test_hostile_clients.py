@@ -21,9 +21,9 @@ import pytest
 import yaml
 
 from emg_evidence.analysis.queries import names, query_sql
-from emg_evidence.paths import DB_PATH, METADATA
+from emg_evidence.paths import DB_PATH
 from emg_evidence.serving.server import evidence_serve_process
-from emg_evidence.serving.settings import LIMITS
+from emg_evidence.serving.settings import LIMITS, METADATA
 
 ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 STUDY_PAGE = "/evidence/study/contreras2015"

@@ -17,7 +17,6 @@ import difflib
 import re
 from typing import Any
 
-from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -222,22 +221,20 @@ async def search(request: Any, datasette: Any) -> Response:
     })  # fmt: skip
 
 
-@hookimpl
-def register_routes() -> list[tuple[str, Any]]:
-    return [
-        (r"^/ranking$", ranking),
-        (r"^/compare$", compare),
-        (r"^/article$", article),
-        (r"^/technique$", technique),
-        (r"^/search$", search),
-    ]
+#: The question pages' routes (serving/plugin.py registers them).
+ROUTES: list[tuple[str, Any]] = [
+    (r"^/ranking$", ranking),
+    (r"^/compare$", compare),
+    (r"^/article$", article),
+    (r"^/technique$", technique),
+    (r"^/search$", search),
+]
 
 
 #: Columns whose codes Datasette's own tables show in plain words (the title keeps the code).
 LABELLED_COLUMNS = set(LABELS)
 
 
-@hookimpl
 def render_cell(value: Any, column: str, table: str | None, database: str) -> Any:
     if database != "evidence" or column not in LABELLED_COLUMNS or not isinstance(value, str):
         return None
@@ -247,23 +244,16 @@ def render_cell(value: Any, column: str, table: str | None, database: str) -> An
     return Markup(f'<span title="{escape(value)}">{escape(words)}</span>')
 
 
-@hookimpl
 def prepare_jinja2_environment(env: Any) -> None:
     env.filters["label"] = lambda value, column: label(column, value)
     # A value as the source prints it: 81.0 -> '81', 16.90 -> '16.9'.
     env.filters["num"] = lambda value: "" if value is None else fmt_number(value)
 
 
-@hookimpl
-def extra_template_vars(template: str, datasette: Any) -> Any:
-    if template != "index.html":
-        return None
-
-    async def home() -> dict[str, Any]:
-        db = datasette.get_database("evidence")
-        studies = (await db.execute("select count(*) from study")).first()[0]
-        exercise_words = [w for w in await term_words(db, "exercise_term") if "_" not in w]
-        return {"home": {"studies": studies, "muscle_words": await term_words(db, "muscle_term"),
-                         "exercise_words": exercise_words}}  # fmt: skip
-
-    return home
+async def home(datasette: Any) -> dict[str, Any]:
+    """The home page's figures and words (index.html's ``home``)."""
+    db = datasette.get_database("evidence")
+    studies = (await db.execute("select count(*) from study")).first()[0]
+    exercise_words = [w for w in await term_words(db, "exercise_term") if "_" not in w]
+    return {"studies": studies, "muscle_words": await term_words(db, "muscle_term"),
+            "exercise_words": exercise_words}  # fmt: skip

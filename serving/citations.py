@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import rispy
-from datasette import hookimpl
 from datasette.utils.asgi import Response
 from pybtex.database import BibliographyData, Entry, Person
 
@@ -345,8 +344,8 @@ def _renderer(extension: str, content_type: str, write):
     return {"extension": extension, "render": render, "can_render": can_render}
 
 
-@hookimpl
-def register_output_renderer(datasette):
+def renderers() -> list[dict[str, Any]]:
+    """The .bib and .ris output renderers (serving/plugin.py registers them)."""
     return [
         _renderer("bib", "application/x-bibtex", to_bibtex),
         _renderer("ris", "application/x-research-info-systems", to_ris),

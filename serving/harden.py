@@ -27,39 +27,38 @@ Bounded, for the requests that pass:
   ``arbitrary_sql_time_limit_ms`` (the wrapper sets Datasette's ``_timelimit``), so recursive
   queries from many clients hold at most one of Datasette's SQL threads, briefly, and pages and
   canned queries keep the others.
-- Downloads have slots: /-/csv/ (fast_csv.py) ``csv_downloads_at_once`` and Datasette's own
-  streaming CSV (``?_stream=on``) ``datasette_streams_at_once``, of which one client (one peer
-  address, as the server sees it) holds at most ``downloads_per_client`` of each kind; a request
-  for a download beyond either gets 429 at once. So one client opening downloads it never reads
-  locks nobody else out; many such clients together are cut off by the stall timeout below.
+- Downloads (Datasette's streaming CSV, ``?_stream=on``) have ``downloads_at_once`` slots, of
+  which one client (one peer address, as the server sees it) holds at most
+  ``downloads_per_client``; a request for a download beyond either gets 429 at once. So one
+  client opening downloads it never reads locks nobody else out; many such clients together are
+  cut off by the stall timeout below.
 - Every response is sent in pieces of at most ``send_piece_bytes``; when a client takes no piece
   for ``stall_timeout_s`` the response is abandoned and the connection closed, so a client that
-  opens a download and never reads frees its slot (here or in fast_csv.py).
-- Every SQLite connection (Datasette's and fast_csv's) has SQLITE_LIMIT_LENGTH
+  opens a download and never reads frees its slot.
+- Every SQLite connection has SQLITE_LIMIT_LENGTH
   ``max_cell_bytes`` (no string, blob or row longer: ``select zeroblob(200000000)`` took the server
   to 6 GB), SQLITE_LIMIT_COLUMN ``max_columns`` and SQLITE_LIMIT_SQL_LENGTH ``max_sql_bytes``; a
-  query on Datasette's connections returns at most ``max_result_bytes`` of text and blobs in
-  all, else it fails with an error (400).
-- Datasette's CSV (``.csv``) goes out with each text cell through analysis/csv_cells.py, as
-  /-/csv/ does: a cell a spreadsheet would run as a formula gets a leading ``'``.
-- ``/-/databases.json`` (and its HTML page) no longer shows the file's path.
-- glibc's malloc keeps a fixed mmap threshold and two arenas (``bound_malloc``), so large
-  values freed are given back rather than kept by the heap of whichever thread made them.
+  query returns at most ``max_result_bytes`` of text and blobs in all, else it fails with an
+  error (400). SQL functions whose one call can run for seconds or allocate gigabytes before any
+  limit applies are refused by an authorizer (``sqlite3.Connection.set_authorizer``, the
+  documented SQLite route): ``printf``/``format`` (``printf('%.*c', 2147483647, 'x')`` ran 13.7 s
+  against the 0.5 s limit, since one function call cannot be interrupted). No SQL of the site
+  calls them.
+- Datasette's CSV (``.csv``) goes out with each text cell through analysis/csv_cells.py: a cell
+  a spreadsheet would run as a formula gets a leading ``'``.
 - Datasette's CSV of a query that fails (``/evidence.csv?sql=...``, a canned query's ``.csv``)
-  is a 400 with the error as text, not an empty 200.
-
-Also: Datasette 0.65's default exception handler prints a rich traceback *with every local
-variable* for each error it answers, a 400 for bad SQL included, whenever ``rich`` is importable
-(it arrives with typer). That is about 100 KB of log and a second or two of CPU per refused query,
-so a visitor sending bad SQL in a loop could fill the disk and tie up the server. Unexpected
-errors (500) are still logged, by Datasette's plain ``traceback.print_exc()``.
+  is a 400 with the error as text, not an empty 200 (or a 500 for one cut off by the time limit).
+- ``_sort`` / ``_sort_desc`` naming no column of the table (or an expression) is a 400, not
+  Datasette's 500.
+- A redirect never leads to another host: a ``Location`` that starts with two slashes or
+  backslashes (``/\\evil.example``, which browsers read as ``//evil.example``) keeps one.
+- ``/-/databases.json`` (and its HTML page) no longer shows the file's path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
-import ctypes
 import io
 import itertools
 import json
@@ -67,43 +66,15 @@ import re
 import sqlite3
 import weakref
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
+from urllib.parse import parse_qs, parse_qsl, unquote, unquote_plus, urlencode
 
-import datasette.handle_exception
-from datasette import hookimpl
 from datasette.database import QueryInterrupted
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
-from datasette.views.database import QueryView
 from datasette.views.special import JsonDataView
 
 from emg_evidence.analysis.csv_cells import may_hold_a_formula, safe_row
 from emg_evidence.serving.settings import LIMITS
-
-datasette.handle_exception.rich = None
-
-
-def bound_malloc() -> None:
-    """Have glibc give back the memory of large values when they are freed.
-
-    glibc raises its mmap threshold each time a large block is freed (up to 32 MB), after which
-    blocks of a cell's size (up to max_cell_bytes) come from its heaps, one per thread, and
-    stay there: one client repeating a query of 100 cells of 98 kB (refused at its second row)
-    for 6 s took the server's peak 418 MB up and kept 319 MB; with the threshold fixed at its
-    default, 128 kB, and two heaps in all, 184 MB and 145 MB (a threshold of 32 kB kept less but
-    made such requests four times slower). No-op off glibc.
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return
-    libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
-    libc.mallopt(M_ARENA_MAX, 2)
-
-
-#: mallopt's parameters (malloc.h).
-M_MMAP_THRESHOLD, M_ARENA_MAX = -3, -8
-
-bound_malloc()
 
 REFUSED_FILTERS = ("arraycontains", "arraynotcontains")
 ALLOWED_METHODS = ("GET", "HEAD")
@@ -116,6 +87,9 @@ def refusal(scope: dict) -> tuple[int, str] | None:
     path = scope.get("raw_path") or scope["path"].encode("utf-8")
     if len(path) > LIMITS.max_path_bytes:
         return 414, f"the path is longer than {LIMITS.max_path_bytes} bytes"
+    host = next((v for k, v in scope.get("headers") or [] if k == b"host"), b"")
+    if len(host) > LIMITS.max_host_bytes:
+        return 400, f"the Host header is longer than {LIMITS.max_host_bytes} bytes"
     raw = scope.get("query_string") or b""
     if len(raw) > LIMITS.max_query_string_bytes:
         return 414, f"the query string is longer than {LIMITS.max_query_string_bytes} bytes"
@@ -167,10 +141,7 @@ def _variants(sql: str) -> set[str]:
 
 async def known_sql(datasette: Any) -> set[str]:
     """SQL the metadata defines: canned queries and dashboard charts and filters (which the
-    dashboards' JavaScript fetches as ``/<db>.json?sql=``). Computed once per Datasette."""
-    cached = getattr(datasette, "_emg_known_sql", None)
-    if cached is not None:
-        return cached
+    dashboards' JavaScript fetches as ``/<db>.json?sql=``)."""
     found: set[str] = set()
     for name in datasette.databases:
         for query in (await datasette.get_canned_queries(name, None)).values():
@@ -182,16 +153,15 @@ async def known_sql(datasette: Any) -> set[str]:
         for part in parts:
             if isinstance(part, dict) and isinstance(part.get("query"), str):
                 found |= _variants(part["query"])
-    datasette._emg_known_sql = found
     return found
 
 
-async def _arbitrary_sql(datasette: Any, args: dict[str, list[str]]) -> bool:
+def _arbitrary_sql(known: set[str], args: dict[str, list[str]]) -> bool:
     """Whether the request runs SQL its sender wrote: a WHERE clause, or a query the metadata lacks."""
     if any(v.strip() for v in args.get("_where", [])):
         return True
     queries = {v.strip() for v in args.get("sql", []) if v.strip()}
-    return bool(queries) and not queries <= await known_sql(datasette)
+    return bool(queries) and not queries <= known
 
 
 def _is_csv(scope: dict, args: dict[str, list[str]]) -> bool:
@@ -347,10 +317,15 @@ class CsvCells:
 class GuardedResponse:
     """The client side of one response: ``send`` for the app, cut off when the client stalls."""
 
-    def __init__(self, send: Any, csv_cells: bool) -> None:
+    def __init__(self, send: Any, csv_cells: bool, explain: Any = None) -> None:
         self._send = send
         self.csv: CsvCells | None = None
         self.wants_csv = csv_cells
+        #: For a query's CSV: the response start, held until the first piece of body shows
+        #: whether the query failed, and a coroutine function saying why it did.
+        self.explain = explain
+        self.held: dict | None = None
+        self.failed = False
         self.loop = asyncio.get_running_loop()
         self.sending_since: float | None = None
         self.stalled = False
@@ -395,22 +370,42 @@ class GuardedResponse:
             self.sending_since = None
 
     async def send(self, message: dict) -> None:
+        if self.failed:
+            return  # the rest of a failed query's CSV: the 400 has gone out instead
         if message["type"] == "http.response.start":
-            headers = message.get("headers") or []
-            content_type = next((bytes(v) for k, v in headers if bytes(k).lower() == b"content-type"), b"")
+            headers = [(bytes(k).lower(), bytes(v)) for k, v in message.get("headers") or []]
+            headers = [(k, safe_location(v) if k == b"location" else v) for k, v in headers]
+            content_type = next((v for k, v in headers if k == b"content-type"), b"")
             if (
                 self.wants_csv
                 and message.get("status") == 200
                 and content_type.startswith((b"text/csv", b"text/plain"))
             ):
                 self.csv = CsvCells()
-                headers = [(k, v) for k, v in headers if bytes(k).lower() != b"content-length"]
-                message = {**message, "headers": headers}
+                headers = [(k, v) for k, v in headers if k != b"content-length"]
+            message = {**message, "headers": headers}
+            if self.explain is not None and message.get("status") in (200, 500):
+                self.held = message
+                return
             await self._timed(message)
             return
         if message["type"] != "http.response.body":
             await self._timed(message)
             return
+        if self.held is not None:
+            held, self.held = self.held, None
+            # Datasette 0.65 writes a failed query's CSV as one empty header line (no query has
+            # no column) with status 200, or answers one cut off by its time limit with a 500.
+            if held["status"] == 500 or message.get("body", b"") in (b"", b"\r\n", b"\n"):
+                self.failed = True
+                why = await self.explain()
+                body = f"the query failed: {why}".encode()
+                await self._timed({"type": "http.response.start", "status": 400, "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode())]})  # fmt: skip
+                await self._timed({"type": "http.response.body", "body": body})
+                return
+            await self._timed(held)
         body = message.get("body", b"")
         more = message.get("more_body", False)
         piece = LIMITS.send_piece_bytes
@@ -435,89 +430,169 @@ class GuardedResponse:
 
 RETRY_AFTER = (b"retry-after", b"5")
 
+#: Characters browsers drop from a URL wherever they are.
+URL_IGNORED = re.compile(rb"[\t\n\r]")
+#: Two or more slashes or backslashes: how a URL that names another host begins.
+OTHER_HOST = re.compile(rb"^[/\\]{2,}")
 
-def _download_slots(scope: dict, args: dict[str, list[str]], csv_out: bool) -> tuple[str, ClientSlots] | None:
-    """The kind of download this request starts, as (its name, its slots), or None."""
-    if scope["path"].startswith(FAST_CSV_PREFIX):
-        return "CSV downloads", ClientSlots.of(
-            "csv", LIMITS.csv_downloads_at_once, LIMITS.downloads_per_client
-        )
+
+def safe_location(value: bytes) -> bytes:
+    """A redirect's target that stays on this site: ``/\\evil.example`` (which browsers read as
+    ``//evil.example``, another host) becomes ``/evil.example``."""
+    bare = URL_IGNORED.sub(b"", value.lstrip())
+    return OTHER_HOST.sub(b"/", bare) if OTHER_HOST.match(bare) else value
+
+
+def _download_slots(args: dict[str, list[str]], csv_out: bool) -> ClientSlots | None:
+    """The download slots this request needs, or None if it is no download."""
     if csv_out and any(args.get("_stream", [])):
         # Datasette streams for any non-empty _stream (even _stream=0).
-        return "streaming CSV downloads", ClientSlots.of(
-            "datasette-stream", LIMITS.datasette_streams_at_once, LIMITS.downloads_per_client
-        )
+        return ClientSlots.of("downloads", LIMITS.downloads_at_once, LIMITS.downloads_per_client)
     return None
 
 
-#: fast_csv.py's route.
-FAST_CSV_PREFIX = "/-/csv/"
+#: A table's (or a query's) own page: /<database>/<table>, any format.
+TABLE_PATH = re.compile(r"^/(?P<database>[^/]+)/(?P<table>[^/]+?)(?:\.(?P<format>\w+))?$")
+QUERY_CSV_PATH = re.compile(r"^/(?P<database>[^/]+?)(?:/(?P<query>[^/]+?))?\.csv$")
 
 
-@hookimpl
-def asgi_wrapper(datasette):
-    def wrap(app):
-        async def harden(scope, receive, send):
-            if scope["type"] != "http":
-                await app(scope, receive, send)
+async def bad_sort(datasette: Any, scope: dict, args: dict[str, list[str]]) -> str | None:
+    """Why ``_sort`` / ``_sort_desc`` cannot sort this table page, or None. Datasette 0.65 answers
+    a sort by an unknown column or an expression with a 500 (and a long traceback in the log)."""
+    sorts = [(key, value) for key in ("_sort", "_sort_desc") for value in args.get(key, [])]
+    match = TABLE_PATH.match(scope["path"]) if sorts else None
+    if match is None:
+        return None
+    database, table = tilde_decode(match["database"]), tilde_decode(match["table"])
+    db = datasette.databases.get(database)
+    if db is None or not (await db.table_exists(table) or table in await db.view_names()):
+        return None  # not a table: Datasette answers as it does
+    sortable = datasette.table_metadata(database, table).get("sortable_columns")
+    columns = set(sortable) if sortable is not None else {*await db.table_columns(table), "rowid"}
+    for key, value in sorts:
+        if value not in columns:
+            return f"{key}: {table} has no column {value!r} to sort by"
+    return None
+
+
+async def csv_failure(datasette: Any, scope: dict, args: dict[str, list[str]]) -> str:
+    """Why the query of this failed CSV request failed: it is run again, under the same time
+    limit, for its error message (the CSV gave none)."""
+    match = QUERY_CSV_PATH.match(unquote(scope["path"]))
+    if match is None:
+        return "unknown error"
+    database = tilde_decode(match["database"])
+    db = datasette.databases.get(database)
+    params = {k: v[0] for k, v in args.items() if not k.startswith("_") and k != "sql"}
+    if db is None:
+        return f"no database {database!r}"
+    if match["query"] is not None:
+        query = await datasette.get_canned_query(database, tilde_decode(match["query"]), None)
+        sql = query["sql"] if query else None
+    else:
+        sql = (args.get("sql") or [None])[0]
+    if not sql:
+        return "no SQL"
+    limit = args.get("_timelimit", [""])[0]
+    try:
+        await db.execute(sql, params, custom_time_limit=int(limit) if limit.isdigit() else None)
+    except QueryInterrupted:
+        return "it took too long (the time limit ends it)"
+    except Exception as e:  # noqa: BLE001 - the message is the point
+        return str(e)
+    return "unknown error"
+
+
+def wrap(datasette: Any, app: Any) -> Any:
+    """``app`` behind the checks and bounds above (serving/plugin.py puts it outermost)."""
+    known: set[str] | None = None
+
+    async def harden(scope, receive, send):
+        nonlocal known
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        refused = refusal(scope)
+        if refused is not None:
+            await _send_error(send, *refused)
+            return
+        raw = scope.get("query_string") or b""
+        args = parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}
+        why = await bad_sort(datasette, scope, args)
+        if why is not None:
+            await _send_error(send, 400, why)
+            return
+        if known is None:
+            known = await known_sql(datasette)  # the metadata does not change while served
+        csv_out = _is_csv(scope, args)
+        slots = downloads = None
+        if _arbitrary_sql(known, args):
+            slots = Slots.of("arbitrary-sql", LIMITS.arbitrary_sql_at_once)
+            if not await _take(slots, LIMITS.arbitrary_sql_wait_s):
+                await _send_error(send, 429, "too many arbitrary SQL queries at once; retry shortly",
+                                  [RETRY_AFTER])  # fmt: skip
                 return
-            refused = refusal(scope)
-            if refused is not None:
-                await _send_error(send, *refused)
+            scope = {**scope, "query_string": _with_time_limit(raw, LIMITS.arbitrary_sql_time_limit_ms)}
+            args = {**args, "_timelimit": [str(LIMITS.arbitrary_sql_time_limit_ms)]}
+        else:
+            downloads = _download_slots(args, csv_out)
+        peer = client_address(scope)
+        if downloads is not None:
+            why = downloads.take(peer)
+            if why is not None:
+                await _send_error(send, 429, f"downloads: {why}; retry shortly", [RETRY_AFTER])
                 return
-            raw = scope.get("query_string") or b""
-            args = parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}
-            csv_out = _is_csv(scope, args)
-            slots = downloads = None
-            if await _arbitrary_sql(datasette, args):
-                slots = Slots.of("arbitrary-sql", LIMITS.arbitrary_sql_at_once)
-                if not await _take(slots, LIMITS.arbitrary_sql_wait_s):
-                    await _send_error(send, 429, "too many arbitrary SQL queries at once; retry shortly",
-                                      [RETRY_AFTER])  # fmt: skip
-                    return
-                scope = {**scope, "query_string": _with_time_limit(raw, LIMITS.arbitrary_sql_time_limit_ms)}
-            else:
-                downloads = _download_slots(scope, args, csv_out)
-            peer = client_address(scope)
+        explain = None
+        if csv_out and QUERY_CSV_PATH.match(unquote(scope["path"])):
+            failed_scope, failed_args = scope, args
+
+            async def explain() -> str:
+                return await csv_failure(datasette, failed_scope, failed_args)
+
+        response = GuardedResponse(send, csv_out, explain)
+        watcher = asyncio.ensure_future(response.watch(receive)) if downloads is not None else None
+        try:
+            await app(scope, receive, response.send)
+        except asyncio.CancelledError:
+            if not response.stalled:
+                raise
+            # Ours: the client took nothing for stall_timeout_s, or went away. Returning
+            # with the response unfinished makes the server close the connection.
+            if response.task is not None:
+                response.task.uncancel()
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            response.close()
+            if slots is not None:
+                slots.release()
             if downloads is not None:
-                what, kind = downloads
-                why = kind.take(peer)
-                if why is not None:
-                    await _send_error(send, 429, f"{what}: {why}; retry shortly", [RETRY_AFTER])
-                    return
-            response = GuardedResponse(send, csv_out)
-            watcher = asyncio.ensure_future(response.watch(receive)) if downloads is not None else None
-            try:
-                await app(scope, receive, response.send)
-            except asyncio.CancelledError:
-                if not response.stalled:
-                    raise
-                # Ours: the client took nothing for stall_timeout_s, or went away. Returning
-                # with the response unfinished makes the server close the connection.
-                if response.task is not None:
-                    response.task.uncancel()
-            finally:
-                if watcher is not None:
-                    watcher.cancel()
-                response.close()
-                if slots is not None:
-                    slots.release()
-                if downloads is not None:
-                    downloads[1].release(peer)
+                downloads.release(peer)
 
-        return harden
-
-    return wrap
+    return harden
 
 
 # --- SQLite connections ----------------------------------------------------------------------
 
+#: SQL functions refused on every connection: one call can run for seconds, uninterruptible.
+REFUSED_FUNCTIONS = frozenset({"printf", "format"})
+
+
+def authorize(action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None) -> int:
+    """SQLite's authorizer: refuse REFUSED_FUNCTIONS, allow everything else (Datasette opens
+    the file read-only and immutable, so writes fail anyway)."""
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in REFUSED_FUNCTIONS:
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
 
 def limit_connection(conn: sqlite3.Connection) -> None:
-    """The SQLite limits every connection of the server gets (fast_csv.py's too)."""
+    """The limits every SQLite connection of the server gets."""
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, LIMITS.max_cell_bytes)
     conn.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, LIMITS.max_columns)
     conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, LIMITS.max_sql_bytes)
+    conn.set_authorizer(authorize)
+    conn.row_factory = budgeted_rows(LIMITS.max_result_bytes)
 
 
 SIZED = (str, bytes)
@@ -543,48 +618,38 @@ def budgeted_rows(limit: int):
     return row_factory
 
 
-@hookimpl
-def prepare_connection(conn):
-    limit_connection(conn)
-    conn.row_factory = budgeted_rows(LIMITS.max_result_bytes)
+# --- routes: /-/databases without the file's path; /-/csv/ where it now leads -------------------
 
 
-# --- Datasette's CSV of a query that fails: a 400 that says why ---------------------------------
-
-_query_data = QueryView.data
-
-
-async def _query_data_or_csv_error(self: QueryView, request: Any, *args: Any, **kwargs: Any) -> Any:
-    """QueryView.data, but for CSV a failed query is a 400 naming the error. Datasette 0.65's
-    as_csv ignores the error its query view reports and writes the (empty) rows: bad SQL gave
-    an empty CSV with status 200, which a script takes for "no rows"; a query cut off by the
-    time limit gave a 500."""
-    if request.url_vars.get("format") != "csv":
-        return await _query_data(self, request, *args, **kwargs)
-    try:
-        result = await _query_data(self, request, *args, **kwargs)
-    except QueryInterrupted:
-        # as_csv lets this through as a 500 (the other formats make it a 400).
-        return Response.text("the query failed: it took too long (the time limit ends it)", status=400)
-    if isinstance(result, tuple) and result[0].get("ok") is False:
-        return Response.text(f"the query failed: {result[0]['error']}", status=400)
-    return result
+def _databases(datasette: Any) -> list[dict[str, Any]]:
+    return [
+        {"name": name, "route": db.route, "is_mutable": db.is_mutable, "is_memory": db.is_memory,
+         "hash": db.hash}  # fmt: skip
+        for name, db in datasette.databases.items()
+        if name != "_internal"
+    ]
 
 
-if not getattr(QueryView.data, "_emg_csv_error", False):
-    _query_data_or_csv_error._emg_csv_error = True  # type: ignore[attr-defined]
-    QueryView.data = _query_data_or_csv_error  # type: ignore[method-assign]
+async def csv_redirect(request: Any, datasette: Any) -> Any:
+    """/-/csv/<database>/<name>.csv, the address of the old hand-made CSV streamer, leads to
+    Datasette's own CSV: a table or view streamed whole (``_stream=on``), a canned query's
+    rows (up to max_returned_rows; the whole meta-analysis extract is `evidence export`).
+    ``?column=value`` filters and a query's parameters carry over."""
+    database, name = request.url_vars["database"], request.url_vars["name"]
+    kept = [(k, v) for k, v in parse_qsl(request.query_string) if k != "_limit"]
+    limit = next((v for k, v in parse_qsl(request.query_string) if k == "_limit"), None)
+    db = datasette.databases.get(database)
+    is_table = db is not None and (await db.table_exists(name) or name in await db.view_names())
+    if is_table:
+        kept += [("_size", limit)] if limit else [("_stream", "on")]
+    path = datasette.urls.table(database, name, format="csv")
+    return Response.redirect(path + ("?" + urlencode(kept) if kept else ""), status=301)
 
 
-# --- /-/databases without the file's path ------------------------------------------------------
-
-
-def _databases(datasette) -> list[dict[str, Any]]:
-    return [{k: v for k, v in d.items() if k != "path"} for d in datasette._connected_databases()]
-
-
-@hookimpl
-def register_routes(datasette):
-    # Plugin routes come before Datasette's own: this one replaces Datasette's /-/databases.
+def routes(datasette: Any) -> list[tuple[str, Any]]:
     view = JsonDataView.as_view(datasette, "databases.json", lambda: _databases(datasette))
-    return [(r"^/-/databases(\.(?P<format>json))?$", view)]
+    return [
+        # Plugin routes come before Datasette's own: this one replaces Datasette's /-/databases.
+        (r"^/-/databases(\.(?P<format>json))?$", view),
+        (r"^/-/csv/(?P<database>[^/]+)/(?P<name>[^/]+)\.csv$", csv_redirect),
+    ]
