@@ -1,4 +1,4 @@
-"""Citation export: the studies behind any table view, row or query, as BibTeX (.bib) and RIS (.ris).
+r"""Citation export: the studies behind any table view, row or query, as BibTeX (.bib) and RIS (.ris).
 
 A page offers the two formats when its rows name studies: they carry a ``study_id`` column
 (meta_extract, condition, finding, source, most canned queries), a ``measurement_id`` (study_numbers)
