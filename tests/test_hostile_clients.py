@@ -502,3 +502,55 @@ def test_pages_answer_while_clients_download_as_fast_as_they_read(big_server):
         for thread in threads:
             thread.join(60)
     assert all(status == 200 for status, _ in pages), pages
+
+
+# --- 6. a client posing as others, a client that never finishes its request -------------------
+
+
+def test_forwarded_addresses_are_not_trusted_without_a_proxy(big_server):
+    """uvicorn trusted X-Forwarded-For from 127.0.0.1, so one local client could pose as any
+    number of clients and take every download slot; `evidence serve` trusts it from no one
+    unless --forwarded-allow-ips names a proxy."""
+    base, _ = big_server
+    held = open_and_never_read(base, DOWNLOAD, "127.0.0.20")
+    try:
+        with client_at(base, "127.0.0.20") as same:
+            refused = same.get(PROBE, headers={"x-forwarded-for": "203.0.113.9"})
+            assert refused.status_code == 429 and "you already have" in refused.json()["error"]
+    finally:
+        held.close()
+
+
+def test_a_request_head_sent_slowly_is_cut_off(served):
+    """A client that opens a connection and sends its headers a byte at a time is closed after
+    LIMITS.header_timeout_s (300 such sockets once stayed open for a minute); one that sends
+    nothing at all, likewise."""
+    base, _ = served
+    host, port = base.removeprefix("http://").split(":")
+    sockets = []
+    for trickle in (True, False):
+        s = socket.create_connection((host, int(port)), timeout=5)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" if trickle else b"")
+        sockets.append((s, trickle))
+    deadline = time.monotonic() + LIMITS.header_timeout_s + 15
+    closed = set()
+    while len(closed) < len(sockets) and time.monotonic() < deadline:
+        for i, (s, trickle) in enumerate(sockets):
+            if i in closed:
+                continue
+            try:
+                if trickle:
+                    s.sendall(b"X")
+                s.settimeout(0.5)
+                if s.recv(1024) == b"":
+                    closed.add(i)
+            except TimeoutError:
+                pass
+            except OSError:  # reset or broken pipe: closed by the server
+                closed.add(i)
+    for s, _ in sockets:
+        s.close()
+    assert closed == {0, 1}
+    # A whole request on a new connection is answered as ever.
+    with httpx.Client(base_url=base, timeout=30) as c:
+        assert c.get("/evidence/study.json").status_code == 200
