@@ -237,9 +237,15 @@ def report_line(db: str, server: str, clients: int, mode: str, r: Results, show_
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--db", type=Path, action="append", help="database served (repeatable); default evidence.db")
-    parser.add_argument("--url", help="a running `evidence serve` on loopback (one --db); default: start the servers")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--db", type=Path, action="append", help="database served (repeatable); default evidence.db"
+    )
+    parser.add_argument(
+        "--url", help="a running `evidence serve` on loopback (one --db); default: start the servers"
+    )
     parser.add_argument("--clients", default="16,32", help="concurrent clients, comma-separated")
     parser.add_argument("--requests", type=int, default=400, help="requests per run")
     parser.add_argument("--time-limit", type=float, default=120, help="seconds before a run is cut short")
@@ -255,7 +261,9 @@ def main(argv: list[str] | None = None) -> None:
     modes = args.modes.split(",")
     if (min(clients) < 1 or args.requests < 1 or args.time_limit <= 0
             or not set(servers) <= set(SERVERS) or not set(modes) <= set(MODES)):  # fmt: skip
-        raise SystemExit("--clients, --requests and --time-limit must be positive; servers and modes as listed")
+        raise SystemExit(
+            "--clients, --requests and --time-limit must be positive; servers and modes as listed"
+        )
     if args.url and (len(dbs) != 1 or servers != ["evidence"]):
         raise SystemExit("--url takes one --db and --servers evidence")
     print(f"{args.requests} requests per run; cap {args.time_limit:.0f} s per run")
@@ -271,7 +279,12 @@ def main(argv: list[str] | None = None) -> None:
                     if mode == "repeated":  # every URL asked once before the timed run
                         run_load(url, targets, 1, len(targets), args.time_limit, fresh=False)
                     r = run_load(url, targets, n, args.requests, args.time_limit, fresh=mode == "fresh")
-                    print(report_line(f"{db_path.parent.name}/{db_path.name}"[-16:], server, n, mode, r, args.pages), flush=True)
+                    print(
+                        report_line(
+                            f"{db_path.parent.name}/{db_path.name}"[-16:], server, n, mode, r, args.pages
+                        ),
+                        flush=True,
+                    )
                     failed |= bool(r.errors) or r.sent < args.requests
     sys.exit(1 if failed else 0)
 

@@ -578,7 +578,9 @@ def wrap(datasette: Any, app: Any) -> Any:
 REFUSED_FUNCTIONS = frozenset({"printf", "format"})
 
 
-def authorize(action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None) -> int:
+def authorize(
+    action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None
+) -> int:
     """SQLite's authorizer: refuse REFUSED_FUNCTIONS, allow everything else (Datasette opens
     the file read-only and immutable, so writes fail anyway)."""
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in REFUSED_FUNCTIONS:
@@ -623,8 +625,13 @@ def budgeted_rows(limit: int):
 
 def _databases(datasette: Any) -> list[dict[str, Any]]:
     return [
-        {"name": name, "route": db.route, "is_mutable": db.is_mutable, "is_memory": db.is_memory,
-         "hash": db.hash}  # fmt: skip
+        {
+            "name": name,
+            "route": db.route,
+            "is_mutable": db.is_mutable,
+            "is_memory": db.is_memory,
+            "hash": db.hash,
+        }  # fmt: skip
         for name, db in datasette.databases.items()
         if name != "_internal"
     ]

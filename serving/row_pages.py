@@ -60,6 +60,7 @@ def study_vars(datasette: Any, database: str) -> dict[str, Any]:
 
     return {"study_evidence": study_evidence}
 
+
 CLAIM_SQL = """
 select c.*, s.citation, s.identification, s.doi, s.pmid
 from claim c left join study s on s.id = c.study_id

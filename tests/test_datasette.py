@@ -84,7 +84,9 @@ async def test_meta_extract_filters_on_computed_columns(ds, db_rows, fetch_all, 
     assert all(r[column] == value for r in rows)
 
 
-@pytest.mark.parametrize("path", ["/", "/evidence", "/evidence/study", "/evidence/study/contreras2015", "/ranking"])
+@pytest.mark.parametrize(
+    "path", ["/", "/evidence", "/evidence/study", "/evidence/study/contreras2015", "/ranking"]
+)
 async def test_every_footer_shows_licence_source_and_release_once(ds, fresh_build, metadata, path):
     page = (await ds.client.get(path)).text
     assert page.count(fresh_build.content_hash) == 1

@@ -8,8 +8,8 @@ would run as a formula starts with ``'`` (analysis/csv_cells.py) while numbers s
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 import shutil
 import sqlite3
 

@@ -458,9 +458,14 @@ def test_a_download_of_wide_rows_stays_in_bounded_memory(big_server):
     Path(f"/proc/{process.pid}/clear_refs").write_text("5")  # VmHWM from now
     before, _ = memory_mb(process.pid)
     size = 0
-    with client_at(base, "127.0.0.6") as c, c.stream(
-        "GET", "/-/csv/evidence/padding.csv", follow_redirects=True  # the old address leads there
-    ) as response:
+    with (
+        client_at(base, "127.0.0.6") as c,
+        c.stream(
+            "GET",
+            "/-/csv/evidence/padding.csv",
+            follow_redirects=True,  # the old address leads there
+        ) as response,
+    ):
         assert response.status_code == 200
         for chunk in response.iter_raw(65536):
             size += len(chunk)

@@ -42,7 +42,9 @@ async def test_the_forest_plot_is_drawn_once_per_meaning(ds, drawn):
     spellings = ["0.3", "0.30", "0.300", " 0.3 ", "3e-1", "0.3000000"]
     bodies = set()
     for cv in spellings:
-        response = await ds.client.get("/-/forest.svg", params={"muscle": "Glutes ", "impute_sd": cv, "method": "reml"})
+        response = await ds.client.get(
+            "/-/forest.svg", params={"muscle": "Glutes ", "impute_sd": cv, "method": "reml"}
+        )
         assert response.status_code == 200, response.text
         bodies.add(response.text)
     assert calls == [("glutes", "0.3", "REML")] and len(bodies) == 1
@@ -69,7 +71,11 @@ async def test_an_unknown_muscle_word_draws_nothing(ds, drawn):
 
 @pytest.mark.parametrize(
     "sql",
-    ["select printf('%.*c', 2147483647, 'x')", "select format('%*d', 2147483647, 1)", "select PRINTF('%d', 1)"],
+    [
+        "select printf('%.*c', 2147483647, 'x')",
+        "select format('%*d', 2147483647, 1)",
+        "select PRINTF('%d', 1)",
+    ],
 )
 async def test_sql_functions_that_allocate_without_bound_are_refused(ds, sql):
     response = await ds.client.get("/evidence.json", params={"sql": sql})
@@ -89,12 +95,16 @@ async def test_sorting_by_what_is_no_column_is_a_400(ds, path, params):
 
 
 async def test_sorting_by_a_column_still_sorts(ds, db_rows):
-    rows = (await ds.client.get("/evidence/study.json", params={"_sort_desc": "id", "_shape": "array"})).json()
+    rows = (
+        await ds.client.get("/evidence/study.json", params={"_sort_desc": "id", "_shape": "array"})
+    ).json()
     ids = [r["id"] for r in rows]
     assert ids == sorted(ids, reverse=True) and len(ids) == min(len(db_rows("select id from study")), 100)
 
 
-@pytest.mark.parametrize("path", ["/\\evil.example/", "/%5Cevil.example/", "//evil.example/", "/\\/evil.example/"])
+@pytest.mark.parametrize(
+    "path", ["/\\evil.example/", "/%5Cevil.example/", "//evil.example/", "/\\/evil.example/"]
+)
 async def test_no_redirect_leads_to_another_host(ds, path):
     response = await ds.client.get(path)
     location = response.headers.get("location", "")

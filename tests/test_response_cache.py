@@ -134,7 +134,10 @@ def test_what_an_entry_holds_is_counted_its_key_included():
     host = "h" * 15_000
     key = ("http", host, "/evidence", "")
     entry = (200, [(b"content-type", b"text/html")], b"x" * 100)
-    assert entry_size(key, entry) == len(host) + 4 + len("/evidence") + len("content-type") + len("text/html") + 100 + ENTRY_OVERHEAD
+    assert (
+        entry_size(key, entry)
+        == len(host) + 4 + len("/evidence") + len("content-type") + len("text/html") + 100 + ENTRY_OVERHEAD
+    )
     cache = ResponseCache(max_entry=100_000, max_total=50_000)
     for i in range(20):
         cache.put(("http", host, f"/p{i}", ""), entry)
