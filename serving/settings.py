@@ -111,23 +111,42 @@ class SharedDict(dict):
     """A part of the metadata that nothing changes while it is served, shared instead of copied.
 
     Datasette 0.65 deep-copies the whole metadata on each view-table permission check, and the
-    home and database pages check every table: about 0.2 ms a copy, three quarters of those
-    pages' time (bench/load.py). The column descriptions and plugin settings are most of it and
-    are only ever read, so a deep copy may share them (``__deepcopy__``, the
-    copy module's documented protocol): 0.06 ms a copy. Changing one is an error."""
+    home and database pages check every table twice: about 1 ms a check with our column
+    descriptions, dashboards and queries, most of these pages' time (bench/load.py). What is
+    never changed may be shared by a deep copy (``__deepcopy__``, the copy module's documented
+    protocol). A change is an error; writing a value that is already there is not (Datasette's
+    pages fill in the inherited licence and source in place: ``load_metadata`` puts them there
+    first, so that changes nothing)."""
 
     def __deepcopy__(self, memo: dict) -> SharedDict:
         return self
 
-    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key not in self or self[key] != value:
+            raise TypeError(f"served metadata is read-only: {key!r}")
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("served metadata is read-only")
 
-    __setitem__ = __delitem__ = update = setdefault = pop = popitem = clear = _refuse  # type: ignore[assignment]
+    __delitem__ = pop = popitem = clear = __ior__ = _refuse  # type: ignore[assignment]
 
 
-def _shared(value: Any) -> Any:
-    """A dict as a SharedDict (what is below it is then never copied); anything else as it is."""
-    return SharedDict(value) if isinstance(value, dict) else value
+def _shared(value: Any, keep: tuple[str, ...] = ()) -> Any:
+    """``value`` with every dict in it a SharedDict, but for those under the keys ``keep``."""
+    if isinstance(value, dict):
+        return SharedDict({k: v if k in keep else _shared(v, keep) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_shared(v, keep) for v in value]
+    return value
 
 
 #: What Datasette's database and table views fill in from the top level on every page
@@ -139,18 +158,20 @@ def load_metadata(path: Path = METADATA) -> dict[str, Any]:
     """metadata.yml as served: each database's and table's own dict holds the inherited values
     from the start, so Datasette's filling them in on a page changes nothing (it changed the one
     dict all pages share: a study's page showed the licence or not depending on whether a table
-    page had been served before); everything below them is shared, not copied (SharedDict)."""
+    page had been served before); the databases and plugin settings are shared, not copied
+    (SharedDict), but for the canned queries, which Datasette completes in place with their SQL
+    (serving/plugin.py's canned_queries) on first use."""
     metadata = yaml.safe_load(path.read_text(encoding="utf-8"))
     inherited = {key: metadata.get(key) for key in INHERITED}
     for database in (metadata.get("databases") or {}).values():
         for key, value in inherited.items():
             database.setdefault(key, value)
-        for name, table in (database.get("tables") or {}).items():
+        for table in (database.get("tables") or {}).values():
             for key, value in inherited.items():
                 table.setdefault(key, value)
-            database["tables"][name] = {k: _shared(v) for k, v in table.items()}
-    if "plugins" in metadata:
-        metadata["plugins"] = _shared(metadata["plugins"])
+    for key in ("databases", "plugins"):
+        if key in metadata:
+            metadata[key] = _shared(metadata[key], keep=("queries",))
     return metadata
 
 
