@@ -116,9 +116,7 @@ def test_no_route_shows_the_files_path(server):
     client, secret_dirs = server
     databases = client.get("/-/databases.json")
     assert databases.status_code == 200
-    assert [sorted(d) for d in databases.json()] == [
-        ["hash", "is_memory", "is_mutable", "name", "route"]
-    ]
+    assert [sorted(d) for d in databases.json()] == [["hash", "is_memory", "is_mutable", "name", "route"]]
     for path in ("/-/databases", "/-/databases.json", "/-/versions.json", "/-/plugins.json", "/-/settings.json",
                  "/-/metadata.json", "/-/threads.json", "/-/actor.json", "/", "/evidence", "/-/config.json"):  # fmt: skip
         text = client.get(path).text
@@ -137,7 +135,9 @@ def test_the_old_csv_addresses_lead_to_datasettes_csv(server):
     assert moved.headers["location"] == "/evidence/meta_extract.csv?comparable_mvc=1&_stream=on"
     rows = list(csv.DictReader(io.StringIO(client.get(moved.headers["location"]).text, newline="")))
     with sqlite3.connect(DB_PATH) as connection:  # the served copy's source
-        (expected,) = connection.execute("select count(*) from meta_extract where comparable_mvc = 1").fetchone()
+        (expected,) = connection.execute(
+            "select count(*) from meta_extract where comparable_mvc = 1"
+        ).fetchone()
     assert len(rows) == expected > 0
     first = client.get("/-/csv/evidence/meta_extract.csv", params={"_limit": "3"}, follow_redirects=True)
     assert first.status_code == 200 and first.text.count("\n") == 4
