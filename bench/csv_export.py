@@ -66,7 +66,9 @@ def sqlite_cli(db: Path) -> tuple[float, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--small", type=int, default=1000, help="rows of the small download")
     args = parser.parse_args(argv)
@@ -86,7 +88,9 @@ def main(argv: list[str] | None = None) -> None:
         port = int(base.rsplit(":", 1)[1])
         idle = peak_rss_mb(process.pid)
         # A filter on the view's first rows: the same stream, stopped early.
-        status, _, lines = get(port, f"/evidence/meta_extract.csv?_stream=on&measurement_id__lte={args.small}")
+        status, _, lines = get(
+            port, f"/evidence/meta_extract.csv?_stream=on&measurement_id__lte={args.small}"
+        )
         small = peak_rss_mb(process.pid)
         print(f"stream of {lines - 1:,} rows: server peak RSS {small:,.1f} MB (idle {idle:,.1f} MB)")
         probes: list[float] = []
@@ -111,9 +115,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"the stream gave status {status} and {lines - 1:,} rows of {rows:,}")
     print(f"datasette ?_stream=on:     {elapsed:6.2f} s {rows / elapsed:>10,.0f} rows/s, {size / 1e6:,.1f} MB,"
           f" {lines:,} lines; ratio to sqlite3 {t_cli / elapsed:.3f}")  # fmt: skip
-    print(f"server peak RSS all rows {full:,.1f} MB; all rows / {args.small:,} rows: {full / small:.2f} (flat is ~1)")
+    print(
+        f"server peak RSS all rows {full:,.1f} MB; all rows / {args.small:,} rows: {full / small:.2f} (flat is ~1)"
+    )
     ms = sorted(p * 1000 for p in probes)
-    print(f"a table page during the download: n {len(ms)} p50 {statistics.median(ms):.1f} ms max {ms[-1]:.1f} ms")
+    print(
+        f"a table page during the download: n {len(ms)} p50 {statistics.median(ms):.1f} ms max {ms[-1]:.1f} ms"
+    )
 
 
 if __name__ == "__main__":

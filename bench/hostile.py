@@ -38,7 +38,8 @@ max; then it downloads the study table once from /-/csv/ and once with ``_stream
 refusal is an error: one client must not lock another out). Then ``--normal`` clients (from 127.0.0.3) each ask for the study page, a canned query and
 a table page ``--rounds`` times, as visitors do (cache allowed): errors (any status but 200 or a
 transport error) and p95. The server's peak memory growth during the pattern (all its hostile
-clients together) is VmHWM after it (reset at its start) less VmRSS before it. Hostile clients
+clients together) is VmHWM after it (reset at its start) less VmRSS before it; what it kept, VmRSS
+after it less VmRSS before it. Hostile clients
 come from 127.0.0.1, or each from its own address (127.0.0.10 on) with ``--hostile-addresses``.
 
 Exit status 1 if a normal client saw an error.
@@ -290,7 +291,7 @@ def summary(values: list[float]) -> str:
 
 def run_pattern(
     port: int, pid: int, name: str, start, args
-) -> tuple[list[float], list[float], list[str], int]:
+) -> tuple[list[float], list[float], list[str], int, int]:
     stop = threading.Event()
     # The peak of this pattern alone: "5" resets VmHWM to the present resident size.
     Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -352,7 +353,8 @@ def run_pattern(
         for thread in threads:
             thread.join(30)
     growth_mb = (memory_kb(pid, "VmHWM") - rss_before) // 1024
-    return probe_times, normal_times, errors, growth_mb
+    kept_mb = (memory_kb(pid, "VmRSS") - rss_before) // 1024
+    return probe_times, normal_times, errors, growth_mb, kept_mb
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -389,9 +391,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"evidence serve at {base}; {args.hostile} hostile clients; probe {args.probes} study pages;"
                   f" {args.normal} normal clients x {args.rounds} rounds x {len(NORMAL_PAGES)} pages")  # fmt: skip
             for name in chosen:
-                probe, normal, errors, growth = run_pattern(port, process.pid, name, table[name], args)
+                probe, normal, errors, growth, kept = run_pattern(port, process.pid, name, table[name], args)
                 print(f"{name:<12} probe study page ms {summary(probe)} | normal ms {summary(normal)}"
-                      f" | errors {len(errors)} | server peak {growth:+} MB")  # fmt: skip
+                      f" | errors {len(errors)} | server peak {growth:+} MB, kept {kept:+} MB")  # fmt: skip
                 for problem in sorted(set(errors))[:5]:
                     print(f"    error: {problem}")
                 failed |= bool(errors)

@@ -32,10 +32,10 @@ Bounded, for the requests that pass:
   ``downloads_per_client``; a request for a download beyond either gets 429 at once. So one
   client opening downloads it never reads locks nobody else out; many such clients together are
   cut off by the stall timeout below.
-- Every response is sent in pieces of at most ``send_piece_bytes``; when a client takes no piece
+- Every response is sent in pieces of at most ``send_piece_bytes`` (serving/responses.py); when a client takes no piece
   for ``stall_timeout_s`` the response is abandoned and the connection closed, so a client that
   opens a download and never reads frees its slot.
-- Every SQLite connection has SQLITE_LIMIT_LENGTH
+- Every SQLite connection (serving/sqlite_limits.py) has SQLITE_LIMIT_LENGTH
   ``max_cell_bytes`` (no string, blob or row longer: ``select zeroblob(200000000)`` took the server
   to 6 GB), SQLITE_LIMIT_COLUMN ``max_columns`` and SQLITE_LIMIT_SQL_LENGTH ``max_sql_bytes``; a
   query returns at most ``max_result_bytes`` of text and blobs in all, else it fails with an
@@ -52,28 +52,23 @@ Bounded, for the requests that pass:
   Datasette's 500.
 - A redirect never leads to another host: a ``Location`` that starts with two slashes or
   backslashes (``/\\evil.example``, which browsers read as ``//evil.example``) keeps one.
-- ``/-/databases.json`` (and its HTML page) no longer shows the file's path.
+- ``/-/databases.json`` (and its HTML page) no longer shows the file's path (serving/routes.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import itertools
 import json
 import re
-import sqlite3
 import weakref
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, unquote, unquote_plus, urlencode
+from urllib.parse import parse_qs, unquote, unquote_plus
 
 from datasette.database import QueryInterrupted
 from datasette.utils import tilde_decode
-from datasette.utils.asgi import Response
-from datasette.views.special import JsonDataView
 
-from emg_evidence.analysis.csv_cells import may_hold_a_formula, safe_row
+from emg_evidence.serving.responses import GuardedResponse
 from emg_evidence.serving.settings import LIMITS
 
 REFUSED_FILTERS = ("arraycontains", "arraynotcontains")
@@ -251,196 +246,7 @@ async def _take(slots: asyncio.Semaphore, wait_s: float) -> bool:
     return True
 
 
-# --- responses: sent in pieces, abandoned when the client stalls; CSV cells made safe --------
-
-
-class CsvCells:
-    """Datasette's CSV body, record by record, each cell through csv_cells.safe_row (as text).
-
-    A record ends at a newline outside quotes (Datasette writes the csv module's excel dialect).
-    Only a record csv_cells.may_hold_a_formula lets through is parsed, and one with nothing to
-    change is passed on byte for byte.
-    """
-
-    def __init__(self) -> None:
-        self.pending = b""
-        self.odd = False  # an odd number of quote characters in self.pending
-
-    def feed(self, data: bytes, final: bool = False) -> bytes:
-        if not self.pending and not self.odd and data.endswith(b"\n") and b'"' not in data:
-            # Whole unquoted records (Datasette writes one per message): the common case.
-            if not may_hold_a_formula(data):
-                return data
-            return b"".join(self._record(record) for record in data.splitlines(keepends=True))
-        buf = self.pending + data if self.pending else data
-        odd, i, end = self.odd, len(self.pending), 0
-        while (newline := buf.find(b"\n", i)) >= 0:
-            odd ^= bool(buf.count(b'"', i, newline) & 1)
-            i = newline + 1
-            if not odd:
-                end = i
-        self.odd = odd ^ bool(buf.count(b'"', i) & 1)
-        if final:
-            end, self.odd = len(buf), False
-        complete, self.pending = buf[:end], buf[end:]
-        if not may_hold_a_formula(complete):
-            return complete
-        return b"".join(self._record(record) for record in self._records(complete))
-
-    @staticmethod
-    def _records(text: bytes) -> list[bytes]:
-        records, start, odd, i = [], 0, False, 0
-        while (newline := text.find(b"\n", i)) >= 0:
-            odd ^= bool(text.count(b'"', i, newline) & 1)
-            i = newline + 1
-            if not odd:
-                records.append(text[start:i])
-                start = i
-        if start < len(text):
-            records.append(text[start:])
-        return records
-
-    def _record(self, record: bytes) -> bytes:
-        if not may_hold_a_formula(record):
-            return record
-        text = record.decode("utf-8", "surrogateescape")
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-        safe = [safe_row(row) for row in rows]
-        if safe == rows:
-            return record
-        ending = "\r\n" if text.endswith("\r\n") else "\n" if text.endswith("\n") else ""
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerows(safe)
-        return (out.getvalue()[: len(out.getvalue()) - 2] + ending).encode("utf-8", "surrogateescape")
-
-
-class GuardedResponse:
-    """The client side of one response: ``send`` for the app, cut off when the client stalls."""
-
-    def __init__(self, send: Any, csv_cells: bool, explain: Any = None) -> None:
-        self._send = send
-        self.csv: CsvCells | None = None
-        self.wants_csv = csv_cells
-        #: For a query's CSV: the response start, held until the first piece of body shows
-        #: whether the query failed, and a coroutine function saying why it did.
-        self.explain = explain
-        self.held: dict | None = None
-        self.failed = False
-        self.loop = asyncio.get_running_loop()
-        self.sending_since: float | None = None
-        self.stalled = False
-        self.task = asyncio.current_task()
-        self.timer = self.loop.call_later(LIMITS.stall_timeout_s, self._check)
-
-    def _check(self) -> None:
-        since = self.sending_since
-        if since is not None and self.loop.time() - since >= LIMITS.stall_timeout_s:
-            self.abandon()
-            return
-        wait = LIMITS.stall_timeout_s if since is None else since + LIMITS.stall_timeout_s - self.loop.time()
-        self.timer = self.loop.call_later(max(wait, 0.05), self._check)
-
-    def abandon(self) -> None:
-        """Stop the response: its client stalled or went away."""
-        if not self.stalled:
-            self.stalled = True
-            if self.task is not None:
-                self.task.cancel()
-
-    async def watch(self, receive: Any) -> None:
-        """Abandon the response when its client disconnects. uvicorn lets a response go on
-        sending to a connection that is gone, each send returning at once: Datasette's
-        ``_stream=on`` rendered the whole table for nobody, holding its download slot to the
-        end. (Every caller of uvicorn's receive is woken by the disconnect, so fast_csv's own
-        watch still sees it too.)"""
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        self.abandon()
-
-    def close(self) -> None:
-        self.timer.cancel()
-
-    async def _timed(self, message: dict) -> None:
-        if self.stalled:
-            raise asyncio.CancelledError
-        self.sending_since = self.loop.time()
-        try:
-            await self._send(message)
-        finally:
-            self.sending_since = None
-
-    async def send(self, message: dict) -> None:
-        if self.failed:
-            return  # the rest of a failed query's CSV: the 400 has gone out instead
-        if message["type"] == "http.response.start":
-            headers = [(bytes(k).lower(), bytes(v)) for k, v in message.get("headers") or []]
-            headers = [(k, safe_location(v) if k == b"location" else v) for k, v in headers]
-            content_type = next((v for k, v in headers if k == b"content-type"), b"")
-            if (
-                self.wants_csv
-                and message.get("status") == 200
-                and content_type.startswith((b"text/csv", b"text/plain"))
-            ):
-                self.csv = CsvCells()
-                headers = [(k, v) for k, v in headers if k != b"content-length"]
-            message = {**message, "headers": headers}
-            if self.explain is not None and message.get("status") in (200, 500):
-                self.held = message
-                return
-            await self._timed(message)
-            return
-        if message["type"] != "http.response.body":
-            await self._timed(message)
-            return
-        if self.held is not None:
-            held, self.held = self.held, None
-            # Datasette 0.65 writes a failed query's CSV as one empty header line (no query has
-            # no column) with status 200, or answers one cut off by its time limit with a 500.
-            if held["status"] == 500 or message.get("body", b"") in (b"", b"\r\n", b"\n"):
-                self.failed = True
-                why = await self.explain()
-                body = f"the query failed: {why}".encode()
-                await self._timed({"type": "http.response.start", "status": 400, "headers": [
-                    (b"content-type", b"text/plain; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode())]})  # fmt: skip
-                await self._timed({"type": "http.response.body", "body": body})
-                return
-            await self._timed(held)
-        body = message.get("body", b"")
-        more = message.get("more_body", False)
-        piece = LIMITS.send_piece_bytes
-        if self.csv is None and len(body) <= piece:
-            await self._timed(message)
-            return
-        if self.csv is not None:
-            body = self.csv.feed(body, final=not more)
-            if len(body) <= piece:
-                await self._timed({**message, "body": body})
-                return
-        for start in range(0, len(body) - piece, piece):
-            await self._timed(
-                {"type": "http.response.body", "body": body[start : start + piece], "more_body": True}
-            )
-            # To a client that reads fast each write completes at once, so without this a whole
-            # body went out before any other request had the event loop again.
-            await asyncio.sleep(0)
-        last = body[(max(len(body) - 1, 0) // piece) * piece :]
-        await self._timed({"type": "http.response.body", "body": last, "more_body": more})
-
-
 RETRY_AFTER = (b"retry-after", b"5")
-
-#: Characters browsers drop from a URL wherever they are.
-URL_IGNORED = re.compile(rb"[\t\n\r]")
-#: Two or more slashes or backslashes: how a URL that names another host begins.
-OTHER_HOST = re.compile(rb"^[/\\]{2,}")
-
-
-def safe_location(value: bytes) -> bytes:
-    """A redirect's target that stays on this site: ``/\\evil.example`` (which browsers read as
-    ``//evil.example``, another host) becomes ``/evil.example``."""
-    bare = URL_IGNORED.sub(b"", value.lstrip())
-    return OTHER_HOST.sub(b"/", bare) if OTHER_HOST.match(bare) else value
 
 
 def _download_slots(args: dict[str, list[str]], csv_out: bool) -> ClientSlots | None:
@@ -570,93 +376,3 @@ def wrap(datasette: Any, app: Any) -> Any:
                 downloads.release(peer)
 
     return harden
-
-
-# --- SQLite connections ----------------------------------------------------------------------
-
-#: SQL functions refused on every connection: one call can run for seconds, uninterruptible.
-REFUSED_FUNCTIONS = frozenset({"printf", "format"})
-
-
-def authorize(
-    action: int, arg1: str | None, arg2: str | None, database: str | None, source: str | None
-) -> int:
-    """SQLite's authorizer: refuse REFUSED_FUNCTIONS, allow everything else (Datasette opens
-    the file read-only and immutable, so writes fail anyway)."""
-    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() in REFUSED_FUNCTIONS:
-        return sqlite3.SQLITE_DENY
-    return sqlite3.SQLITE_OK
-
-
-def limit_connection(conn: sqlite3.Connection) -> None:
-    """The limits every SQLite connection of the server gets."""
-    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, LIMITS.max_cell_bytes)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_COLUMN, LIMITS.max_columns)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, LIMITS.max_sql_bytes)
-    conn.set_authorizer(authorize)
-    conn.row_factory = budgeted_rows(LIMITS.max_result_bytes)
-
-
-SIZED = (str, bytes)
-
-
-def budgeted_rows(limit: int):
-    """A row factory making sqlite3.Row, that fails a cursor once its text and blobs pass ``limit``."""
-    last: list[Any] = [None, 0]  # a weak reference to the cursor being read, its bytes so far
-
-    def row_factory(cursor: sqlite3.Cursor, row: tuple) -> sqlite3.Row:
-        if last[0] is None or last[0]() is not cursor:
-            last[0], last[1] = weakref.ref(cursor), 0
-        size = last[1]
-        for value in row:
-            size += len(value) if value.__class__ in SIZED else 8
-        last[1] = size
-        if size > limit:
-            raise sqlite3.DataError(
-                f"the result is larger than this server sends ({limit:,} bytes of values)"
-            )
-        return sqlite3.Row(cursor, row)
-
-    return row_factory
-
-
-# --- routes: /-/databases without the file's path; /-/csv/ where it now leads -------------------
-
-
-def _databases(datasette: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": name,
-            "route": db.route,
-            "is_mutable": db.is_mutable,
-            "is_memory": db.is_memory,
-            "hash": db.hash,
-        }  # fmt: skip
-        for name, db in datasette.databases.items()
-        if name != "_internal"
-    ]
-
-
-async def csv_redirect(request: Any, datasette: Any) -> Any:
-    """/-/csv/<database>/<name>.csv, the address of the old hand-made CSV streamer, leads to
-    Datasette's own CSV: a table or view streamed whole (``_stream=on``), a canned query's
-    rows (up to max_returned_rows; the whole meta-analysis extract is `evidence export`).
-    ``?column=value`` filters and a query's parameters carry over."""
-    database, name = request.url_vars["database"], request.url_vars["name"]
-    kept = [(k, v) for k, v in parse_qsl(request.query_string) if k != "_limit"]
-    limit = next((v for k, v in parse_qsl(request.query_string) if k == "_limit"), None)
-    db = datasette.databases.get(database)
-    is_table = db is not None and (await db.table_exists(name) or name in await db.view_names())
-    if is_table:
-        kept += [("_size", limit)] if limit else [("_stream", "on")]
-    path = datasette.urls.table(database, name, format="csv")
-    return Response.redirect(path + ("?" + urlencode(kept) if kept else ""), status=301)
-
-
-def routes(datasette: Any) -> list[tuple[str, Any]]:
-    view = JsonDataView.as_view(datasette, "databases.json", lambda: _databases(datasette))
-    return [
-        # Plugin routes come before Datasette's own: this one replaces Datasette's /-/databases.
-        (r"^/-/databases(\.(?P<format>json))?$", view),
-        (r"^/-/csv/(?P<database>[^/]+)/(?P<name>[^/]+)\.csv$", csv_redirect),
-    ]

@@ -5,9 +5,9 @@ Datasette's plugin manager (``register``); nothing is loaded from a folder, so w
 which order does not depend on the file system. The hooks call plain functions of the modules
 beside this one:
 
-- harden.py: refusals and bounds on what one client may do (outermost ASGI wrapper), SQLite
-  limits and authorizer on every connection, /-/databases without the file's path, /-/csv/
-  leading to Datasette's own CSV;
+- harden.py (with responses.py): refusals and bounds on what one client may do, the outermost
+  ASGI wrapper; sqlite_limits.py: SQLite's limits and authorizer on every connection;
+  routes.py: /-/databases without the file's path, /-/csv/ leading to Datasette's own CSV;
 - response_cache.py: repeated GETs answered from memory (inside harden);
 - questions.py: the question pages, plain labels for coded values, the home page's figures;
 - forest.py: the forest plot page; citations.py: .bib and .ris; row_pages.py: what a study's,
@@ -26,7 +26,16 @@ from datasette.plugins import pm
 
 from emg_evidence.analysis.effect_sizes import register_sql_functions
 from emg_evidence.analysis.queries import names, query_sql
-from emg_evidence.serving import citations, forest, harden, questions, response_cache, row_pages
+from emg_evidence.serving import (
+    citations,
+    forest,
+    harden,
+    questions,
+    response_cache,
+    routes,
+    row_pages,
+    sqlite_limits,
+)
 
 
 def register() -> None:
@@ -45,13 +54,13 @@ def asgi_wrapper(datasette: Any) -> Any:
 
 @hookimpl
 def prepare_connection(conn: Any) -> None:
-    harden.limit_connection(conn)
+    sqlite_limits.limit_connection(conn)
     register_sql_functions(conn)
 
 
 @hookimpl
 def register_routes(datasette: Any) -> list[tuple[str, Any]]:
-    return [*harden.routes(datasette), *questions.ROUTES, *forest.ROUTES]
+    return [*routes.routes(datasette), *questions.ROUTES, *forest.ROUTES]
 
 
 @hookimpl

@@ -124,7 +124,7 @@ def test_hostile_benchmark_prints_figures_for_each_pattern():
                  "--rounds", "1", "--seconds", "4", "--patterns", ",".join(patterns))  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     for name in patterns:
-        line = re.search(rf"^{re.escape(name)}\s+probe study page ms n\s+3 .*\| errors (\d+) \| server peak [+-]\d+ MB$",
+        line = re.search(rf"^{re.escape(name)}\s+probe study page ms n\s+3 .*\| errors (\d+) \| server peak [+-]\d+ MB, kept [+-]\d+ MB$",
                          result.stdout, re.M)  # fmt: skip
         assert line, (name, result.stdout)
         assert line.group(1) == "0", line.group(0)

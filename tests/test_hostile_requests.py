@@ -11,7 +11,7 @@ import time
 import pytest
 
 from emg_evidence.serving import forest
-from emg_evidence.serving.harden import safe_location
+from emg_evidence.serving.responses import safe_location
 from emg_evidence.serving.settings import LIMITS
 
 

@@ -12,6 +12,7 @@ minute and tested pip more than the package.
 """
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -42,9 +43,17 @@ def installed(tmp_path_factory) -> tuple[Path, Path, dict]:
     assert not outside.resolve().is_relative_to(ROOT.resolve())
     # Nothing of this session's environment leaks in: no PYTHONPATH, no active virtualenv.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    # From a copy of the checkout's files (tracked or new, not ignored): setuptools keeps a build/
+    # folder in the tree it builds, and a file left there from an earlier build would be shipped.
+    source = base / "source"
+    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT, env, timeout=60)
+    for name in filter(None, listed.stdout.split("\0")):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     wheels = base / "wheels"
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-         "--disable-pip-version-check", "-w", wheels, ROOT], outside, env, timeout=300)  # fmt: skip
+         "--disable-pip-version-check", "-w", wheels, source], outside, env, timeout=300)  # fmt: skip
     (wheel,) = wheels.glob("emg_evidence-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("emg_evidence/serving/metadata.yml", "emg_evidence/serving/templates/index.html",
