@@ -102,10 +102,11 @@ class Plots:
             svg = self.get(key)  # drawn by the request it waited behind
             if svg is None:
                 muscle, impute, method = key
-                svg = await loop.run_in_executor(
+                drawn: str = await loop.run_in_executor(
                     self.drawer, forest_svg, muscle, Path(db_path), impute, method
                 )
-                self.put(key, svg)
+                self.put(key, drawn)
+                svg = drawn
             return svg
         finally:
             turns.release()

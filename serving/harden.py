@@ -296,7 +296,7 @@ async def csv_failure(datasette: Any, scope: dict, args: dict[str, list[str]]) -
         query = await datasette.get_canned_query(database, tilde_decode(match["query"]), None)
         sql = query["sql"] if query else None
     else:
-        sql = (args.get("sql") or [None])[0]
+        sql = (args.get("sql") or [""])[0]
     if not sql:
         return "no SQL"
     limit = args.get("_timelimit", [""])[0]

@@ -46,7 +46,9 @@ def installed(tmp_path_factory) -> tuple[Path, Path, dict]:
     # From a copy of the checkout's files (tracked or new, not ignored): setuptools keeps a build/
     # folder in the tree it builds, and a file left there from an earlier build would be shipped.
     source = base / "source"
-    listed = run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT, env, timeout=60)
+    listed = run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], ROOT, env, timeout=60
+    )
     for name in filter(None, listed.stdout.split("\0")):
         if (ROOT / name).is_file():
             (source / name).parent.mkdir(parents=True, exist_ok=True)
