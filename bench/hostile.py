@@ -6,15 +6,31 @@ made larger for downloads (a ``bulk`` table of ``--copies`` copies of the measur
 ``padding`` table of 2,000 rows of 20 kB, which no page reads), then, one pattern at a time:
 
 - ``quiet``: no hostile client (the reference of the same run);
-- ``csv``: ``--hostile`` clients downloading CSV as fast as they read, one of them Datasette's
-  ``?_stream=on``, the others /-/csv/ (a refused one retries after 0.2 s);
+- ``csv``: ``--hostile`` clients downloading CSV (``?_stream=on``) as fast as they read (a
+  refused one retries after 0.2 s);
 - ``runaway-sql``: 12 clients sending recursive SQL that never ends (half ``?sql=``, half
   ``?_where=``);
 - ``params``: ``--hostile`` clients sending 4,000 query parameters (31 kB);
 - ``zeroblob``: ``--hostile`` clients asking for ``zeroblob(200000000)`` and 100 columns of
   98 kB in 200 rows (arbitrary SQL: one at a time, so these mostly wait their turn);
-- ``stalled``: ``--hostile`` clients that open a download (/-/csv/ or ``_stream=on``) and never
-  read, opening another when cut off.
+- ``stalled``: ``--hostile`` clients that open a download (``_stream=on``) and never read,
+  opening another when cut off;
+
+and the cases of issue 26:
+
+- ``forest``: ``--hostile`` clients asking for the forest plot with ``impute_sd`` spelt anew
+  each time (0.3, 0.30, 0.300...: one meaning);
+- ``host``: ``--hostile`` clients asking for new URLs with a 15 kB Host header each (the
+  response cache's keys);
+- ``printf``: ``--hostile`` clients sending ``printf('%.*c', 2147483647, 'x')`` four times in one
+  ``?sql=``;
+- ``bad-sort``: ``--hostile`` clients sorting a table by a column it lacks (a 500 with a long
+  traceback before);
+- ``not-found``: ``--hostile`` clients asking for pages that do not exist (each error was
+  logged with a traceback of every local variable);
+- ``slow-head``: ``--hostile`` x 25 sockets sending a request head a byte a second;
+- ``forwarded``: ``--hostile`` clients from one address each claiming another in
+  X-Forwarded-For while holding downloads they never read.
 
 While each runs, one probe client (its own source address, 127.0.0.2) asks for a study page
 ``--probes`` times in a row, with credentials so the response cache never answers it: p50 and
@@ -22,7 +38,8 @@ max; then it downloads the study table once from /-/csv/ and once with ``_stream
 refusal is an error: one client must not lock another out). Then ``--normal`` clients (from 127.0.0.3) each ask for the study page, a canned query and
 a table page ``--rounds`` times, as visitors do (cache allowed): errors (any status but 200 or a
 transport error) and p95. The server's peak memory growth during the pattern (all its hostile
-clients together) is VmHWM after it (reset at its start) less VmRSS before it. Hostile clients
+clients together) is VmHWM after it (reset at its start) less VmRSS before it; what it kept, VmRSS
+after it less VmRSS before it. Hostile clients
 come from 127.0.0.1, or each from its own address (127.0.0.10 on) with ``--hostile-addresses``.
 
 Exit status 1 if a normal client saw an error.
@@ -62,7 +79,7 @@ NORMAL_PAGES = [
     "/evidence/measurement?muscle_id=gluteus_maximus_upper",
 ]
 #: Downloads the probe asks for once per pattern: another client's downloads must not lock it out.
-PROBE_DOWNLOADS = ["/-/csv/evidence/study.csv", "/evidence/study.csv?_stream=on"]
+PROBE_DOWNLOADS = ["/evidence/study.csv?_stream=on"]
 RENDER = {"Authorization": "Bearer render-every-time"}
 ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 BIG = "with v(x) as (select replace(hex(zeroblob(49000)), '0', char(1)))"
@@ -121,8 +138,11 @@ class Client:
             self.connection = None
 
 
-def stalled_download(port: int, source: str, path: str, stop: threading.Event) -> None:
+def stalled_download(
+    port: int, source: str, path: str, stop: threading.Event, forwarded_for: str = ""
+) -> None:
     """Open ``path`` and never read; once the server cuts it off, open it again."""
+    extra = f"X-Forwarded-For: {forwarded_for}\r\n" if forwarded_for else ""
     while not stop.is_set():
         s = socket.socket()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -130,7 +150,7 @@ def stalled_download(port: int, source: str, path: str, stop: threading.Event) -
         s.settimeout(1)
         try:
             s.connect(("127.0.0.1", port))
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n".encode())
             # Wait, reading nothing, until the server closes the connection (a peek sees the
             # end without taking the data) or the pattern ends.
             while not stop.is_set():
@@ -147,12 +167,36 @@ def stalled_download(port: int, source: str, path: str, stop: threading.Event) -
             s.close()
 
 
-def hostile_loop(port: int, source: str, paths: list[str], stop: threading.Event, pause_on: set[int]) -> None:
+def slow_head(port: int, source: str, stop: threading.Event) -> None:
+    """Send a request head a byte a second; when the server closes the socket, open another."""
+    while not stop.is_set():
+        s = socket.socket()
+        s.bind((source, 0))
+        s.settimeout(1)
+        try:
+            s.connect(("127.0.0.1", port))
+            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            while not stop.is_set():
+                s.sendall(b"X")
+                try:
+                    if s.recv(1, socket.MSG_PEEK) == b"":
+                        break
+                except TimeoutError:
+                    continue
+        except OSError:
+            time.sleep(0.2)
+        finally:
+            s.close()
+
+
+def hostile_loop(port: int, source: str, paths: list[str], stop: threading.Event, pause_on: set[int],
+                 headers: dict[str, str] | None = None) -> None:  # fmt: skip
     client = Client(port, source, timeout=20)
     i = 0
     while not stop.is_set():
         try:
-            status = client.get(paths[i % len(paths)])
+            path = paths[i % len(paths)].replace("{i}", str(i)).replace("{zeros}", "0" * (i % 200))
+            status = client.get(path, headers)
             if status in pause_on:
                 time.sleep(0.2)
         except (OSError, http.client.HTTPException):
@@ -161,29 +205,49 @@ def hostile_loop(port: int, source: str, paths: list[str], stop: threading.Event
     client.close()
 
 
+PATTERNS = ("quiet", "csv", "runaway-sql", "params", "zeroblob", "stalled", "forest", "host", "printf",
+            "bad-sort", "not-found", "slow-head", "forwarded")  # fmt: skip
+
+
 def patterns(
     hostile: int, spread: bool
 ) -> dict[str, Callable[[int, threading.Event], list[threading.Thread]]]:
     def source(i: int) -> str:
         return f"127.0.0.{10 + i}" if spread else "127.0.0.1"
 
-    def loops(paths_of: Callable[[int], list[str]], n: int, pause_on: set[int]):
+    def loops(paths_of: Callable[[int], list[str]], n: int, pause_on: set[int], headers=None):
         def start(port: int, stop: threading.Event) -> list[threading.Thread]:
             return [
-                threading.Thread(target=hostile_loop, args=(port, source(i), paths_of(i), stop, pause_on))
+                threading.Thread(
+                    target=hostile_loop, args=(port, source(i), paths_of(i), stop, pause_on, headers)
+                )
                 for i in range(n)
             ]
 
         return start
 
     def stalled(port: int, stop: threading.Event) -> list[threading.Thread]:
-        downloads = ["/-/csv/evidence/padding.csv", "/evidence/padding.csv?_stream=on"]
+        downloads = ["/evidence/padding.csv?_stream=on", "/evidence/bulk.csv?_stream=on"]
         return [
             threading.Thread(target=stalled_download, args=(port, source(i), downloads[i % 2], stop))
             for i in range(hostile)
         ]
 
-    csv_paths = ["/-/csv/evidence/bulk.csv", "/-/csv/evidence/padding.csv"]
+    csv_paths = ["/evidence/bulk.csv?_stream=on", "/evidence/padding.csv?_stream=on"]
+
+    def slow_heads(port: int, stop: threading.Event) -> list[threading.Thread]:
+        return [threading.Thread(target=slow_head, args=(port, source(i), stop)) for i in range(hostile * 25)]
+
+    def forwarded(port: int, stop: threading.Event) -> list[threading.Thread]:
+        # From one address, each claiming another: a client that would take every slot.
+        return [
+            threading.Thread(
+                target=stalled_download, args=(port, "127.0.0.1", downloads, stop, f"10.0.0.{i}")
+            )
+            for i, downloads in enumerate(["/evidence/padding.csv?_stream=on"] * hostile)
+        ]
+
+    printf = "select " + ", ".join(["printf('%.*c', 2147483647, 'x')"] * 4)
     four_thousand = "/evidence/study?" + "&".join(f"c{i:04d}=v" for i in range(4000))
     return {
         "quiet": lambda port, stop: [],
@@ -207,6 +271,13 @@ def patterns(
             set(),
         ),
         "stalled": stalled,
+        "forest": loops(lambda i: ["/-/forest.svg?muscle=glutes&impute_sd=0.3{zeros}"], hostile, {429}),
+        "host": loops(lambda i: ["/evidence/study?_u={i}" + f"-{i}"], hostile, set(), {"Host": "h" * 15_000}),
+        "printf": loops(lambda i: ["/evidence.json?sql=" + quote(printf)], hostile, set()),
+        "bad-sort": loops(lambda i: ["/evidence/study?_sort=nope{i}"], hostile, set()),
+        "not-found": loops(lambda i: ["/evidence/nope{i}"], hostile, set()),
+        "slow-head": slow_heads,
+        "forwarded": forwarded,
     }
 
 
@@ -220,7 +291,7 @@ def summary(values: list[float]) -> str:
 
 def run_pattern(
     port: int, pid: int, name: str, start, args
-) -> tuple[list[float], list[float], list[str], int]:
+) -> tuple[list[float], list[float], list[str], int, int]:
     stop = threading.Event()
     # The peak of this pattern alone: "5" resets VmHWM to the present resident size.
     Path(f"/proc/{pid}/clear_refs").write_text("5")
@@ -282,7 +353,8 @@ def run_pattern(
         for thread in threads:
             thread.join(30)
     growth_mb = (memory_kb(pid, "VmHWM") - rss_before) // 1024
-    return probe_times, normal_times, errors, growth_mb
+    kept_mb = (memory_kb(pid, "VmRSS") - rss_before) // 1024
+    return probe_times, normal_times, errors, growth_mb, kept_mb
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -291,7 +363,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--db", type=Path, default=DB_PATH, help="database to copy and serve")
     parser.add_argument("--copies", type=int, default=300, help="copies of each measurement")
-    parser.add_argument("--patterns", default="quiet,csv,runaway-sql,params,zeroblob,stalled")
+    parser.add_argument("--patterns", default=",".join(PATTERNS))
     parser.add_argument("--hostile", type=int, default=8, help="hostile clients per pattern")
     parser.add_argument("--probes", type=int, default=20, help="study pages the probe asks for")
     parser.add_argument("--normal", type=int, default=32, help="concurrent normal clients")
@@ -319,9 +391,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"evidence serve at {base}; {args.hostile} hostile clients; probe {args.probes} study pages;"
                   f" {args.normal} normal clients x {args.rounds} rounds x {len(NORMAL_PAGES)} pages")  # fmt: skip
             for name in chosen:
-                probe, normal, errors, growth = run_pattern(port, process.pid, name, table[name], args)
+                probe, normal, errors, growth, kept = run_pattern(port, process.pid, name, table[name], args)
                 print(f"{name:<12} probe study page ms {summary(probe)} | normal ms {summary(normal)}"
-                      f" | errors {len(errors)} | server peak {growth:+} MB")  # fmt: skip
+                      f" | errors {len(errors)} | server peak {growth:+} MB, kept {kept:+} MB")  # fmt: skip
                 for problem in sorted(set(errors))[:5]:
                     print(f"    error: {problem}")
                 failed |= bool(errors)

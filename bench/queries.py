@@ -37,12 +37,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from datasette.app import Datasette  # noqa: E402
 
 from emg_evidence.analysis.queries import names as query_names  # noqa: E402
 from emg_evidence.analysis.queries import query_sql  # noqa: E402
-from emg_evidence.paths import METADATA, PLUGINS_DIR  # noqa: E402
-from emg_evidence.serving.settings import datasette_settings  # noqa: E402
+from emg_evidence.serving.run import make_datasette  # noqa: E402
+from emg_evidence.serving.settings import METADATA  # noqa: E402
 
 SEED = 7
 NAMED_PARAM = re.compile(r"(?<![:\w]):(\w+)")
@@ -100,16 +99,13 @@ def full_scans(program: list[Any], roots: dict[int, str]) -> list[str]:
 
 
 async def run(db_path: Path, runs: int, fixed: dict[str, str], target_ms: float) -> bool:
-    settings = datasette_settings()
-    metadata = yaml.safe_load(METADATA.read_text())
     database = "evidence"
     if db_path.stem != database:
         # The file's stem names the database; serve it as `evidence`, as metadata.yml expects.
         link = Path(tempfile.mkdtemp(prefix="bench-queries-")) / f"{database}.db"
         link.symlink_to(db_path)
         db_path = link
-    ds = Datasette([], immutables=[str(db_path)], metadata=metadata,
-                   plugins_dir=str(PLUGINS_DIR), settings=settings)  # fmt: skip
+    ds = make_datasette(db_path)
     db = ds.databases[database]
     raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     roots = dict(raw.execute(
@@ -132,7 +128,7 @@ async def run(db_path: Path, runs: int, fixed: dict[str, str], target_ms: float)
         times, errors = [], 0
         for a in args:
             started = time.perf_counter()
-            # no-cache: each run computes its answer (serving/plugins/response_cache.py would
+            # no-cache: each run computes its answer (serving/response_cache.py would
             # answer a repeated URL from memory).
             response = await ds.client.get(
                 f"/{database}/{name}.json?_shape=array&" + urlencode(a), headers={"cache-control": "no-cache"}

@@ -87,8 +87,15 @@ def build_command(db_path: Path, data_dir: Path, strict: bool):
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind")
 @click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on")
-def serve(db_path: Path, host: str, port: int):
-    """Serve the database read-only (immutable) with Datasette and metadata.yml.
+@click.option(
+    "--forwarded-allow-ips",
+    default=None,
+    metavar="ADDRESSES",
+    help="A reverse proxy's addresses (comma-separated): only requests from them may give the"
+    " client's address in X-Forwarded-For  [default: trust no one]",
+)
+def serve(db_path: Path, host: str, port: int, forwarded_allow_ips: str | None):
+    """Serve the database read-only (immutable) with Datasette and the site's pages.
 
     What is served is a private copy of the file, made at start and removed at exit: every page
     and download comes from that one release until restart, whatever happens to the file
@@ -99,12 +106,12 @@ def serve(db_path: Path, host: str, port: int):
     \b
         evidence serve
         evidence serve --port 8080
+        evidence serve --host 127.0.0.1 --forwarded-allow-ips 127.0.0.1   # behind nginx
     """
     import signal
 
-    from datasette.cli import cli as datasette_cli
-
-    from .serving.settings import serve_args, snapshot
+    from .serving.run import run
+    from .serving.settings import snapshot
 
     if not db_path.exists():
         raise click.ClickException(f"{db_path} does not exist: run `evidence build` first")
@@ -113,13 +120,12 @@ def serve(db_path: Path, host: str, port: int):
         raise SystemExit(0)
 
     # uvicorn shuts down gracefully on SIGTERM or SIGINT and then raises the signal again: here
-    # it becomes an exit that removes the copy (Datasette runs in this process for that reason).
+    # it becomes an exit that removes the copy (the server runs in this process for that reason).
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     with snapshot(db_path) as served:
-        args = serve_args(served, host, port)
-        click.echo(" ".join(args[1:]), err=True)
-        datasette_cli.main(args=args[3:], prog_name="datasette")  # args[3:]: serve ...
+        click.echo(f"serving {db_path} (a copy: {served}) on http://{host}:{port}/", err=True)
+        run(served, host, port, forwarded_allow_ips)
 
 
 @cli.command(name="export")

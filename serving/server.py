@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ..paths import ROOT
 
@@ -36,21 +37,22 @@ def _answers(port: int) -> bool:
 
 @contextlib.contextmanager
 def evidence_serve(
-    db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None
+    db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None, **popen: Any
 ) -> Iterator[str]:
     """Run `evidence serve --db db_path` on a free loopback port; yield its base URL.
 
     Raises RuntimeError with the server's output if it does not answer within ``timeout``.
 
     :param command: another server's command line for a port (bench/load.py's stock Datasette)
+    :param popen: more arguments of subprocess.Popen (``cwd``, ``env``)
     """
-    with evidence_serve_process(db_path, timeout, command) as (base, _):
+    with evidence_serve_process(db_path, timeout, command, **popen) as (base, _):
         yield base
 
 
 @contextlib.contextmanager
 def evidence_serve_process(
-    db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None
+    db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None, **popen: Any
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """As ``evidence_serve``, yielding the base URL and the server's process (for its memory,
     its snapshot, its end: tests/test_hostile_clients.py, tests/test_serve_snapshot.py)."""
@@ -62,7 +64,7 @@ def evidence_serve_process(
         args = [sys.executable, "-m", "emg_evidence.cli", "serve", "--db", str(db_path), "--port", str(port)]
     else:
         args = command(port)
-    process = subprocess.Popen(args, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(args, **{"cwd": ROOT, **popen}, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     try:
         while not _answers(port):

@@ -14,9 +14,10 @@ import yaml
 from datasette.app import Datasette
 
 from emg_evidence.ingest.build import BuildResult, build
-from emg_evidence.paths import DATA_DIR, METADATA
+from emg_evidence.paths import DATA_DIR
+from emg_evidence.serving.run import make_datasette as make_serving_datasette
 from emg_evidence.serving.server import evidence_serve
-from emg_evidence.serving.settings import datasette_settings, serve_args
+from emg_evidence.serving.settings import METADATA, datasette_settings
 
 
 @pytest.fixture(scope="session")
@@ -58,52 +59,17 @@ def extractions() -> dict[str, dict]:
     return {doc["study"]["id"]: doc for doc in docs}
 
 
-def serve_options(db_file: Path) -> dict[str, Any]:
-    """The Datasette options of `evidence serve --db db_file`, read from the command line it runs
-    (serving/settings.py's serve_args): the database and whether it is immutable, metadata, plugins
-    and templates. An option this does not know is an error, so a change there is not missed."""
-    args = serve_args(db_file, "127.0.0.1", 0)
-    assert args[1:4] == ["-m", "datasette", "serve"], args
-    options: dict[str, Any] = {"files": [], "immutables": [], "settings": {}}
-    rest = args[4:]
-    while rest:
-        arg = rest.pop(0)
-        if arg == "-i":
-            options["immutables"].append(rest.pop(0))
-        elif arg == "--metadata":
-            options["metadata"] = yaml.safe_load(Path(rest.pop(0)).read_text())
-        elif arg == "--plugins-dir":
-            options["plugins_dir"] = rest.pop(0)
-        elif arg == "--template-dir":
-            options["template_dir"] = rest.pop(0)
-        elif arg == "--setting":
-            name, value = rest.pop(0), rest.pop(0)
-            options["settings"][name] = value
-        elif arg in ("--host", "--port"):
-            rest.pop(0)
-        elif not arg.startswith("-"):
-            options["files"].append(arg)  # a database served mutable
-        else:
-            raise AssertionError(f"serve_args has an option the tests do not know: {arg}")
-    # The same settings, typed, as a Datasette made in Python takes them.
-    typed = datasette_settings()
-    assert set(options["settings"]) == set(typed), (options["settings"], typed)
-    options["settings"] = typed
-    return options
-
-
 @pytest.fixture(scope="session")
 def make_datasette(db_path) -> Callable[..., Datasette]:
     """``make_datasette(db=None, settings=None, metadata=None)``: an in-process Datasette as
-    `evidence serve` configures it, over the session's database (or ``db``); ``settings`` override
-    the served ones, ``metadata`` replaces metadata.yml."""
+    `evidence serve` configures it (serving/run.py), over the session's database (or ``db``);
+    ``settings`` override the served ones, ``metadata`` replaces metadata.yml."""
 
     def make(db: Path | None = None, settings: dict | None = None, metadata: dict | None = None) -> Datasette:
-        options = serve_options(db or db_path)
-        options["settings"] = {**options["settings"], **(settings or {})}
+        overrides: dict[str, Any] = {"settings": {**datasette_settings(), **(settings or {})}}
         if metadata is not None:
-            options["metadata"] = metadata
-        return Datasette(**options)
+            overrides["metadata"] = metadata
+        return make_serving_datasette(db or db_path, **overrides)
 
     return make
 

@@ -1,4 +1,4 @@
-"""Citation export (serving/plugins/citations.py): .bib and .ris of the studies behind a page, parsed back with
+"""Citation export (serving/citations.py): .bib and .ris of the studies behind a page, parsed back with
 bibtexparser and rispy and compared field by field with the study table."""
 
 import re

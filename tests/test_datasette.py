@@ -2,9 +2,11 @@
 
 import csv
 import io
+import re
 import shutil
 
 import pytest
+from markupsafe import escape
 
 
 @pytest.mark.parametrize(
@@ -86,12 +88,30 @@ async def test_meta_extract_filters_on_computed_columns(ds, db_rows, fetch_all, 
     assert all(r[column] == value for r in rows)
 
 
-async def test_about_shows_release_hash(ds, fresh_build):
-    response = await ds.client.get("/-/metadata.json")
-    digest = fresh_build.content_hash
-    assert digest[:12] in response.json()["about"]
-    home = await ds.client.get("/")
-    assert digest[:12] in home.text
+@pytest.mark.parametrize(
+    "path", ["/", "/evidence", "/evidence/study", "/evidence/study/contreras2015", "/ranking"]
+)
+async def test_every_footer_shows_licence_source_and_release_once(ds, fresh_build, metadata, path):
+    page = (await ds.client.get(path)).text
+    assert page.count(fresh_build.content_hash) == 1
+    assert page.count(str(escape(metadata["license"]))) == 1
+    assert page.count(str(escape(metadata["source"]))) == 1
+
+
+async def test_a_page_renders_the_same_whatever_was_served_before(make_datasette):
+    """On a fresh server the study page once lacked the footer's licence, source and release, and
+    had them twice after /evidence/study had been served (Datasette filled the table's metadata
+    in, in place)."""
+    study = "/evidence/study/contreras2015"
+
+    def rendered(page: str) -> str:  # the footer says how long the queries took
+        return re.sub(r"Queries took [0-9.]+ms", "", page)
+
+    first = rendered((await make_datasette().client.get(study)).text)
+    ds = make_datasette()
+    for path in ("/evidence/study", "/evidence", "/", "/evidence/study.json", "/evidence/measurement"):
+        assert (await ds.client.get(path)).status_code == 200
+    assert rendered((await ds.client.get(study)).text) == first
 
 
 async def test_database_is_immutable(make_datasette, db_path, tmp_path):

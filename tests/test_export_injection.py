@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 import sqlite3
 
@@ -29,6 +30,9 @@ STUDY_TEXT = [
     ("mccurdy2018", "title", "a } , evil = {x}, note = {y"),
     ("mccurdy2018", "journal", "@article{evil, title={x}}"),
     ("mccurdy2010", "title", "Line one\nER  - \nTY  - JOUR\nTI  - injected\r\nAU  - Evil, X\u2028second"),
+    ("distefano2009", "title", "\\immediate\\write18{calc} \\input{/etc/passwd} ^^5cinput $x % y"),
+    ("distefano2009", "authors", "Knuth\\def\\x{y} DE"),
+    ("distefano2009", "doi", "10.1/\\input{x}"),
 ]
 #: Condition labels as a spreadsheet reads them, and what the CSV must hold instead.
 FORMULAS = {
@@ -69,7 +73,7 @@ def hostile(tmp_path_factory):
 
 @pytest.fixture
 def client(hostile):
-    with httpx.Client(base_url=hostile[0], timeout=60) as client:
+    with httpx.Client(base_url=hostile[0], timeout=60, follow_redirects=True) as client:
         yield client
 
 
@@ -96,6 +100,13 @@ def test_bibtex_reads_back_with_one_entry_per_study(client):
         "Evil{\\textbraceright}, J.",
         "Doe{\\textbraceleft}, A. B.",
     ]
+    # No TeX command, group or ^^ notation from stored text survives: only the escapes.
+    stored = entries["distefano2009"]
+    for value in (stored.fields["title"], stored.fields["doi"], str(stored.persons["author"][0])):
+        commands = re.findall(r"\\([A-Za-z]+)", value)
+        assert set(commands) <= {"textbackslash", "textbraceleft", "textbraceright", "textasciicircum"}, value
+        assert "^^" not in value, value
+    assert stored.fields["title"].count("{\\textbackslash}") == 3
     for path in ("/evidence/study/contreras2015.bib", "/evidence/study/mccurdy2018.bib"):
         single = client.get(path)
         assert single.status_code == 200 and len(parse_string(single.text, "bibtex").entries) == 1

@@ -1,8 +1,9 @@
 """No single client may stall or exhaust the server: a real `evidence serve` on loopback, attacked
 with a huge query string, huge values, runaway SQL from many clients and downloads nobody reads.
-Each attack is refused or bounded (serving/plugins/harden.py, LIMITS in serving/settings.py) while
-pages, canned queries and downloads keep answering. Every request has a timeout; hostile loops
-run for a few seconds.
+Each attack is refused or bounded (serving/harden.py, LIMITS in serving/settings.py) while
+pages, canned queries and downloads keep answering. The tests assert outcomes (a refusal, an
+answer, a closed connection, bounded memory), never latencies: bench/hostile.py prints those.
+Every request has a timeout; hostile loops run for a few seconds.
 """
 
 from __future__ import annotations
@@ -21,17 +22,15 @@ import pytest
 import yaml
 
 from emg_evidence.analysis.queries import names, query_sql
-from emg_evidence.paths import DB_PATH, METADATA
+from emg_evidence.paths import DB_PATH
 from emg_evidence.serving.server import evidence_serve_process
-from emg_evidence.serving.settings import LIMITS
+from emg_evidence.serving.settings import LIMITS, METADATA
 
 ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 STUDY_PAGE = "/evidence/study/contreras2015"
 CANNED = "/evidence/study_numbers?study_id=contreras2015"
-#: Normal pages must answer within this while hostile clients run.
-PAGE_BUDGET_S = 1.0
 #: Sent by the client of normal pages: a request with credentials is never answered from
-#: serving/plugins/response_cache.py, so each page is rendered while the hostile clients run.
+#: serving/response_cache.py, so each page is rendered while the hostile clients run.
 RENDER = {"authorization": "Bearer render-every-time"}
 
 
@@ -108,7 +107,7 @@ def dashboard_queries() -> list[tuple[str, dict[str, str]]]:
 def test_long_urls_and_many_parameters_are_refused_at_once(client):
     four_thousand = "&".join(f"c{i:04d}=v" for i in range(4000))  # 32 kB: held the server 43 s
     status, seconds = timed(client, "/evidence/study?" + four_thousand)
-    assert status == 414 and seconds < PAGE_BUDGET_S
+    assert status == 414
     many = "&".join(["p=1"] * (LIMITS.max_query_parameters + 1))  # within the length limit
     assert len(many) <= LIMITS.max_query_string_bytes
     response = client.get("/evidence/study?" + many)
@@ -132,7 +131,7 @@ def test_pages_answer_while_clients_send_huge_query_strings(served, client):
         for thread in threads:
             thread.join(30)
     assert {status for status, *_ in outcomes} == {400}
-    assert all(status == 200 and seconds < PAGE_BUDGET_S for status, seconds in pages), pages
+    assert all(status == 200 for status, _ in pages), pages
 
 
 def test_the_real_urls_fit_the_limits(client):
@@ -276,8 +275,8 @@ def test_runaway_sql_from_many_clients_leaves_pages_and_canned_queries_fast(serv
         stop.set()
         for thread in threads:
             thread.join(60)
-    slow = [n for n in normal if n[1] != 200 or n[2] >= PAGE_BUDGET_S]
-    assert not slow, slow
+    failed = [n for n in normal if n[1] != 200]
+    assert not failed, failed
     hostile = [o for seen in outcomes for o in seen]
     assert hostile and {status for status, *_ in hostile} <= {400, 429}
     # Each is cut off at the lower time limit, after at most its wait for a turn.
@@ -343,20 +342,13 @@ def client_at(base: str, address: str) -> httpx.Client:
     return httpx.Client(base_url=base, timeout=30, transport=transport, headers=RENDER)
 
 
-#: (a download larger than the socket buffers, a small one of the same kind, the kind's slots)
-DOWNLOADS = [
-    (
-        "/-/csv/evidence/padding.csv",
-        "/-/csv/evidence/meta_extract.csv?_limit=5",
-        LIMITS.csv_downloads_at_once,
-    ),
-    ("/evidence/padding.csv?_stream=on", "/evidence/study.csv?_stream=on", LIMITS.datasette_streams_at_once),
-]
+#: A download larger than the socket buffers, and a small one.
+DOWNLOAD, PROBE = "/evidence/padding.csv?_stream=on", "/evidence/study.csv?_stream=on"
 
 
-@pytest.mark.parametrize("download,probe,slots", DOWNLOADS, ids=["fast_csv", "datasette _stream"])
-def test_a_client_holding_downloads_locks_out_only_itself(big_server, download, probe, slots):
+def test_a_client_holding_downloads_locks_out_only_itself(big_server):
     base, _ = big_server
+    download, probe, slots = DOWNLOAD, PROBE, LIMITS.downloads_at_once
     assert LIMITS.downloads_per_client < slots  # else one client could take them all
     hog = [open_and_never_read(base, download) for _ in range(LIMITS.downloads_per_client)]
     try:
@@ -372,9 +364,9 @@ def test_a_client_holding_downloads_locks_out_only_itself(big_server, download, 
             s.close()
 
 
-@pytest.mark.parametrize("download,probe,slots", DOWNLOADS, ids=["fast_csv", "datasette _stream"])
-def test_downloads_nobody_reads_free_their_slots(big_server, download, probe, slots):
+def test_downloads_nobody_reads_free_their_slots(big_server):
     base, _ = big_server
+    download, probe, slots = DOWNLOAD, PROBE, LIMITS.downloads_at_once
     # As many clients as there are slots, each holding one download it never reads.
     per_client = LIMITS.downloads_per_client
     stalled = [
@@ -404,16 +396,9 @@ def test_downloads_nobody_reads_free_their_slots(big_server, download, probe, sl
             s.close()
 
 
-@pytest.mark.parametrize(
-    "download,probe",
-    [
-        ("/-/csv/evidence/bulk.csv", "/-/csv/evidence/meta_extract.csv?_limit=5"),
-        ("/evidence/bulk.csv?_stream=on", "/evidence/study.csv?_stream=on"),
-    ],
-    ids=["fast_csv", "datasette _stream"],
-)
-def test_a_download_whose_client_goes_away_frees_its_slot_at_once(big_server, download, probe):
+def test_a_download_whose_client_goes_away_frees_its_slot_at_once(big_server):
     base, _ = big_server
+    download, probe = "/evidence/bulk.csv?_stream=on", PROBE
     open_and_never_read(base, download, "127.0.0.5").close()
     with client_at(base, "127.0.0.5") as c:
         start = time.monotonic()
@@ -430,7 +415,7 @@ def test_a_slow_reader_that_keeps_reading_is_not_cut_off(big_server):
     base, _ = big_server
     received = 0
     with httpx.Client(base_url=base, timeout=30) as c:
-        with c.stream("GET", "/-/csv/evidence/bulk.csv") as response:
+        with c.stream("GET", "/evidence/bulk.csv?_stream=on") as response:
             assert response.status_code == 200
             start = time.monotonic()
             for chunk in response.iter_raw(16384):
@@ -443,7 +428,7 @@ def test_a_slow_reader_that_keeps_reading_is_not_cut_off(big_server):
 
 def test_datasette_streaming_csv_is_bounded(big_server):
     base, _ = big_server
-    clients = [client_at(base, f"127.0.0.{30 + i}") for i in range(LIMITS.datasette_streams_at_once)]
+    clients = [client_at(base, f"127.0.0.{30 + i}") for i in range(LIMITS.downloads_at_once)]
     streams = [c.stream("GET", "/evidence/bulk.csv?_stream=on") for c in clients]
     try:
         responses = [s.__enter__() for s in streams]
@@ -467,13 +452,20 @@ def test_datasette_streaming_csv_is_bounded(big_server):
 
 
 def test_a_download_of_wide_rows_stays_in_bounded_memory(big_server):
-    """/-/csv/ reads and writes in chunks of bounded bytes, not only of rows: 5,000 rows of
-    ``padding`` (20 kB each) made one 100 MB chunk, held two at a time."""
+    """A streamed download holds a page of rows at a time, whatever the size of the whole: 40 MB
+    of ``padding`` rows (20 kB each), and the server grows by a fraction of it."""
     base, process = big_server
     Path(f"/proc/{process.pid}/clear_refs").write_text("5")  # VmHWM from now
     before, _ = memory_mb(process.pid)
     size = 0
-    with client_at(base, "127.0.0.6") as c, c.stream("GET", "/-/csv/evidence/padding.csv") as response:
+    with (
+        client_at(base, "127.0.0.6") as c,
+        c.stream(
+            "GET",
+            "/-/csv/evidence/padding.csv",
+            follow_redirects=True,  # the old address leads there
+        ) as response,
+    ):
         assert response.status_code == 200
         for chunk in response.iter_raw(65536):
             size += len(chunk)
@@ -486,7 +478,7 @@ def test_a_download_of_wide_rows_stays_in_bounded_memory(big_server):
 
 def test_pages_answer_while_clients_download_as_fast_as_they_read(big_server):
     base, _ = big_server
-    downloads = ["/-/csv/evidence/padding.csv", "/-/csv/evidence/bulk.csv", "/evidence/bulk.csv?_stream=on"]
+    downloads = ["/evidence/padding.csv?_stream=on", "/evidence/bulk.csv?_stream=on"]
     stop = threading.Event()
 
     def download(address: str, path: str) -> None:
@@ -514,4 +506,56 @@ def test_pages_answer_while_clients_download_as_fast_as_they_read(big_server):
         stop.set()
         for thread in threads:
             thread.join(60)
-    assert all(status == 200 and seconds < PAGE_BUDGET_S for status, seconds in pages), pages
+    assert all(status == 200 for status, _ in pages), pages
+
+
+# --- 6. a client posing as others, a client that never finishes its request -------------------
+
+
+def test_forwarded_addresses_are_not_trusted_without_a_proxy(big_server):
+    """uvicorn trusted X-Forwarded-For from 127.0.0.1, so one local client could pose as any
+    number of clients and take every download slot; `evidence serve` trusts it from no one
+    unless --forwarded-allow-ips names a proxy."""
+    base, _ = big_server
+    held = open_and_never_read(base, DOWNLOAD, "127.0.0.20")
+    try:
+        with client_at(base, "127.0.0.20") as same:
+            refused = same.get(PROBE, headers={"x-forwarded-for": "203.0.113.9"})
+            assert refused.status_code == 429 and "you already have" in refused.json()["error"]
+    finally:
+        held.close()
+
+
+def test_a_request_head_sent_slowly_is_cut_off(served):
+    """A client that opens a connection and sends its headers a byte at a time is closed after
+    LIMITS.header_timeout_s (300 such sockets once stayed open for a minute); one that sends
+    nothing at all, likewise."""
+    base, _ = served
+    host, port = base.removeprefix("http://").split(":")
+    sockets = []
+    for trickle in (True, False):
+        s = socket.create_connection((host, int(port)), timeout=5)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n" if trickle else b"")
+        sockets.append((s, trickle))
+    deadline = time.monotonic() + LIMITS.header_timeout_s + 15
+    closed = set()
+    while len(closed) < len(sockets) and time.monotonic() < deadline:
+        for i, (s, trickle) in enumerate(sockets):
+            if i in closed:
+                continue
+            try:
+                if trickle:
+                    s.sendall(b"X")
+                s.settimeout(0.5)
+                if s.recv(1024) == b"":
+                    closed.add(i)
+            except TimeoutError:
+                pass
+            except OSError:  # reset or broken pipe: closed by the server
+                closed.add(i)
+    for s, _ in sockets:
+        s.close()
+    assert closed == {0, 1}
+    # A whole request on a new connection is answered as ever.
+    with httpx.Client(base_url=base, timeout=30) as c:
+        assert c.get("/evidence/study.json").status_code == 200

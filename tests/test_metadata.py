@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 import yaml
 
-from emg_evidence.paths import METADATA as METADATA_FILE
+from emg_evidence.serving.settings import METADATA as METADATA_FILE
 
 METADATA = yaml.safe_load(METADATA_FILE.read_text())
 TABLES = METADATA["databases"]["evidence"]["tables"]

@@ -6,7 +6,7 @@ import re
 import pytest
 import yaml
 
-from emg_evidence.paths import METADATA
+from emg_evidence.serving.settings import METADATA
 
 QUERIES = yaml.safe_load(METADATA.read_text())["databases"]["evidence"]["queries"]
 

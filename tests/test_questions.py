@@ -204,3 +204,27 @@ def test_public_text_describes_the_evidence_not_how_it_was_read(db_path):
                     if hit:
                         problems.append(f"{table}[{key}].{column}: {hit.group(0)!r} in {text[:100]!r}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_study_page_renders_the_same_whatever_was_served_before(browser, db_path):
+    """On a fresh server the page once lacked the footer's licence, source and release; after
+    /evidence/study it had them twice and was 576 px wide on a phone."""
+    from emg_evidence.serving.server import evidence_serve
+
+    with evidence_serve(db_path) as base:
+        context = browser.new_context(base_url=base, viewport={"width": 390, "height": 900})
+        page = context.new_page()
+
+        def study_page(query: str) -> tuple[str, int]:
+            page.goto("/evidence/study/contreras2015" + query)
+            footer = re.sub(r"Queries took [0-9.]+ms", "", page.locator("footer").inner_text())
+            return footer, page.evaluate("document.documentElement.scrollWidth")
+
+        first = study_page("")
+        page.goto("/evidence/study")
+        again = study_page("?again=1")  # a new URL: rendered, not the cached answer
+        context.close()
+    assert first == again
+    footer, width = first
+    assert footer.count("Data license") == footer.count("Data source") == footer.count("Release ") == 1
+    assert width <= 390

@@ -159,7 +159,7 @@ def test_datasette_release_itself_quotes_the_column(db):
     # Without our plugin, the pinned Datasette (0.65.3 and later carry the fix) quotes the whole
     # key as one column name, so the injected SQL stays inside an identifier and never runs.
     # (Datasette's own filter code is called directly: a server in this process would already
-    # have serving/plugins/harden.py registered, since Datasette's plugin manager is global.)
+    # have serving/plugin.py registered, since Datasette's plugin manager is global.)
     (clause,), params = Filters([(f"{INJECTION}__arraycontains", "x")]).build_where_clauses("study")
     assert clause == ':p0 in (select value from json_each("study"."' + INJECTION + '"))'
     with pytest.raises(sqlite3.OperationalError, match="no such column"):

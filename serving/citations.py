@@ -1,4 +1,4 @@
-"""Citation export: the studies behind any table view, row or query, as BibTeX (.bib) and RIS (.ris).
+r"""Citation export: the studies behind any table view, row or query, as BibTeX (.bib) and RIS (.ris).
 
 A page offers the two formats when its rows name studies: they carry a ``study_id`` column
 (meta_extract, condition, finding, source, most canned queries), a ``measurement_id`` (study_numbers)
@@ -11,11 +11,18 @@ studies: a query naming more is refused (400) with a word to narrow it.
 
 The files are written by maintained libraries (pybtex for BibTeX, rispy for RIS) rather than by
 string formatting, so quoting, braces and RIS line syntax follow those formats. Stored text is
-plain text, so two things are done first: in BibTeX every brace becomes ``{\textbraceleft}`` or
-``{\textbraceright}`` (an unbalanced brace made pybtex refuse to write the file, or wrote one no
-reader could parse, and a ``}`` could close the field and start others); in RIS every run of
-line breaks and other control characters becomes one space (a newline in a title would start a
-new tag line, ``ER  -`` a new record).
+plain text, so it is written as text, never as markup:
+
+- in BibTeX, TeX's special characters are written as the characters (``\\`` as
+  ``{\textbackslash}``, braces as ``{\textbraceleft}``/``{\textbraceright}``, ``^`` as
+  ``{\textasciicircum}``, ``$`` as ``\$``; pybtex escapes ``%`` ``&`` ``#`` ``_`` ``~``): a stored ``\input`` or
+  ``\immediate\write18`` (or ``^^5cinput``, TeX's spelling of a backslash) would otherwise run
+  when the bibliography is typeset, an unbalanced brace made pybtex refuse the file or closed the
+  field, and ``%`` commented out the rest of a line. The DOI and PMID keep their characters but
+  for the four that can start a command or a group (``\\ { } ^``): biblatex reads them verbatim;
+- in RIS every run of line breaks and other control characters becomes one space (a newline in a
+  title would start a new tag line, ``ER  -`` a new record), and the links are built from the
+  DOI (percent-encoded) and a PMID of digits only, so no ``javascript:`` or other scheme gets in.
 """
 
 from __future__ import annotations
@@ -23,10 +30,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 import rispy
-from datasette import hookimpl
 from datasette.utils.asgi import Response
 from pybtex.database import BibliographyData, Entry, Person
 
@@ -36,15 +42,28 @@ STUDY_FIELDS = "id, authors, year, title, journal, volume, issue, pages, doi, pm
 # Authors are stored as 'Surname Initials' (Vancouver/NLM style): the last word is the initials.
 INITIALS = re.compile(r"^[A-Z]{1,4}$")
 
-#: Braces in plain text, as LaTeX writes the characters, each group balanced by itself.
-BIBTEX_BRACES = {"{": "{\\textbraceleft}", "}": "{\\textbraceright}"}
+#: TeX's special characters as LaTeX writes them as text, each group balanced by itself; pybtex's
+#: writer escapes the others (% _ & # ~) itself.
+BIBTEX_TEXT = {
+    "\\": "{\\textbackslash}",
+    "{": "{\\textbraceleft}",
+    "}": "{\\textbraceright}",
+    "^": "{\\textasciicircum}",
+    "$": "\\$",
+}
+BIBTEX_SPECIAL = re.compile("[" + re.escape("".join(BIBTEX_TEXT)) + "]")
+#: The characters that can start a command or a group: all a verbatim field (DOI) needs escaped.
+BIBTEX_COMMAND = re.compile(r"[\\{}^]")
+#: Fields biblatex reads verbatim.
+VERBATIM_FIELDS = ("doi", "pmid")
 #: Line breaks and other control characters (C0, DEL, C1, Unicode line and paragraph separators).
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
-def bibtex_text(value: str) -> str:
-    """Plain text as a BibTeX field value: its braces as characters, never as grouping."""
-    return re.sub(r"[{}]", lambda m: BIBTEX_BRACES[m.group()], value)
+def bibtex_text(value: str, verbatim: bool = False) -> str:
+    """Plain text as a BibTeX field value: TeX's special characters as characters, never as
+    commands, groups or comments (``verbatim``: only those that start a command or a group)."""
+    return (BIBTEX_COMMAND if verbatim else BIBTEX_SPECIAL).sub(lambda m: BIBTEX_TEXT[m.group()], value)
 
 
 def ris_text(value: str) -> str:
@@ -95,7 +114,11 @@ def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
         }
         entries[study["id"]] = Entry(
             "article",
-            fields=[(k, bibtex_text(str(v))) for k, v in fields.items() if v not in (None, "")],
+            fields=[
+                (k, bibtex_text(str(v), verbatim=k in VERBATIM_FIELDS))
+                for k, v in fields.items()
+                if v not in (None, "")
+            ],
             persons={k: v for k, v in persons.items() if v},
         )
     if not entries:
@@ -117,8 +140,8 @@ def to_ris(studies: Iterable[dict[str, Any]]) -> str:
         first_page, last_page = page_range(study.get("pages"))
         urls = []
         if study.get("doi"):
-            urls.append(f"https://doi.org/{study['doi']}")
-        if study.get("pmid"):
+            urls.append("https://doi.org/" + quote(str(study["doi"]), safe="/:;()._-<>"))
+        if str(study.get("pmid") or "").isascii() and str(study.get("pmid") or "").isdigit():
             urls.append(f"https://pubmed.ncbi.nlm.nih.gov/{study['pmid']}/")
         record = {
             "type_of_reference": "JOUR",
@@ -345,8 +368,8 @@ def _renderer(extension: str, content_type: str, write):
     return {"extension": extension, "render": render, "can_render": can_render}
 
 
-@hookimpl
-def register_output_renderer(datasette):
+def renderers() -> list[dict[str, Any]]:
+    """The .bib and .ris output renderers (serving/plugin.py registers them)."""
     return [
         _renderer("bib", "application/x-bibtex", to_bibtex),
         _renderer("ris", "application/x-research-info-systems", to_ris),

@@ -20,7 +20,6 @@ import re
 from typing import Any
 from urllib.parse import urlencode
 
-from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -247,15 +246,14 @@ async def search(request: Any, datasette: Any) -> Response:
     })  # fmt: skip
 
 
-@hookimpl
-def register_routes() -> list[tuple[str, Any]]:
-    return [
-        (r"^/ranking$", ranking),
-        (r"^/compare$", compare),
-        (r"^/article$", article),
-        (r"^/technique$", technique),
-        (r"^/search$", search),
-    ]
+#: The question pages' routes (serving/plugin.py registers them).
+ROUTES: list[tuple[str, Any]] = [
+    (r"^/ranking$", ranking),
+    (r"^/compare$", compare),
+    (r"^/article$", article),
+    (r"^/technique$", technique),
+    (r"^/search$", search),
+]
 
 
 #: Codes that stored prose may quote ('1 no_difference'): every coded value with an underscore.
@@ -272,7 +270,6 @@ def human(text: Any) -> str:
 LABELLED_COLUMNS = set(LABELS)
 
 
-@hookimpl
 def render_cell(value: Any, column: str, table: str | None, database: str) -> Any:
     if database != "evidence" or column not in LABELLED_COLUMNS or not isinstance(value, str):
         return None
@@ -282,7 +279,6 @@ def render_cell(value: Any, column: str, table: str | None, database: str) -> An
     return Markup(f'<span title="{escape(value)}">{escape(words)}</span>')
 
 
-@hookimpl
 def prepare_jinja2_environment(env: Any) -> None:
     env.filters["label"] = lambda value, column: label(column, value)
     env.filters["human"] = human
@@ -292,15 +288,9 @@ def prepare_jinja2_environment(env: Any) -> None:
     env.filters["num"] = lambda value: "" if value is None else fmt_number(value)
 
 
-@hookimpl
-def extra_template_vars(template: str, datasette: Any) -> Any:
-    if template != "index.html":
-        return None
-
-    async def home() -> dict[str, Any]:
-        db = datasette.get_database("evidence")
-        studies = (await db.execute("select count(*) from study")).first()[0]
-        return {"home": {"studies": studies, "muscle_words": await muscle_words(db),
-                         "exercise_words": await exercise_words(db), "factors": evidence.FACTORS}}  # fmt: skip
-
-    return home
+async def home(datasette: Any) -> dict[str, Any]:
+    """The home page's figures and words (index.html's ``home``)."""
+    db = datasette.get_database("evidence")
+    studies = (await db.execute("select count(*) from study")).first()[0]
+    return {"studies": studies, "muscle_words": await muscle_words(db),
+            "exercise_words": await exercise_words(db), "factors": evidence.FACTORS}  # fmt: skip

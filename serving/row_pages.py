@@ -1,16 +1,65 @@
-"""Pages for the citation explorer. A recommendation's row page lists the claims it rests on;
-a claim's row page shows the claim, its verdict and reason, the cited study and the linked
-numbers (the article's value beside the paper's) and findings.
+"""Row pages that show the rows behind a row, not only Datasette's counts of linking rows.
 
-templates/row-evidence-claim.html calls ``claim_evidence(claim_id)`` and
-templates/row-evidence-recommendation.html calls ``recommendation_claims(id)``, provided here.
+- A study's page (templates/row-evidence-study.html) calls ``study_evidence(study_id)``: its
+  conditions, measurements and findings.
+- A claim's page (row-evidence-claim.html) calls ``claim_evidence(claim_id)``: the claim, its
+  verdict and reason, the cited study, the linked numbers (the article's value beside the
+  paper's) and findings; a recommendation's page (row-evidence-recommendation.html) calls
+  ``recommendation_claims(id)``: the claims it rests on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from datasette import hookimpl
+CONDITIONS_SQL = """
+select c.id, c.key, c.label, c.exercise_id, e.name as exercise, c.load, c.depth, c.stance, c.cue
+from condition c join exercise e on e.id = c.exercise_id
+where c.study_id = :study_id
+order by c.id
+"""
+
+MEASUREMENTS_SQL = """
+select m.id, c.id as condition_id, c.label as condition, m.muscle_id, m.muscle_label, m.metric,
+       m.statistic, m.phase, m.value, m.unit, m.dispersion, m.dispersion_type, m.n,
+       m.normalisation_category, s.kind as provenance, s.id as source_id, s.url as source_url,
+       m.locator, m.restates_id
+from measurement m
+join condition c on c.id = m.condition_id
+join source s on s.id = m.source_id
+where c.study_id = :study_id
+order by c.id, m.muscle_id, m.id
+"""
+
+FINDINGS_SQL = """
+select f.id, ca.label as condition_a, cb.label as condition_b, f.muscle_id, f.muscle_b_id,
+       f.metric, f.statistic, f.phase, f.direction, f.size, f.size_type, f.p_value, f.p_relation,
+       f.summary, s.kind as provenance, f.locator
+from finding f
+join condition ca on ca.id = f.condition_a_id
+left join condition cb on cb.id = f.condition_b_id
+join source s on s.id = f.source_id
+where f.study_id = :study_id
+order by f.id
+"""
+
+
+def study_vars(datasette: Any, database: str) -> dict[str, Any]:
+
+    async def study_evidence(study_id: str) -> dict[str, list[dict[str, Any]]]:
+        db = datasette.get_database(database)
+        params = {"study_id": study_id}
+        return {
+            name: [dict(row) for row in (await db.execute(sql, params)).rows]
+            for name, sql in (
+                ("conditions", CONDITIONS_SQL),
+                ("measurements", MEASUREMENTS_SQL),
+                ("findings", FINDINGS_SQL),
+            )
+        }
+
+    return {"study_evidence": study_evidence}
+
 
 CLAIM_SQL = """
 select c.*, s.citation, s.identification, s.doi, s.pmid
@@ -32,7 +81,7 @@ where e.claim_id = :claim_id
 order by e.id
 """
 
-FINDINGS_SQL = """
+CLAIM_FINDINGS_SQL = """
 select e.agreement, e.asserted_direction, f.id as finding_id, f.study_id, f.direction,
        ca.label as condition_a, cb.label as condition_b, f.muscle_id, f.muscle_b_id, f.metric,
        f.p_value, f.p_relation, f.size, f.size_type, f.summary, s.kind as provenance, s.url,
@@ -71,10 +120,10 @@ order by c.position
 """
 
 
-@hookimpl
-def extra_template_vars(view_name: str, database: str | None, table: str | None, datasette):
-    if view_name != "row" or database is None:
-        return {}
+def row_vars(datasette: Any, database: str, table: str) -> dict[str, Any]:
+    """The functions the row template of ``table`` calls (none for most tables)."""
+    if table == "study":
+        return study_vars(datasette, database)
     if table == "recommendation":
 
         async def recommendation_claims(recommendation_id: str) -> list[dict[str, Any]]:
@@ -93,7 +142,7 @@ def extra_template_vars(view_name: str, database: str | None, table: str | None,
         for name, sql in (
             ("claim", CLAIM_SQL),
             ("numbers", NUMBERS_SQL),
-            ("findings", FINDINGS_SQL),
+            ("findings", CLAIM_FINDINGS_SQL),
             ("recommendations", RECOMMENDATIONS_SQL),
             ("muscles", MUSCLES_SQL),
         ):

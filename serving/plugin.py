@@ -1,0 +1,111 @@
+"""The site's one Datasette plugin: every hook it implements, here, in one place.
+
+`evidence serve` (serving/run.py), the tests and the benchmarks register this module with
+Datasette's plugin manager (``register``); nothing is loaded from a folder, so what runs and in
+which order does not depend on the file system. The hooks call plain functions of the modules
+beside this one:
+
+- harden.py (with responses.py): refusals and bounds on what one client may do, the outermost
+  ASGI wrapper; sqlite_limits.py: SQLite's limits and authorizer on every connection;
+  routes.py: /-/databases without the file's path, /-/csv/ leading to Datasette's own CSV;
+- response_cache.py: repeated GETs answered from memory (inside harden);
+- questions.py: the question pages, plain labels for coded values, the home page's figures;
+- forest.py: the forest plot page; citations.py: .bib and .ris; row_pages.py: what a study's,
+  a claim's and a recommendation's page show;
+- analysis/queries.py and analysis/effect_sizes.py: the canned queries' SQL and the SQL functions
+  they call.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from datasette import hookimpl
+from datasette.plugins import pm
+
+from emg_evidence.analysis.effect_sizes import register_sql_functions
+from emg_evidence.analysis.queries import names, query_sql
+from emg_evidence.serving import (
+    citations,
+    forest,
+    harden,
+    questions,
+    response_cache,
+    routes,
+    row_pages,
+    sqlite_limits,
+)
+
+
+def register() -> None:
+    """Register this plugin with Datasette, once per process."""
+    plugin = sys.modules[__name__]
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="emg_evidence")
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    # harden outermost: a refused request never reaches the cache, and cached answers still go
+    # out through its stall check.
+    return lambda app: harden.wrap(datasette, response_cache.wrap(datasette, app))
+
+
+@hookimpl
+def prepare_connection(conn: Any) -> None:
+    sqlite_limits.limit_connection(conn)
+    register_sql_functions(conn)
+
+
+@hookimpl
+def register_routes(datasette: Any) -> list[tuple[str, Any]]:
+    return [*routes.routes(datasette), *questions.ROUTES, *forest.ROUTES]
+
+
+@hookimpl
+def canned_queries(datasette: Any, database: str) -> dict[str, dict[str, Any]] | None:
+    """Each query's SQL from analysis/sql/; what it is for from metadata.yml."""
+    if database != "evidence":
+        return None
+    described = datasette.metadata("queries", database=database, fallback=False) or {}
+    return {name: {**(described.get(name) or {}), "sql": query_sql(name)} for name in names()}
+
+
+def site_footer(datasette: Any) -> dict[str, Any]:
+    """What every page's footer says (templates/_footer.html): the licence and source of the
+    whole site, and the release being served (the content hash the build stored)."""
+    footer = {key: datasette.metadata(key) for key in ("license", "license_url", "source", "source_url")}
+    db = datasette.databases.get("evidence")
+    digest = response_cache.release_of(db.path) if db is not None else None
+    footer["release"] = f"Release {digest[:12]} (content hash {digest})" if digest else None
+    return footer
+
+
+@hookimpl
+def extra_template_vars(template: str, view_name: str, database: str | None, table: str | None,
+                        datasette: Any) -> Any:  # fmt: skip
+    async def extra() -> dict[str, Any]:
+        out: dict[str, Any] = {"site_footer": site_footer(datasette)}
+        if template == "index.html":
+            out["home"] = await questions.home(datasette)
+        if view_name == "row" and database is not None and table is not None:
+            out.update(row_pages.row_vars(datasette, database, table))
+        return out
+
+    return extra
+
+
+@hookimpl
+def render_cell(value: Any, column: str, table: str | None, database: str) -> Any:
+    return questions.render_cell(value, column, table, database)
+
+
+@hookimpl
+def prepare_jinja2_environment(env: Any) -> None:
+    questions.prepare_jinja2_environment(env)
+
+
+@hookimpl
+def register_output_renderer(datasette: Any) -> list[dict[str, Any]]:
+    return citations.renderers()
