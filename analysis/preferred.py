@@ -3,7 +3,7 @@
 One study's condition, muscle, metric, normalisation, statistic and phase can have a value from
 the paper, a review's table and the seed article (each restating the paper's). A meta-analysis
 must count it once: exactly one of them is preferred. The paper's value wins (provenance ranks
-primary > review > article), except where only a review gives the SD the paper's value lacks:
+primary > review > article, schema/comparability.py), except where only a review gives the SD the paper's value lacks:
 then the review's value is the one to use, and ``restates`` still names the paper's.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-RANK = {"primary": 1, "review": 2, "article": 3}
+from ..schema.comparability import PROVENANCE_RANK as RANK
 
 #: What makes two values the same one (beside a restatement and the value it restates).
 SAME_VALUE = ("condition_id", "muscle_id", "metric", "normalisation_category", "statistic", "phase")

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from emg_evidence.analysis.queries import query_sql
 from emg_evidence.analysis.verdicts import fmt_number
-from emg_evidence.schema.allowed_values import HEALTHY_GROUPS
+from emg_evidence.schema.comparability import population_sql, value_to_use_sql
 from emg_evidence.schema.labels import LABELS, label
 from emg_evidence.serving.terms import term_words
 
@@ -46,16 +46,18 @@ VERDICT_GROUPS = [
 ]
 FACTORS = ("depth", "load", "stance", "cue")
 
-RANKING_SQL = """
+# The values to show and "healthy" are schema/comparability.py's rules, as the pools take them.
+RANKING_SQL = f"""
 select e.measurement_id, e.study_id, e.citation, e.exercise_id, e.exercise, e.condition, e.load,
        e.muscle_id, e.muscle, e.muscle_region, e.statistic, e.central_tendency, e.phase,
        e.value, e.sd, e.unit, e.n, e.population, e.population_group, e.provenance, e.locator
 from meta_extract e
-where e.comparable_mvc = 1 and e.preferred = 1 and e.provenance <> 'article'
+join study st on st.id = e.study_id
+where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
   and e.muscle_id in (select muscle_id from muscle_term where term = :term)
-  and (:everyone = 1 or e.population_group in ({healthy}))
+  and (:everyone = 1 or {population_sql("e.population_group", "st.clinical_condition")} = 'healthy')
 order by e.statistic, e.value desc, e.study_id
-""".format(healthy=", ".join(f"'{g}'" for g in HEALTHY_GROUPS))
+"""
 
 TECHNIQUE_SQL = """
 select f.id, f.study_id, s.citation, s.n, s.population_group, f.muscle_id, mu.name as muscle,
