@@ -59,6 +59,8 @@ class Difference:
     se: float
     ci_lb: float
     ci_ub: float
+    pi_lb: float
+    pi_ub: float
     #: studies that measured both exercises (direct evidence)
     direct_studies: int
 
@@ -90,6 +92,26 @@ class Network:
     @property
     def people(self) -> int:
         return people(self.rows)[1]
+
+    @property
+    def i2(self) -> float | None:
+        """Share of the total variance that is between studies and conditions, in percent:
+        100 sum(sigma2) / (sum(sigma2) + s²), s² = (k - p) / tr(P) the typical sampling variance
+        (Nakagawa & Santos 2012; metafor's FAQ formula for rma.mv)."""
+        if self.fit is None:
+            return None
+        v = np.array([r["vi"] for r in self.rows])
+        x = np.zeros((len(self.rows), len(self.fit.names)))
+        for i, r in enumerate(self.rows):
+            x[i, self.fit.names.index(r["exercise_id"])] = 1.0
+        w = np.diag(1.0 / v)
+        p = w - w @ x @ np.linalg.inv(x.T @ w @ x) @ x.T @ w
+        typical = (len(v) - x.shape[1]) / float(np.trace(p))
+        total = float(self.fit.sigma2.sum())
+        return 100.0 * total / (total + typical)
+
+    def studies_of(self, exercise_id: str) -> set[str]:
+        return {r["study_id"] for r in self.rows if r["exercise_id"] == exercise_id}
 
 
 def usable(row: Mapping[str, Any]) -> bool:
@@ -181,16 +203,18 @@ def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
             name, b, se, b - Z975 * se, b + Z975 * se, b - half_pi, b + half_pi,
             *_count(result.rows, name), scores[i], ranks.get(i),
         ))  # fmt: skip
-    studies_of: dict[str, set[str]] = {}
-    for r in result.rows:
-        studies_of.setdefault(r["exercise_id"], set()).add(r["study_id"])
+    # A new study's difference of two arms varies by the condition variance of each arm (the
+    # study's own effect cancels): the difference's prediction interval adds 2 sigma2_condition.
+    within = 2 * float(fitted.sigma2[1])
     for i, j in combinations(range(len(fitted.names)), 2):
         d = float(fitted.beta[i] - fitted.beta[j])
         se = math.sqrt(float(fitted.vcov[i, i] + fitted.vcov[j, j] - 2 * fitted.vcov[i, j]))
         a, b = fitted.names[i], fitted.names[j]
-        result.league.append(
-            Difference(a, b, d, se, d - Z975 * se, d + Z975 * se, len(studies_of[a] & studies_of[b]))
-        )
+        half_pi = Z975 * math.sqrt(se**2 + within)
+        result.league.append(Difference(
+            a, b, d, se, d - Z975 * se, d + Z975 * se, d - half_pi, d + half_pi,
+            len(result.studies_of(a) & result.studies_of(b)),
+        ))  # fmt: skip
     return result
 
 

@@ -21,7 +21,7 @@ contrasts as (
          a.measurement_id as measurement1_id, b.measurement_id as measurement2_id,
          m.measure, a.value as m1i, b.value as m2i,
          a.sd as sd1i, b.sd as sd2i, a.sd_source as sd1_source, b.sd_source as sd2_source,
-         0 as sd_imputed,
+         0 as sd_imputed, 0 as sd_unlabelled,
          a.n as ni, params.ri, 1 as ri_imputed,
          case when a.sd is not null then null
               when a.dispersion is null then 'no dispersion reported'
@@ -60,7 +60,8 @@ select study_id, citation, year, doi, pmid, muscle_id, muscle, muscle_region, mu
        exercise1_id, exercise1, condition1_id, condition1, load1,
        exercise2_id, exercise2, condition2_id, condition2, load2,
        measurement1_id, measurement2_id,
-       measure, m1i, m2i, sd1i, sd2i, sd1_source, sd2_source, sd_imputed, ni, ri, ri_imputed, yi,
+       measure, m1i, m2i, sd1i, sd2i, sd1_source, sd2_source, sd_imputed, sd_unlabelled, ni, ri,
+       ri_imputed, yi,
        case measure when 'MC' then mc_vi(sd1i, sd2i, ri, ni) else smcc_vi(yi, ni) end as vi,
        nullif(trim(
          coalesce('sd1i ' || sd1_missing || '; ', '')

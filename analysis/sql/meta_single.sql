@@ -12,7 +12,7 @@ select v.measurement_id, e.study_id, e.citation, e.year, e.doi, e.pmid,
        -- kind, population); rows with an SD enter it.
        {LEVEL_KEY} as network_key,
        'MN' as measure, e.value as mi,
-       e.sd as sdi, e.sd_source, 0 as sd_imputed, e.n as ni,
+       e.sd as sdi, e.sd_source, 0 as sd_imputed, 0 as sd_unlabelled, e.n as ni,
        e.value as yi,
        mn_vi(e.sd, e.n) as vi,
        nullif(trim(
