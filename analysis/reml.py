@@ -14,10 +14,10 @@ The marginal model is ``y = X b + sum_k Z_k u_k + e``, ``u_k ~ N(0, sigma2_k I)`
 
     -2 l_R = log|V| + log|X' V^-1 X| + r' V^-1 r,   r = y - X b(sigma2),
 
-minimised over ``sigma2 >= 0`` by scipy's bounded L-BFGS-B with the analytic gradient
-(``d l_R / d sigma2_k = -tr(P K_k)/2 + y' P K_k P y / 2``, ``K_k = Z_k Z_k'``,
-``P = V^-1 - V^-1 X (X'V^-1X)^-1 X'V^-1``), then polished by Fisher scoring (information
-``tr(P K_k P K_l) / 2``) to machine precision. V is block-diagonal by the first grouping (every
+minimised over ``sigma2 >= 0`` by Fisher scoring projected on the bounds (the analytic gradient
+``d l_R / d sigma2_k = -tr(P K_k)/2 + y' P K_k P y / 2``, ``K_k = Z_k Z_k'``,
+``P = V^-1 - V^-1 X (X'V^-1X)^-1 X'V^-1``, and the information ``tr(P K_k P K_l) / 2``), to
+machine precision; where scoring does not settle, scipy's bounded L-BFGS-B takes over. V is block-diagonal by the first grouping (every
 other grouping nests in it: conditions in studies), so every sum runs block by block and the
 cost grows with the number of studies, not its square.
 
@@ -186,56 +186,57 @@ def fit(
 
 
 def _optimise(model: _Model, free: np.ndarray) -> np.ndarray:
+    """Projected Fisher scoring from the start (metafor's own method for ``rma``), with step
+    halving; if it does not settle, scipy's bounded L-BFGS-B, then scoring again to polish."""
+    t = _score(model, free, _start(model, free))
+    if t is not None:
+        return t
     from scipy.optimize import minimize
 
-    def f(t: np.ndarray) -> tuple[float, np.ndarray]:
+    def f(u: np.ndarray) -> tuple[float, np.ndarray]:
         s2 = np.zeros(model.m)
-        s2[free] = t
+        s2[free] = u * scale
         value, grad, _ = model.criterion(s2, free)
-        return value, grad
+        return value, grad * scale
 
-    scale = max(float(np.var(model.y)), float(model.v.mean()), 1e-8)
-    start = _start(model, free)
     # Optimise in units of the data's variance, so the tolerances mean the same at any scale.
-    result = minimize(
-        lambda t: tuple(a * b for a, b in zip(f(t * scale), (1.0, scale))),  # type: ignore[arg-type]
-        start / scale,
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, None)] * int(free.sum()),
-        options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000},
-    )
+    scale = max(float(np.var(model.y)), float(model.v.mean()), 1e-8)
+    result = minimize(f, _start(model, free) / scale, jac=True, method="L-BFGS-B",
+                      bounds=[(0.0, None)] * int(free.sum()),
+                      options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000})  # fmt: skip
     t = np.maximum(result.x * scale, 0.0)
-    return _polish(model, free, t)
+    return _score(model, free, t) if _score(model, free, t) is not None else t
 
 
-def _polish(model: _Model, free: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Fisher scoring from the optimiser's answer, on the components away from 0, until the
-    step is below 1e-12 of the value: the REML equations solved, not only approached."""
-    for _ in range(50):
-        s2 = np.zeros(model.m)
-        s2[free] = t
-        value, grad, info = model.criterion(s2, free, information=True)
-        active = t > 1e-10 * max(1.0, float(t.max()))
-        if not active.any():
-            return t
-        # The scoring step on -2 l_R: its gradient and its expected Hessian tr(P K_k P K_l).
-        step = np.zeros_like(t)
+def _score(model: _Model, free: np.ndarray, t: np.ndarray, iterations: int = 200) -> np.ndarray | None:
+    """Fisher scoring on -2 l_R (gradient tr(P K) - y'P K P y, expected Hessian
+    tr(P K_k P K_l)), each step projected on sigma2 >= 0 and halved until the criterion does
+    not grow; the solution once a step moves no component by more than 1e-12 of its size, None
+    if it does not settle."""
+    s2 = np.zeros(model.m)
+    s2[free] = t
+    value, grad, info = model.criterion(s2, free, information=True)
+    for _ in range(iterations):
         try:
-            step[active] = np.linalg.solve(info[np.ix_(active, active)], -grad[active])
+            step = np.linalg.solve(info, -grad)
         except np.linalg.LinAlgError:
+            return None
+        # A component at 0 whose gradient pushes below 0 stays there (the projection).
+        for _halving in range(60):
+            new = np.maximum(t + step, 0.0)
+            s2n = np.zeros(model.m)
+            s2n[free] = new
+            new_value, new_grad, new_info = model.criterion(s2n, free, information=True)
+            if new_value <= value + 1e-12 * abs(value):
+                break
+            step /= 2
+        else:
+            return None
+        moved = np.abs(new - t)
+        t, value, grad, info = new, new_value, new_grad, new_info
+        if np.all(moved <= 1e-12 * np.maximum(np.abs(t), 1e-6 * max(float(model.v.mean()), 1e-12))):
             return t
-        new = np.maximum(t + step, 0.0)
-        # Accept only a step that does not make the criterion worse (it never should near the optimum).
-        s2n = np.zeros(model.m)
-        s2n[free] = new
-        if model.criterion(s2n, free)[0] > value + 1e-12 * abs(value):
-            return t
-        done = np.all(np.abs(new - t) <= 1e-12 * np.maximum(np.abs(t), 1e-8))
-        t = new
-        if done:
-            break
-    return t
+    return None
 
 
 def tau2_reml(yi: Sequence[float], vi: Sequence[float]) -> float:

@@ -174,46 +174,68 @@ def serve(db_path: Path, host: str, port: int):
     show_default=True,
     help="tau² estimator of the random-effects pools (metafor's codes)",
 )
+@click.option(
+    "--unlabelled-as-sd",
+    "unlabelled_as_sd",
+    is_flag=True,
+    help="Read a '±' the source prints without saying SD or SE as an SD (flagged on every row and pool)",
+)
+@click.option("--knha", is_flag=True, help="Knapp-Hartung intervals for the pools (t with k - 1 df)")
 @click.option("--validate", is_flag=True, help="Check the written package with frictionless")
 def export_command(
-    db_path: Path, out_dir: Path, ri: float, impute_sd: str | None, method: str, validate: bool
+    db_path: Path,
+    out_dir: Path,
+    ri: float,
+    impute_sd: str | None,
+    method: str,
+    unlabelled_as_sd: bool,
+    knha: bool,
+    validate: bool,
 ):
-    """Write the meta-analysis extracts: metafor-ready CSVs, pools and a datapackage.json.
+    """Write the meta-analysis files: extracts, pools, network models, grades, sensitivity.
 
-    contrasts.csv: within-study pairs of conditions (metafor MC and SMCC: m1i, m2i, sd1i, sd2i,
-    ni, ri, yi, vi). single_conditions.csv: one value per row (metafor MN: mi, sdi, ni, yi, vi).
-    pooled.csv: random-effects pools (k, estimate, se, ci_lb, ci_ub, tau2, i2, method).
-    read_export.R reads each CSV with its column types fixed.
+    contrasts.csv and single_conditions.csv: metafor's escalc columns (MC, SMCC, MN).
+    differences.csv: the within-study differences each pool took. pooled.csv: one pool per
+    exercise pair (or technique factor) and muscle key, with grade, reasons and sensitivity.
+    network.csv: per muscle key, each exercise's estimate, the league table and the ranking.
+    sensitivity.csv: leave-one-out, ri 0.3/0.5/0.7, SD basis. read_export.R reads them (UTF-8)
+    and rebuilds any pool (pool_model) or network (network_model) with metafor.
 
     Example:
 
     \b
         evidence export
-        evidence export --out /tmp/extracts --ri 0.7 --impute-sd 0.3 --method DL --validate
+        evidence export --out /tmp/extracts --ri 0.7 --impute-sd 0.3 --method DL --knha --validate
     """
     from .analysis.export import ExportError, export
     from .analysis.export import validate as validate_package
 
     try:
-        result = export(db_path, out_dir, ri, impute_sd=impute_sd, method=method)
+        result = export(db_path, out_dir, ri, impute_sd=impute_sd, method=method,
+                        unlabelled_as_sd=unlabelled_as_sd, knha=knha)  # fmt: skip
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     for path in result.files:
         click.echo(f"wrote {path}")
     click.echo(
         f"single conditions: {result.single} rows, {result.single_usable} with yi and vi as reported "
-        f"or converted, {result.single_assumed} more only with an imputed SD"
+        f"or converted, {result.single_assumed} more only with an unlabelled or imputed SD"
+    )
+    click.echo(f"contrasts: {result.contrasts} rows, {result.contrasts_usable} with yi and vi (ri = {ri:g})")
+    counts = result.pools_by_studies
+    click.echo(
+        f"pools: {result.pools} in pooled.csv (method {method}): {counts.get(3, 0)} of 3 or more studies, "
+        f"{counts.get(2, 0)} of 2, {counts.get(1, 0)} of 1, {counts.get(0, 0)} with nothing to pool"
     )
     click.echo(
-        f"contrasts: {result.contrasts} rows, {result.contrasts_usable} with yi and vi, all under "
-        f"the assumed ri = {ri:g}"
+        f"networks: {result.networks} muscle keys, {result.networks_fitted} with a model, "
+        f"{len(result.networks_3)} of 3 or more studies"
+        + (f" ({', '.join(result.networks_3)})" if result.networks_3 else "")
     )
-    click.echo(f"pools: {result.pools} in pooled.csv (method {method})")
-    if result.empty_pools:
+    if not counts.get(3) and not counts.get(2):
         click.echo(
-            f"warning: {len(result.empty_pools)} pools have k = 0 (no row with yi and vi): "
-            + "; ".join(result.empty_pools[:10])
-            + (" ..." if len(result.empty_pools) > 10 else ""),
+            "warning: no pool has two studies yet: every pooled answer rests on one study, "
+            "and pooled.csv says so in its grade and reasons",
             err=True,
         )
     if validate:
