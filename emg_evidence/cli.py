@@ -361,3 +361,32 @@ def publish_command(url: str, db_path: Path):
 
 if __name__ == "__main__":
     cli()
+
+
+@cli.command(name="compare")
+@click.argument("first", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("second", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def compare_command(first: Path, second: Path):
+    """Compare two independent extractions of one study field by field; print the differences
+    as a double_extraction block to resolve from the source and paste into the first file."""
+    import yaml
+
+    from .ingest.double_extraction import compare
+
+    docs = []
+    for path in (first, second):
+        try:
+            docs.append(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
+            raise click.ClickException(f"{path}: not readable YAML: {e}") from None
+        if not isinstance(docs[-1], dict):
+            raise click.ClickException(f"{path}: not an extraction file (no mapping at the top)")
+    cmp = compare(docs[0], docs[1])
+    block = {
+        "double_extraction": {
+            "fields_compared": cmp.fields_compared,
+            "fields_differed": len(cmp.differences),
+            "differences": [{**d, "resolved": None, "how": None} for d in cmp.differences],
+        }
+    }
+    click.echo(yaml.safe_dump(block, sort_keys=False, allow_unicode=True, width=100))

@@ -65,7 +65,7 @@ class ClaimIn(Record):
     asserts: Text
     terms: list[TermIn] = []
     exercises: list[Slug] = []
-    reads_as_mvc: bool = False
+    reads_as_mvc: Annotated[bool, Field(strict=True)] = False
     numbers: list[NumberIn] = []
     findings: list[FindingRef] = []
     gaps: Text | None = None

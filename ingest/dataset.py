@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import plausibility
+from ..schema.allowed_values import MUSCLE_GROUPS
+from . import consistency, plausibility
 from .files import extraction_paths, skipped_files
 from .records import (
     EXTRACTION_SUFFIX,
@@ -167,6 +168,7 @@ def check_file(path: Path, data: ExtractionIn, context: Context) -> tuple[list[s
     problems = _check_study(path, data, sources)
     problems += _check_conditions_and_measurements(path, data, sources, muscles, exercises)
     problems += _check_findings(path, data, sources, muscles)
+    problems += _check_contrasts_and_reading(path, data, sources, muscles)
     report = plausibility.check_extraction(path, data, context.this_year)
     return problems + report.errors, report.warnings
 
@@ -181,6 +183,7 @@ class FolderCheck:
         self.study_owner: dict[str, Path] = {}
         self.doi_owner: dict[str, Path] = {}
         self.pmid_owner: dict[str, Path] = {}
+        self.paper_owner: dict[tuple, Path] = {}
 
     def add(self, path: Path, study: StudyIn, sources: list[SourceIn]) -> list[str]:
         """The problems this file makes with the files added before it."""
@@ -203,6 +206,21 @@ class FolderCheck:
                 problems.append(f"{path}: study.{name}: duplicate {value!r} (also {owners[same]})")
             else:
                 owners[same] = path
+        # Without a DOI or PMID to tie them, the same paper entered twice under two ids is found
+        # by its title (letters and digits only, casefolded), year and first author's surname.
+        if study.title and study.year and study.authors:
+            paper = (
+                "".join(ch for ch in word_key(study.title) if ch.isalnum()),
+                study.year,
+                word_key(study.authors[0].split()[0]),
+            )
+            if paper in self.paper_owner:
+                problems.append(
+                    f"{path}: study.title: the same title, year and first author as {self.paper_owner[paper]}:"
+                    " one paper entered twice?"
+                )
+            else:
+                self.paper_owner[paper] = path
         for i, src in enumerate(sources):
             # A file may repeat a shared source as it is; no two files may give the same id.
             if src.id in self.source_owner or self.shared.get(src.id, src) != src:
@@ -234,6 +252,40 @@ def _check_vocabularies(ds: Dataset) -> list[str]:
             problems.append(f"vocab/synonyms.yaml: [{i}].term: {same} {s.term!r} for {s.muscle!r}")
         else:
             pairs[key] = (i, s.term)
+    return problems + _check_words(ds)
+
+
+def _check_words(ds: Dataset) -> list[str]:
+    """One word names one thing: a synonym never names another muscle, an exercise's word never
+    another exercise; a muscle's group is one of MUSCLE_GROUPS (a misspelt group would be a group
+    of its own, and its muscles would drop out of every group query)."""
+    problems: list[str] = []
+    # A name may be shared by a muscle's regions (gluteus medius, anterior and posterior).
+    names: dict[str, set[str]] = {}
+    for m in ds.muscles:
+        for n in (m.name, m.id.replace("_", " "), m.id):
+            names.setdefault(word_key(n), set()).add(m.id)
+    for i, s in enumerate(ds.synonyms):
+        owners = names.get(word_key(s.term), set())
+        if owners and s.muscle not in owners:
+            named = ", ".join(repr(o) for o in sorted(owners))
+            problems.append(
+                f"vocab/synonyms.yaml: [{i}].term: {s.term!r} is the name of {named}, not of {s.muscle!r}"
+            )
+    for i, m in enumerate(ds.muscles):
+        if m.group not in MUSCLE_GROUPS:
+            problems.append(
+                f"vocab/muscles.yaml: [{i}].group: unknown group {m.group!r} (one of {', '.join(MUSCLE_GROUPS)})"
+            )
+    owner: dict[str, str] = {}
+    for e in ds.exercises:
+        for n in (e.id, e.id.replace("_", " "), e.name):
+            owner.setdefault(word_key(n), e.id)
+    for i, e in enumerate(ds.exercises):
+        for word in e.words:
+            other = owner.setdefault(word_key(word), e.id)
+            if other != e.id:
+                problems.append(f"vocab/exercises.yaml: [{i}].words: {word!r} already names {other!r}")
     return problems
 
 
@@ -373,14 +425,43 @@ def _check_findings(
     return problems
 
 
+def _check_contrasts_and_reading(
+    path: Path, data: ExtractionIn, sources: dict[str, SourceIn], muscles: frozenset[str]
+) -> list[str]:
+    """A contrast's conditions, muscle and source; a double extraction with nothing unresolved."""
+    problems: list[str] = []
+    conditions = {c.id for c in data.conditions}
+    problems += _duplicate_records(path, "contrasts", data.contrasts)
+    for i, k in enumerate(data.contrasts):
+        where = f"{path}: contrasts[{i}]"
+        for name in ("a", "b"):
+            if getattr(k, name) not in conditions:
+                problems.append(f"{where}.{name}: unknown condition {getattr(k, name)!r}")
+        if k.muscle not in muscles:
+            problems.append(f"{where}.muscle: unknown muscle {k.muscle!r}")
+        if k.source not in sources:
+            problems.append(f"{where}.source: {_unknown_source(k.source)}")
+    problems += _duplicate_records(path, "reading_log", data.reading_log)
+    de = data.double_extraction
+    for i, d in enumerate(de.differences if de else ()):
+        if d.resolved is None:
+            problems.append(
+                f"{path}: double_extraction.differences[{i}].resolved: {d.field!r} is unresolved; "
+                "read the source again and record the value kept"
+            )
+    return problems
+
+
 def _check_review_pooled(ds: Dataset) -> list[str]:
     """Each pooled row's review (a shared source of kind review), exercise and muscle."""
     sources = {s.id: s for s in ds.shared_sources}
     muscles = {m.id for m in ds.muscles}
     exercises = {e.id for e in ds.exercises}
     problems: list[str] = []
+    problems += _duplicate_records(Path(REVIEW_POOLED_FILE), "rows", list(ds.review_pooled))
     for i, r in enumerate(ds.review_pooled):
         where = f"{REVIEW_POOLED_FILE}: [{i}]"
+        consistency.check_review_row(r, where, lambda field, message: problems.append(f"{field}: {message}"))
         source = sources.get(r.review)
         if source is None:
             problems.append(f"{where}.review: unknown source {r.review!r}")

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from ..schema.allowed_values import NON_NEGATIVE_METRICS
+from . import consistency
 from .records import ExtractionIn, FindingIn, MeasurementIn
 
 #: How a rule reports: ``say(field, message)``.
@@ -88,6 +89,7 @@ def check_extraction(path: Path, data: ExtractionIn, this_year: int | None = Non
     for i, f in enumerate(data.findings):
         check_p_value(f, f"findings[{i}]", error)
         check_size(f, f"findings[{i}].size", error)
+    consistency.check_extraction(data, error, warn)
     return report
 
 

@@ -6,16 +6,19 @@ Unknown fields are errors, numbers must be numbers, and every vocabulary comes f
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from ..schema.allowed_values import (
     BIBLIOGRAPHIC_FIELDS,
     CENTRAL_TENDENCIES,
+    COPY_SHOWED,
     DIRECTIONS,
     DISPERSION_TYPES,
     ELECTRODES,
+    ESTIMATE_TYPES,
     EXERCISE_PATTERNS,
     IDENTIFICATIONS,
     METRICS,
@@ -26,6 +29,7 @@ from ..schema.allowed_values import (
     POPULATION_GROUPS,
     PROVENANCES,
     SEXES,
+    SIDES,
     SIZE_TYPES,
     STATISTICS,
     SYNONYM_KINDS,
@@ -34,6 +38,8 @@ from ..schema.comparability import EMG_METRICS
 from .text import Word
 
 EXTRACTION_SUFFIX = ".extraction.yaml"
+#: Raw (not normalised) EMG amplitude, in µV or mV: surface EMG stays below about 10 mV.
+RAW_EMG_RANGE = (0.0, 10_000.0)
 
 Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=80)]
 
@@ -51,7 +57,7 @@ Text = Annotated[str, BeforeValidator(_not_a_decimal), Field(min_length=1)]
 #: A DOI as doi.org resolves it, without "https://doi.org/" or "doi:": 10.<registrant>/<suffix>,
 #: the suffix printable ASCII without spaces, quotes, angle brackets or backslashes (a DOI pasted
 #: from HTML or a citation carries those along).
-DOI_PATTERN = r"^10\.\d{4,9}/[!#-&(-;=?-\[\]-~]+$"
+DOI_PATTERN = r"^10\.[0-9]{4,9}/[!#-&(-;=?-\[\]-~]+$"
 # Numbers must be numbers in the YAML: a quoted "69.5" or a boolean is a mistake, not a value.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
@@ -86,11 +92,31 @@ class ExerciseIn(Record):
     words: list[Word] = []
 
 
+#: A web address: http(s), an ASCII host (a look-alike letter from another script would send a
+#: reader elsewhere: IDN hosts are written in their xn-- form), no ``user@`` part (in
+#: ``https://pubmed.gov@evil.example/`` the host is evil.example), no spaces, quotes or angle
+#: brackets (markup pasted along with it).
+URL_PATTERN = r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][^\s\"'<>@\\]*)?$"
+_URL = re.compile(URL_PATTERN)
+
+
+def _plain_url(value: str) -> str:
+    if not _URL.match(value):
+        raise ValueError(
+            "not a plain web address: http(s)://, an ASCII host name, no user@ part, no spaces,"
+            " quotes, angle brackets or backslashes"
+        )
+    return value
+
+
+Url = Annotated[str, Field(max_length=2000), AfterValidator(_plain_url)]
+
+
 class SourceIn(Record):
     id: Slug
     kind: Literal[PROVENANCES]  # type: ignore[valid-type]
     citation: Text
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    url: Url | None = None
 
 
 # --- one extraction file -----------------------------------------------------------------------
@@ -98,6 +124,8 @@ class SourceIn(Record):
 
 #: A count, an age or a number of years: a plain non-negative number.
 Amount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
+#: A number that must be finite (a load, an angle): YAML's .inf and .nan are not numbers.
+Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 
 class ParticipantsIn(Record):
@@ -139,7 +167,7 @@ class StudyIn(Record):
     issue: Text | None = None
     pages: Text | None = None
     doi: Annotated[str, Field(pattern=DOI_PATTERN)] | None = None
-    pmid: Annotated[str, Field(pattern=r"^\d{1,9}$")] | None = None
+    pmid: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")] | None = None
     design: Text | None = None
     identification: Literal[IDENTIFICATIONS]  # type: ignore[valid-type]
     identification_note: Text | None = None
@@ -164,10 +192,11 @@ class ConditionIn(Record):
     exercise: Slug
     label: Text
     load: Text | None = None
-    load_pct_1rm: Annotated[float, Field(strict=True, gt=0, le=200)] | None = None
-    load_kg: Annotated[float, Field(strict=True, ge=0)] | None = None
+    load_pct_1rm: Annotated[float, Field(strict=True, gt=0, le=200, allow_inf_nan=False)] | None = None
+    #: The heaviest deadlift ever lifted is about 500 kg; a load above 1,000 kg is a typo.
+    load_kg: Annotated[float, Field(strict=True, ge=0, le=1000, allow_inf_nan=False)] | None = None
     depth: Text | None = None
-    knee_angle_deg: Annotated[float, Field(strict=True, ge=0, le=180)] | None = None
+    knee_angle_deg: Annotated[float, Field(strict=True, ge=0, le=180, allow_inf_nan=False)] | None = None
     stance: Text | None = None
     cue: Text | None = None
     notes: Text | None = None
@@ -190,6 +219,11 @@ class MeasurementIn(Record):
     value: Number
     dispersion: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] | None = None
     dispersion_type: Literal[DISPERSION_TYPES] | None = None  # type: ignore[valid-type]
+    #: Where the source says what the spread is (a caption, a methods sentence).
+    dispersion_locator: Text | None = None
+    #: Printed as approximate ('~50%').
+    approximate: Annotated[bool, Field(strict=True)] = False
+    side: Literal[SIDES] | None = None  # type: ignore[valid-type]
     n: Annotated[int, Field(strict=True, gt=0)] | None = None
     source: Slug
     locator: Text
@@ -202,7 +236,12 @@ class MeasurementIn(Record):
     def _consistent(self) -> MeasurementIn:
         if (self.dispersion is None) != (self.dispersion_type is None):
             raise ValueError("dispersion_type: give dispersion and dispersion_type, or neither")
+        if self.dispersion_locator is not None and self.dispersion is None:
+            raise ValueError("dispersion_locator: only with a dispersion")
         low, high = PLAUSIBLE_RANGES[self.metric]
+        if self.metric == "emg_amplitude" and self.normalisation_category == "not_normalised":
+            # Raw EMG in µV runs into the thousands; the %MVIC range is not its range.
+            low, high = RAW_EMG_RANGE
         if not low <= self.value <= high:
             raise ValueError(
                 f"value: {self.value} is outside the plausible range {low}..{high} for {self.metric}"
@@ -229,7 +268,7 @@ class FindingIn(Record):
     direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
     size: Number | None = None
     size_type: Literal[SIZE_TYPES] | None = None  # type: ignore[valid-type]
-    p_value: Annotated[float, Field(strict=True, ge=0, le=1)] | None = None
+    p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
     p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
     summary: Text
     source: Slug
@@ -248,12 +287,98 @@ class FindingIn(Record):
         return self
 
 
+class ContrastIn(Record):
+    """A within-study difference as printed: estimate = a - b (a / b for a ratio)."""
+
+    a: Slug
+    b: Slug
+    muscle: Slug
+    muscle_label: Text | None = None
+    metric: Literal[METRICS]  # type: ignore[valid-type]
+    unit: Text | None = None
+    normalisation_category: Literal[NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
+    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
+    phase: Literal[PHASES]  # type: ignore[valid-type]
+    estimate_type: Literal[ESTIMATE_TYPES]  # type: ignore[valid-type]
+    #: Null where the source prints only the interval.
+    estimate: Number | None = None
+    ci_low: Number | None = None
+    ci_high: Number | None = None
+    ci_level: Annotated[float, Field(strict=True, gt=0, lt=1)] | None = None
+    se: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
+    p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
+    p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
+    n: Annotated[int, Field(strict=True, gt=0)] | None = None
+    source: Slug
+    locator: Text
+    notes: Text | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContrastIn:
+        if self.a == self.b:
+            raise ValueError("b: same condition as a")
+        if (self.ci_low is None) != (self.ci_high is None):
+            raise ValueError("ci_high: give both ends of the interval, or neither")
+        if self.estimate is None and self.ci_low is None:
+            raise ValueError("estimate: give the estimate, its interval, or both")
+        if self.ci_low is not None and self.ci_high is not None:
+            if self.estimate is not None and not self.ci_low <= self.estimate <= self.ci_high:
+                raise ValueError(f"estimate: {self.estimate} lies outside its own interval")
+            if self.ci_level is None:
+                raise ValueError("ci_level: required with an interval (0.95 for a 95% CI)")
+        if (self.p_value is None) != (self.p_relation is None):
+            raise ValueError("p_relation: give p_value and p_relation, or neither")
+        if self.estimate_type == "ratio" and self.estimate is not None and self.estimate <= 0:
+            raise ValueError("estimate: a ratio must be positive")
+        if self.estimate_type == "percent_difference" and self.estimate is not None and self.estimate <= -100:
+            raise ValueError("estimate: a percent difference cannot be -100% or below")
+        return self
+
+
+class ReadingLogIn(Record):
+    url: Url
+    showed: Literal[COPY_SHOWED]  # type: ignore[valid-type]
+    note: Text | None = None
+
+
+class DifferenceIn(Record):
+    field: Text
+    first: Text | None = None
+    second: Text | None = None
+    #: The value kept after reading the source again; null only when none could be settled.
+    resolved: Text | None = None
+    how: Text
+
+
+class DoubleExtractionIn(Record):
+    """The file's values compared with an independent second extraction, field by field."""
+
+    fields_compared: Annotated[int, Field(strict=True, ge=0)]
+    fields_differed: Annotated[int, Field(strict=True, ge=0)]
+    method: Text
+    note: Text | None = None
+    differences: list[DifferenceIn] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DoubleExtractionIn:
+        if self.fields_differed > self.fields_compared:
+            raise ValueError("fields_differed: more than fields_compared")
+        if len(self.differences) != self.fields_differed:
+            raise ValueError(
+                f"differences: {len(self.differences)} listed, fields_differed says {self.fields_differed}"
+            )
+        return self
+
+
 class ExtractionIn(Record):
     study: StudyIn
     sources: list[SourceIn] = []
     conditions: Annotated[list[ConditionIn], Field(min_length=1)]
     measurements: list[MeasurementIn] = []
     findings: list[FindingIn] = []
+    contrasts: list[ContrastIn] = []
+    reading_log: list[ReadingLogIn] = []
+    double_extraction: DoubleExtractionIn | None = None
 
 
 class ReviewPooledIn(Record):

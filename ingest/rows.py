@@ -63,7 +63,10 @@ def population(study: StudyIn) -> str | None:
 
 
 #: The tables one extraction file fills.
-FILE_TABLES = ("study", "study_field_source", "source", "condition", "measurement", "finding")
+FILE_TABLES = (
+    "study", "study_field_source", "source", "condition", "measurement", "finding", "contrast",
+    "reading_log", "extraction_check", "extraction_difference",
+)  # fmt: skip
 
 #: The integer ids of one file's rows: column -> the table whose numbering it follows. A file's
 #: rows number these from 1 (file_rows); a build adds the ids the files before it used.
@@ -72,6 +75,9 @@ LOCAL_IDS: dict[str, dict[str, str]] = {
     "condition": {"id": "condition"},
     "measurement": {"id": "measurement", "condition_id": "condition", "restates_id": "measurement"},
     "finding": {"id": "finding", "condition_a_id": "condition", "condition_b_id": "condition"},
+    "contrast": {"id": "contrast", "condition_a_id": "condition", "condition_b_id": "condition"},
+    "reading_log": {"id": "reading_log"},
+    "extraction_difference": {"id": "extraction_difference"},
 }
 
 
@@ -272,6 +278,68 @@ def _extraction_rows(data: ExtractionIn, rows: Rows, ids: _Ids) -> None:
                 "key": f.key,
             }
         )
+    for k in data.contrasts:
+        rows["contrast"].append(
+            {
+                "id": ids.next("contrast"),
+                "study_id": st.id,
+                "condition_a_id": conditions[k.a],
+                "condition_b_id": conditions[k.b],
+                "muscle_id": k.muscle,
+                "muscle_label": k.muscle_label,
+                "metric": k.metric,
+                "unit": k.unit,
+                "normalisation_category": k.normalisation_category,
+                "statistic": k.statistic,
+                "phase": k.phase,
+                "estimate_type": k.estimate_type,
+                "estimate": k.estimate,
+                "ci_low": k.ci_low,
+                "ci_high": k.ci_high,
+                "ci_level": k.ci_level,
+                "se": k.se,
+                "p_value": k.p_value,
+                "p_relation": k.p_relation,
+                "n": k.n,
+                "source_id": k.source,
+                "locator": k.locator,
+                "notes": k.notes,
+            }
+        )
+    _reading_rows(data, rows, ids)
+
+
+def _reading_rows(data: ExtractionIn, rows: Rows, ids: _Ids) -> None:
+    """How the study was read: each copy tried, and the check against a second extraction."""
+    st = data.study
+    for r in data.reading_log:
+        rows["reading_log"].append(
+            {
+                "id": ids.next("reading_log"),
+                "study_id": st.id,
+                "url": r.url,
+                "showed": r.showed,
+                "note": r.note,
+            }
+        )
+    de = data.double_extraction
+    if de is None:
+        return
+    rows["extraction_check"].append(
+        {
+            "study_id": st.id,
+            "fields_compared": de.fields_compared,
+            "fields_differed": de.fields_differed,
+            "resolved": sum(d.resolved is not None for d in de.differences),
+            "method": de.method,
+            "note": de.note,
+        }
+    )
+    for d in de.differences:
+        rows["extraction_difference"].append(
+            {"id": ids.next("extraction_difference"), "study_id": st.id, "field": d.field,
+             "first": d.first, "second": d.second, "resolved": d.resolved, "how": d.how}
+        )  # fmt: skip
 
 
 def _study_row(st: StudyIn) -> dict[str, Any]:
@@ -327,6 +395,9 @@ def _measurement_row(
         "value": m.value,
         "dispersion": m.dispersion,
         "dispersion_type": m.dispersion_type,
+        "dispersion_locator": m.dispersion_locator,
+        "approximate": m.approximate,
+        "side": m.side,
         "n": m.n,
         "source_id": m.source,
         "locator": m.locator,

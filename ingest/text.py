@@ -25,9 +25,17 @@ from pydantic import AfterValidator, Field
 #: - U+2028, U+2029: line and paragraph separators (some viewers break the line there);
 #: - bidi controls: U+202A-U+202E (embeddings, overrides), U+2066-U+2069 (isolates), and the
 #:   marks U+200E, U+200F, U+061C.
+#: - invisible characters that make a field look filled or two words look alike: the soft hyphen
+#:   U+00AD, U+034F, U+115F/U+1160/U+3164/U+FFA0 (Hangul fillers), U+180E, U+200B-U+200D (zero
+#:   widths), U+2060-U+2064 (word joiner, invisible operators), U+FEFF (BOM), and the tag
+#:   characters U+E0000-U+E007F.
 FORBIDDEN_CHARACTERS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+    "\u00ad\u034f\u115f\u1160\u3164\uffa0\u180e\u200b-\u200d\u2060-\u2064\ufeff\U000e0000-\U000e007f]"
 )
+
+
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
 def describe(ch: str) -> str:
@@ -47,13 +55,16 @@ def forbidden_character(text: str) -> str | None:
     )
     if ch in "\u2028\u2029":
         kind = "a line or paragraph separator"
+    elif unicodedata.category(ch) != "Cc" and not _BIDI.match(ch):
+        kind = "an invisible character"
     return (
         f"{describe(ch)} at character {match.start() + 1} is {kind}, refused in data text"
         " (invisible, or it changes how the text displays)"
     )
 
 
-_ESCAPE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
+#: What one_line escapes: every forbidden character, and tab and line feed too.
+_ESCAPE = re.compile("[\t\n]|" + FORBIDDEN_CHARACTERS.pattern)
 
 
 def one_line(text: str) -> str:

@@ -13,7 +13,8 @@ from .claims import (
     RecommendationClaim,
 )
 from .lexicon import Exercise, ExerciseSynonym, Muscle, MuscleSynonym
-from .measurement import BuildInfo, Finding, Measurement
+from .measurement import BuildInfo, Contrast, Finding, Measurement
+from .reading import ExtractionCheck, ExtractionDifference, ReadingLog
 from .review import ReviewPooled
 from .study import Condition, Source, Study, StudyFieldSource
 
@@ -26,12 +27,16 @@ __all__ = [
     "ClaimExercise",
     "ClaimMuscle",
     "Condition",
+    "Contrast",
     "Exercise",
     "ExerciseSynonym",
+    "ExtractionCheck",
+    "ExtractionDifference",
     "Finding",
     "Measurement",
     "Muscle",
     "MuscleSynonym",
+    "ReadingLog",
     "Recommendation",
     "RecommendationClaim",
     "ReviewPooled",

@@ -62,7 +62,9 @@ PHASES = (
     "not_reported",
 )
 
-DISPERSION_TYPES = ("sd", "se", "iqr", "ci95", "range")
+#: unlabelled: a "±" or "(x)" printed without saying whether it is an SD or an SE; never read as
+#: an SD by the build (an export may, when asked, and flags each row it does it for).
+DISPERSION_TYPES = ("sd", "se", "iqr", "ci95", "range", "unlabelled")
 #: Where a measurement's SD came from (analysis/dispersion.py); an export may add imputed ones.
 SD_SOURCES = ("reported", "review", "from_se", "from_ci", "from_iqr:wan2014")
 ELECTRODES = ("surface", "fine_wire", "not_reported")
@@ -70,6 +72,11 @@ PROVENANCES = ("primary", "review", "article")
 IDENTIFICATIONS = ("verified", "probable", "unverified")
 SEXES = ("female", "male", "mixed", "not_reported")
 EXERCISE_PATTERNS = ("squat", "lunge", "hinge", "bridge", "isolation")
+#: A muscle's group (vocab/muscles.yaml): what the group pages and queries gather.
+MUSCLE_GROUPS = (
+    "gluteals", "hamstrings", "adductors", "hip_abductors", "hip_flexors", "quadriceps", "calf", "trunk",
+    "joint_level",
+)  # fmt: skip
 SYNONYM_KINDS = ("canonical", "abbreviation", "anatomical", "lay", "mistranslation")
 #: a_greater/b_greater: A (condition a, muscle) vs B (condition b, or muscle_b within a);
 #: different: a significant difference whose direction the readable source does not state.
@@ -78,6 +85,17 @@ DIRECTIONS = (
 )  # fmt: skip
 SIZE_TYPES = ("percent_difference", "mean_difference", "effect_size_d", "ratio", "other")
 P_RELATIONS = ("=", "<", ">")
+#: Which limb a value is for, where a study reports the sides apart (NULL: both or not said).
+SIDES = ("left", "right", "dominant", "non_dominant")
+#: A within-study difference as printed (the contrast table): estimate = a - b, or a / b.
+ESTIMATE_TYPES = (
+    "mean_difference", "percent_difference", "effect_size_d", "effect_size_g", "ratio", "other",
+)  # fmt: skip
+#: What a copy of a paper showed when it was read (the reading_log table).
+COPY_SHOWED = (
+    "abstract", "full_text", "full_text_cut", "table", "poster", "record_only", "not_found",
+    "unrelated", "other",
+)  # fmt: skip
 
 
 def sql_in(column: str, values: tuple[str, ...]) -> str:

@@ -10,12 +10,14 @@ from .allowed_values import (
     DIRECTIONS,
     DISPERSION_TYPES,
     ELECTRODES,
+    ESTIMATE_TYPES,
     METRICS,
     NON_NEGATIVE_METRICS,
     NORMALISATION_CATEGORIES,
     P_RELATIONS,
     PHASES,
     SD_SOURCES,
+    SIDES,
     SIZE_TYPES,
     STATISTICS,
     sql_in,
@@ -39,6 +41,7 @@ class Measurement(Base):
         check_in("central_tendency", CENTRAL_TENDENCIES),
         check_in("phase", PHASES),
         check_in("dispersion_type", DISPERSION_TYPES),
+        check_in("side", SIDES),
         # A ratio names its denominator muscle; no other metric has one.
         CheckConstraint("(metric = 'emg_ratio') = (muscle_b_id IS NOT NULL)", name="ratio_has_denominator"),
         CheckConstraint("dispersion >= 0", name="dispersion_non_negative"),
@@ -101,6 +104,12 @@ class Measurement(Base):
     value: Mapped[float]
     dispersion: Mapped[float | None]
     dispersion_type: Mapped[str | None]
+    #: Where the source says what its spread is (a caption, a methods sentence), if it does.
+    dispersion_locator: Mapped[str | None]
+    #: The value was printed as approximate ('~50%'): never to be read as exact.
+    approximate: Mapped[bool] = mapped_column(default=False)
+    #: The limb, where a study reports the sides apart (NULL: both, or not said).
+    side: Mapped[str | None]
     n: Mapped[int | None]
     source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
     locator: Mapped[str]
@@ -181,6 +190,65 @@ class Finding(Base):
     condition_b: Mapped[Condition | None] = relationship(foreign_keys=[condition_b_id])
     muscle: Mapped[Muscle] = relationship(foreign_keys=[muscle_id])
     muscle_b: Mapped[Muscle | None] = relationship(foreign_keys=[muscle_b_id])
+    source: Mapped[Source] = relationship()
+
+
+class Contrast(Base):
+    """A difference between two conditions of one study for one muscle, as the source prints it
+    (a mean difference with its CI, an effect size, a percent difference with an exact p): what a
+    meta-analysis pools by generic inverse variance when the arms themselves are not reported.
+    ``estimate`` is A minus B (A over B for a ratio)."""
+
+    __tablename__ = "contrast"
+    __table_args__ = (
+        check_in("metric", METRICS),
+        check_in("normalisation_category", NORMALISATION_CATEGORIES),
+        check_in("statistic", STATISTICS),
+        check_in("phase", PHASES),
+        check_in("estimate_type", ESTIMATE_TYPES),
+        check_in("p_relation", P_RELATIONS),
+        CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
+        CheckConstraint("(p_value IS NULL) = (p_relation IS NULL)", name="p_has_relation"),
+        CheckConstraint("se > 0", name="se_positive"),
+        CheckConstraint("ci_low <= estimate AND estimate <= ci_high", name="ci_holds_estimate"),
+        CheckConstraint("(ci_low IS NULL) = (ci_high IS NULL)", name="ci_both_ends"),
+        CheckConstraint("estimate IS NOT NULL OR ci_low IS NOT NULL", name="estimate_or_interval"),
+        CheckConstraint("ci_level > 0 AND ci_level < 1", name="ci_level_range"),
+        CheckConstraint("n > 0", name="n_positive"),
+        CheckConstraint("condition_a_id <> condition_b_id", name="two_conditions"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), index=True)
+    condition_a_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
+    condition_b_id: Mapped[int] = mapped_column(ForeignKey("condition.id"), index=True)
+    muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
+    muscle_label: Mapped[str | None]
+    metric: Mapped[str]
+    #: The unit of the difference (NULL for a standardised effect size or a ratio).
+    unit: Mapped[str | None]
+    normalisation_category: Mapped[str]
+    statistic: Mapped[str]
+    phase: Mapped[str]
+    estimate_type: Mapped[str]
+    #: NULL where the source prints only the interval; its midpoint is then the estimate a
+    #: synthesis may compute (a symmetric interval), never stored as if printed.
+    estimate: Mapped[float | None]
+    ci_low: Mapped[float | None]
+    ci_high: Mapped[float | None]
+    ci_level: Mapped[float | None]
+    se: Mapped[float | None]
+    p_value: Mapped[float | None]
+    p_relation: Mapped[str | None]
+    n: Mapped[int | None]
+    source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
+    locator: Mapped[str]
+    notes: Mapped[str | None]
+
+    study: Mapped[Study] = relationship()
+    condition_a: Mapped[Condition] = relationship(foreign_keys=[condition_a_id])
+    condition_b: Mapped[Condition] = relationship(foreign_keys=[condition_b_id])
+    muscle: Mapped[Muscle] = relationship()
     source: Mapped[Source] = relationship()
 
 

@@ -306,7 +306,7 @@ def add_synonym(data: Path, term: str, muscle: str = "gluteus_maximus") -> None:
     "term, message",
     [
         ("glut\u0435s", "the word 'glut\u0435s' mixes scripts: Latin (U+0067 LATIN SMALL LETTER G), Cyrillic (U+0435 CYRILLIC SMALL LETTER IE)"),
-        ("glu\u200btes", "U+200B ZERO WIDTH SPACE at character 4 is an invisible formatting character"),
+        ("glu\u200btes", "U+200B ZERO WIDTH SPACE at character 4 is an invisible character"),
     ],
 )  # fmt: skip
 def test_a_synonym_with_a_look_alike_or_invisible_letter_is_refused(data, term, message):
