@@ -95,14 +95,18 @@ FIELDS: dict[str, dict] = {
         "to the others); 0: it did not (no SD, or its exercise is reported apart).",
         enum=[0, 1],
     ),
-    "clinical_condition": _f("string", "The condition a clinical or impaired sample has, as the study names it."),
+    "clinical_condition": _f(
+        "string", "The condition a clinical or impaired sample has, as the study names it."
+    ),
     "pair": _f(
         "string",
         "The pair of the contrast in its common direction: 'a-vs-b' (exercise ids in alphabetical "
         "order, yi = a - b), or 'exercise:factor' for two versions of one exercise (factor: what "
         "differs, depth, load, stance, cue or variant).",
     ),
-    "factor": _f("string", "For a technique contrast, what differs between the two versions; empty otherwise."),
+    "factor": _f(
+        "string", "For a technique contrast, what differs between the two versions; empty otherwise."
+    ),
     "contrast_key": _f(
         "string",
         "pair/network-key parts (muscle/statistic/central_tendency/phase/normalisation_category/"
@@ -213,8 +217,11 @@ FIELDS: dict[str, dict] = {
         "gave instead. Empty when both are computed.",
     ),
     "dispersion": _f("number", "Dispersion as reported (type in dispersion_type).", _UNIT),
-    "dispersion_type": _f("string", "sd, se, iqr, ci95, range or unlabelled (a '±' without a label).",
-                          enum=list(DISPERSION_TYPES)),
+    "dispersion_type": _f(
+        "string",
+        "sd, se, iqr, ci95, range or unlabelled (a '±' without a label).",
+        enum=list(DISPERSION_TYPES),
+    ),
     "locator": _f("string", "Where in the source the value was read."),
     "source_url": _f("string", "Address of the page the value was read from."),
 }

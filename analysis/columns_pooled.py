@@ -16,8 +16,11 @@ _KEY_PARTS: dict[str, dict] = {
     "phase": _f("string", "Part of the movement."),
     "normalisation_category": _f("string", "CEDE EMG normalisation category."),
     "unit_kind": _f("string", "'%' for a percentage of the normalisation reference, else the unit."),
-    "population": _f("string", "healthy, impaired (a named weakness or pain), clinical or not_reported.",
-                     enum=list(POPULATIONS)),
+    "population": _f(
+        "string",
+        "healthy, impaired (a named weakness or pain), clinical or not_reported.",
+        enum=list(POPULATIONS),
+    ),
 }
 _ANSWER: dict[str, dict] = {
     "estimate": _f("number", "The estimate (metafor's b), in the values' unit."),
@@ -124,7 +127,9 @@ SENSITIVITY_FIELDS: dict[str, dict] = {
 }  # fmt: skip
 
 
-def _table(file: str, title: str, description: str, fields: dict[str, dict], key: list[str]) -> dict[str, Any]:
+def _table(
+    file: str, title: str, description: str, fields: dict[str, dict], key: list[str]
+) -> dict[str, Any]:
     return {"file": file, "title": title, "description": description, "fields": fields, "primary_key": key}
 
 

@@ -37,15 +37,17 @@ class DerivedTable:
 # meta_extract's preferred rows as both fills compare them. Made once per derive() as a temporary
 # table (never in the file): the view joins five tables for every value, and both fills read it.
 #: The columns of meta_extract the pairings read, of the rows ``preferred`` picks: all that the
-#: derived tables depend on besides the vocabularies and the conditions' depth, load, stance and
-#: cue (the technique factor of a pair; analysis/contrasts.py).
+#: derived tables depend on besides the vocabularies, measurement.side (a left leg pairs with a
+#: left leg) and the conditions' depth, load, stance and cue (the technique factor of a pair;
+#: analysis/contrasts.py).
 INPUT_COLUMNS = ("measurement_id", "study_id", "exercise_id", "muscle_id", "condition_id", "metric",
                  "unit", "normalisation_category", "statistic", "phase", "n", "central_tendency",
                  "provenance", "restates_measurement_id")  # fmt: skip
 _PREFERRED = f"""
 CREATE TEMP TABLE preferred_value AS
-    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)}
+    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)}, m.side
     FROM meta_extract e
+    JOIN measurement m ON m.id = e.measurement_id
     WHERE e.preferred = 1"""
 
 #: The condition columns a technique contrast is labelled and turned by.

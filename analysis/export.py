@@ -103,8 +103,7 @@ def descriptor(columns: dict[str, list[str]], options: Options, release: str | N
     assumptions = [
         *ASSUMPTIONS,
         f"ri imputed as {options.ri:g} in this export.",
-        f"SDs in this export: {BASIS_WORDS[options.basis]}"
-        + (f"; {rule.describe()}." if rule else "."),
+        f"SDs in this export: {BASIS_WORDS[options.basis]}" + (f"; {rule.describe()}." if rule else "."),
         f"tau² estimator {options.method}; "
         + ("Knapp-Hartung intervals." if options.knha else "normal-theory (z) intervals."),
     ]
@@ -244,16 +243,17 @@ _R_CLASSES = {"number": "numeric", "integer": "integer", "string": "character"}
 
 def read_export_r(columns: dict[str, list[str]]) -> str:
     """read_export.R: a reader per CSV with every column's type fixed (an all-empty column such
-    as vi where no SD is known is numeric in R, not logical) and UTF-8 whatever the locale, and
-    the two models the export reports, rebuilt with metafor from the files."""
+    as vi where no SD is known is numeric in R, not logical) and its text marked UTF-8 whatever
+    the locale (``encoding``; ``fileEncoding`` would convert it to the locale's and fail in a C
+    locale), and the two models the export reports, rebuilt with metafor from the files."""
     readers = []
     for name, cols in columns.items():
         fields = TABLES[name]["fields"]
         classes = ", ".join(f'{c} = "{_R_CLASSES[fields[c]["type"]]}"' for c in cols)
         readers.append(
             f'read_{name} <- function(path = "{TABLES[name]["file"]}") {{\n'
-            f'  read.csv(path, colClasses = c({classes}), na.strings = "", fileEncoding = "UTF-8",\n'
-            f'           encoding = "UTF-8", check.names = FALSE)\n}}'
+            f'  read.csv(path, colClasses = c({classes}), na.strings = "", encoding = "UTF-8",\n'
+            f"           check.names = FALSE)\n}}"
         )
     return f"""# Read the emg-evidence meta-analysis export with each column's type fixed, as UTF-8
 # (written by `evidence export`; see datapackage.json for every column's meaning).

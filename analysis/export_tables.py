@@ -32,7 +32,9 @@ def differences_table(s: Synthesis) -> list[dict[str, Any]]:
                 rows.append({c: r.get(c) for c in DIFFERENCE_COLUMNS}
                             | {"pooled": 0, "why_not_pooled": r.get("reason") or "no SD for its vi"})  # fmt: skip
     for r in s.raw.printed_left:
-        rows.append({c: r.get(c) for c in DIFFERENCE_COLUMNS} | {"pooled": 0, "why_not_pooled": r["why_not_pooled"]})
+        rows.append(
+            {c: r.get(c) for c in DIFFERENCE_COLUMNS} | {"pooled": 0, "why_not_pooled": r["why_not_pooled"]}
+        )
     return rows
 
 
@@ -47,7 +49,9 @@ def _notes(s: Synthesis, p: PairPool) -> str | None:
     if any(r["origin"] == "arms" for r in p.rows):
         notes.append(f"differences from arms assume ri = {s.options.ri:g}")
     if p.several_per_study and p.robust is None:
-        notes.append("several differences from one study: the interval treats them as independent (too narrow)")
+        notes.append(
+            "several differences from one study: the interval treats them as independent (too narrow)"
+        )
     elif p.robust is not None:
         notes.append("several differences per study: robust (CR2) interval given")
     if p.pooled is None:

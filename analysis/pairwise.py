@@ -99,7 +99,13 @@ def printed(db_path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         n = r["n"] or r["study_n"]
         keyed = {**r, "central_tendency": "mean"}
         key = contrast_key(keyed, r["clinical_condition"])
-        se, how = printed_se(r)
+        if r["estimate"] is None:
+            # Only the interval is printed: its midpoint is the estimate of a symmetric interval
+            # (schema: never stored as if printed), said in se_source.
+            r = {**r, "estimate": (r["ci_low"] + r["ci_high"]) / 2}
+        se, how = printed_se({**r, "n": n})
+        if r is not keyed and r.get("estimate") is not None and keyed["estimate"] is None:
+            how += "; estimate: the midpoint of the printed interval"
         row = {
             "study_id": r["study_id"], "citation": r["citation"], "contrast_id": r["id"],
             "pair": o.pair, "factor": o.factor, "muscle_id": r["muscle_id"],

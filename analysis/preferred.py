@@ -15,13 +15,14 @@ from typing import Any
 from ..schema.comparability import PROVENANCE_RANK as RANK
 
 #: What makes two values the same one (beside a restatement and the value it restates).
-SAME_VALUE = ("condition_id", "muscle_id", "metric", "normalisation_category", "statistic", "phase")
+SAME_VALUE = ("condition_id", "muscle_id", "metric", "normalisation_category", "statistic", "phase", "side")
 
 
 def mark_preferred(measurements: Iterable[dict[str, Any]], kind_of_source: dict[str, str]) -> None:
     """Set ``preferred`` (0 or 1) on every measurement row, in place.
 
     :param measurements: rows with id, restates_id, source_id, sd and the SAME_VALUE columns
+        (a left and a right leg's values are two values)
     :param kind_of_source: source id -> primary | review | article
     """
     rows = list(measurements)

@@ -91,13 +91,21 @@ def summary(all_rows: Iterable[dict[str, Any]], kind: str, key: str, item: str) 
     loo = [r for r in mine if r["analysis"] == "leave_one_out" and r["estimate"] is not None]
     if loo:
         signs = {r["estimate"] > 0 for r in loo}
-        sign_words = "" if kind == "level" else (", direction kept" if len(signs) == 1 else ", direction changes")
+        sign_words = (
+            "" if kind == "level" else (", direction kept" if len(signs) == 1 else ", direction changes")
+        )
         words.append(f"leaving out one study: {_span([r['estimate'] for r in loo])}{sign_words}")
     ri = [r for r in mine if r["analysis"] == "ri" and r["estimate"] is not None]
     if ri:
-        words.append("ri 0.3/0.5/0.7: 95% CI " + ", ".join(f"{r['ci_lb']:.1f} to {r['ci_ub']:.1f}" for r in ri))
+        words.append(
+            "ri 0.3/0.5/0.7: 95% CI " + ", ".join(f"{r['ci_lb']:.1f} to {r['ci_ub']:.1f}" for r in ri)
+        )
     for r in mine:
         if r["analysis"] == "sd_basis":
-            told = "nothing to pool" if r["estimate"] is None else f"{r['estimate']:.1f} ({r['studies']} studies)"
+            told = (
+                "nothing to pool"
+                if r["estimate"] is None
+                else f"{r['estimate']:.1f} ({r['studies']} studies)"
+            )
             words.append(f"{BASIS_SHORT[r['variant']]}: {told}")
     return "; ".join(words)

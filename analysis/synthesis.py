@@ -200,7 +200,9 @@ def network_for(db_path: Path, muscle_id: str, options: Options = Options()) -> 
     return out
 
 
-def pairwise_for(db_path: Path, a: str, b: str, muscle_id: str, options: Options = Options()) -> list[dict[str, Any]]:
+def pairwise_for(
+    db_path: Path, a: str, b: str, muscle_id: str, options: Options = Options()
+) -> list[dict[str, Any]]:
     """The pools of exercise ``a`` against ``b`` for one muscle, as ``a - b`` (the sign turned
     where the pair's common direction is ``b - a``), each with its grade and reasons."""
     s = cached(db_path, options)
@@ -217,6 +219,8 @@ def pairwise_for(db_path: Path, a: str, b: str, muscle_id: str, options: Options
             plo, phi = sorted((sign * p.pooled.pi_lb, sign * p.pooled.pi_ub))
             row.update(estimate=sign * p.pooled.estimate, ci_lb=lo, ci_ub=hi, pi_lb=plo, pi_ub=phi,
                        i2=p.pooled.i2, tau2=p.pooled.tau2)  # fmt: skip
-        row.update(grade=g.level if g else None, reasons=g.words if g else "no value with an SD: nothing pooled")
+        row.update(
+            grade=g.level if g else None, reasons=g.words if g else "no value with an SD: nothing pooled"
+        )
         out.append(row)
     return out

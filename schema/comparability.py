@@ -55,7 +55,7 @@ PROVENANCE_RANK = {"primary": 1, "review": 2, "article": 3}
 
 #: What two values of one study must share to be paired (compared within the study).
 PAIRED_COLUMNS = ("study_id", "muscle_id", "metric", "normalisation_category", "unit", "statistic",
-                  "central_tendency", "phase", "provenance", "n")  # fmt: skip
+                  "central_tendency", "phase", "provenance", "n", "side")  # fmt: skip
 
 POPULATIONS = ("healthy", "impaired", "clinical", "not_reported")
 

@@ -2,7 +2,9 @@
 
 Each study measures two to four exercises of a fixed set on the gluteus maximus and medius
 (mean %MVIC, whole repetition, healthy trained people), sometimes at two loads (a technique
-contrast of load), with a study effect and condition noise; most values have an SD, some none.
+contrast of load), with a study effect and condition noise; most values have an SD, some a '±'
+without a label, some none; some studies also print the difference of their first two
+conditions with its 95% CI (the contrast table).
 One pair of studies measures only two exercises no other study does: they are a separate part
 of the network (reported apart). The same seed gives the same files.
 """
@@ -23,7 +25,9 @@ APART = {"hip_abduction": 40.0, "hip_external_rotation": 30.0}
 MUSCLES = {"gluteus_maximus": 1.0, "gluteus_medius": 0.8}
 
 
-def _measurement(study_id: str, condition: str, muscle: str, value: float, sd: float | None, n: int) -> dict:
+def _measurement(
+    study_id: str, condition: str, muscle: str, value: float, sd: float | None, n: int, label: str = "sd"
+) -> dict:
     m = {
         "condition": condition, "muscle": muscle, "metric": "emg_amplitude", "unit": "%MVIC",
         "normalisation_category": "mvc_standardised_isometric", "electrode": "surface",
@@ -31,7 +35,7 @@ def _measurement(study_id: str, condition: str, muscle: str, value: float, sd: f
         "n": n, "source": f"{study_id}_paper", "locator": "Table 2",
     }  # fmt: skip
     if sd is not None:
-        m.update(dispersion=round(sd, 2), dispersion_type="sd")
+        m.update(dispersion=round(sd, 2), dispersion_type=label)
     return m
 
 
@@ -51,11 +55,31 @@ def study(rng: random.Random, study_id: str, exercises: dict[str, float]) -> dic
             level = scale * exercises[c["exercise"]] + effect + rng.gauss(0, 4)
             level += 6 if c["id"].endswith("_heavy") else 0
             sd = None if rng.random() < 0.15 else max(level, 5) * rng.uniform(0.25, 0.45)
-            measurements.append(_measurement(study_id, c["id"], muscle, max(level, 3), sd, n))
+            label = "unlabelled" if rng.random() < 0.1 else "sd"
+            measurements.append(_measurement(study_id, c["id"], muscle, max(level, 3), sd, n, label))
+    contrasts = []
+    if rng.random() < 0.3:
+        # The difference of the first two conditions as printed, with its 95% CI (and the arms
+        # as well: the printed difference replaces the one computed from them).
+        a, b = conditions[0], conditions[1]
+        va = next(
+            m["value"] for m in measurements if m["condition"] == a["id"] and m["muscle"] == "gluteus_maximus"
+        )
+        vb = next(
+            m["value"] for m in measurements if m["condition"] == b["id"] and m["muscle"] == "gluteus_maximus"
+        )
+        half = rng.uniform(4, 12)
+        contrasts.append({
+            "a": a["id"], "b": b["id"], "muscle": "gluteus_maximus", "metric": "emg_amplitude",
+            "unit": "%MVIC", "normalisation_category": "mvc_standardised_isometric", "statistic": "mean",
+            "phase": "whole", "estimate_type": "mean_difference", "estimate": round(va - vb, 2),
+            "ci_low": round(va - vb - half, 2), "ci_high": round(va - vb + half, 2), "ci_level": 0.95,
+            "n": n, "source": f"{study_id}_paper", "locator": "Table 3",
+        })  # fmt: skip
     return {
         "study": {
             "id": study_id, "authors": ["Fixture T"], "year": 2001, "journal": "Test Fixture",
-            "title": "SYNTHETIC TEST FIXTURE (not a real study)", "identification": "unverified",
+            "title": f"SYNTHETIC TEST FIXTURE {study_id} (not a real study)", "identification": "unverified",
             "identification_note": "synthetic test fixture, not a real paper",
             "participants": {"n": n, "sex": "mixed", "population": "healthy_trained"},
         },
@@ -63,6 +87,7 @@ def study(rng: random.Random, study_id: str, exercises: dict[str, float]) -> dic
                      "url": "https://example.org/synthetic"}],
         "conditions": conditions,
         "measurements": measurements,
+        **({"contrasts": contrasts} if contrasts else {}),
     }  # fmt: skip
 
 

@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner
 from frictionless import validate
 
-from emg_evidence.analysis.effect_sizes import cmi, mc_vi, mc_yi, mn_vi, ri_param, smcc_vi, smcc_yi
 from emg_evidence.analysis.columns import FIELDS
+from emg_evidence.analysis.effect_sizes import cmi, mc_vi, mc_yi, mn_vi, ri_param, smcc_vi, smcc_yi
 from emg_evidence.analysis.export import ExportError, contrast_rows, export, single_rows
 from emg_evidence.analysis.plot import forest_plot, plot_rows
 from emg_evidence.cli import cli

@@ -52,7 +52,7 @@ def synthetic_study(study_id: str, n: int, ht: float, ht_sd: float, bs: float, b
     return {
         "study": {
             "id": study_id, "authors": ["Fixture T"], "year": 2001, "journal": "Test Fixture",
-            "title": "SYNTHETIC TEST FIXTURE (not a real study)", "identification": "unverified",
+            "title": f"SYNTHETIC TEST FIXTURE {study_id} (not a real study)", "identification": "unverified",
             "identification_note": "synthetic test fixture, not a real paper",
             "participants": {"n": n, "sex": "mixed", "population": "healthy_trained"},
         },
