@@ -71,17 +71,16 @@ def _risk_of_bias(pedro: Sequence[int | None]) -> tuple[int, str | None]:
     if not scores:
         return 0, None
     mean = sum(scores) / len(scores)
+    down = 2 if mean < 4 else 1 if mean < 6 else 0
+    if not down:
+        return 0, None
+    if not known:
+        return down, f"risk of bias: no PEDro score known for these studies (each taken as {DEFAULT_PEDRO}/10)"
     missing = len(pedro) - len(known)
-    told = f"PEDro {', '.join(str(p) for p in sorted(known))}" if known else "no PEDro score known"
-    if missing and known:
-        told += f"; {missing} without one (taken as {DEFAULT_PEDRO})"
-    elif missing:
-        told += f" (each taken as {DEFAULT_PEDRO}/10)"
-    if mean < 4:
-        return 2, f"risk of bias: mean PEDro {mean:.1f}/10 ({told})"
-    if mean < 6:
-        return 1, f"risk of bias: mean PEDro {mean:.1f}/10 ({told})"
-    return 0, None
+    told = f"PEDro {', '.join(str(p) for p in sorted(known))}"
+    if missing:
+        told += f"; {missing} stud{'y' if missing == 1 else 'ies'} without one, taken as {DEFAULT_PEDRO}"
+    return down, f"risk of bias: mean PEDro {mean:.1f}/10 ({told})"
 
 
 def _inconsistency(e: Evidence) -> tuple[int, str | None]:

@@ -111,6 +111,8 @@ def printed(db_path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             "pair": o.pair, "factor": o.factor, "muscle_id": r["muscle_id"],
             "condition1_id": o.first["condition_id"], "condition2_id": o.second["condition_id"],
             "exercise1_id": o.first["exercise_id"], "exercise2_id": o.second["exercise_id"],
+            "condition1": conditions[o.first["condition_id"]]["label"],
+            "condition2": conditions[o.second["condition_id"]]["label"],
             "yi": sign * r["estimate"], "vi": se * se if se else None, "se_source": how, "ni": n,
             "origin": "printed", "sd_imputed": 0, "sd_unlabelled": 0, "locator": r["locator"],
             "contrast_key": f"{o.pair}/{key}" if key and o.ordered else None,
