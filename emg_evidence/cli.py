@@ -253,8 +253,16 @@ def export_command(
     "--muscle",
     "muscle_id",
     required=True,
-    help="Muscle: id, name or synonym, e.g. gluteus_maximus or glutes (a whole muscle includes its regions)",
+    help="Muscle: id, name or synonym, e.g. gluteus_maximus or glutes (a word covering several muscles "
+    "draws one plot per muscle)",
 )
+@click.option(
+    "--pair",
+    metavar="A,B",
+    default=None,
+    help="Two exercise ids: the forest plot of their within-study differences (A minus B)",
+)
+@click.option("--network", "network", is_flag=True, help="The network plot (exercises and the studies linking them)")
 @click.option(
     "--out",
     "out_path",
@@ -263,44 +271,76 @@ def export_command(
     help="PNG or SVG file to write  [default: <muscle>.png]",
 )
 @click.option(
+    "--width",
+    type=click.Choice(["desktop", "phone"]),
+    default="desktop",
+    show_default=True,
+    help="Draw for a desktop screen or narrow for a phone",
+)
+@click.option(
     "--impute-sd",
     "impute_sd",
     metavar="CV|median-cv",
     default=None,
-    help="Impute missing SDs of means before pooling (as `evidence export`)",
+    help="Impute missing SDs of EMG amplitude means (as `evidence export`)",
 )
+@click.option("--unlabelled-as-sd", "unlabelled_as_sd", is_flag=True, help="Read an unlabelled '±' as an SD")
 @click.option(
     "--method",
     type=click.Choice(["REML", "DL", "PM"]),
     default="REML",
     show_default=True,
-    help="tau² estimator of the pooled diamonds",
+    help="tau² estimator of a pair's pooled diamond",
 )
-def plot_command(db_path: Path, muscle_id: str, out_path: Path | None, impute_sd: str | None, method: str):
-    """Forest plot of one muscle across exercises and studies, with pooled diamonds.
+def plot_command(db_path: Path, muscle_id: str, pair: str | None, network: bool, out_path: Path | None,
+                 width: str, impute_sd: str | None, unlabelled_as_sd: bool, method: str):  # fmt: skip
+    """Forest plot of one muscle across exercises and studies, of one pair, or its network.
 
-    MVC-normalised EMG only; each exercise's values with the same statistic, central tendency and
-    phase are pooled (random effects, one value per study); the assumptions are printed under it.
+    MVC-normalised EMG only, one muscle per plot, one panel per statistic: each study's value,
+    the network model's estimate per exercise (diamond: 95% CI; line: prediction interval), k,
+    I² and the variance components; the assumptions are printed under it.
 
     Example:
 
     \b
         evidence plot --muscle gluteus_maximus
-        evidence plot --muscle "gluteus medius" --impute-sd 0.3 --out gmed.svg
+        evidence plot --muscle "gluteus medius" --width phone --out gmed.svg
+        evidence plot --muscle gluteus_maximus --pair barbell_hip_thrust,back_squat
+        evidence plot --muscle glutes --network
     """
     from .analysis.export import ExportError
-    from .analysis.plot import forest_plot
+    from .analysis.plot import WIDTHS, forest_plot, muscle_targets, pair_plot
+    from .analysis.plot_network import network_plot
 
-    if out_path is None:
-        out_path = Path(f"{muscle_id.replace(' ', '_').replace('/', '_')}.png")
     try:
-        result = forest_plot(muscle_id, out_path, db_path, impute_sd=impute_sd, method=method)
+        targets = muscle_targets(db_path, muscle_id)
+        base = out_path or Path(f"{muscle_id.replace(' ', '_').replace('/', '_')}.png")
+        skipped = []
+        for target in targets:
+            path = base if len(targets) == 1 else base.with_stem(f"{base.stem}-{target}")
+            options = dict(db_path=db_path, impute_sd=impute_sd, width_in=WIDTHS[width],
+                           unlabelled_as_sd=unlabelled_as_sd)  # fmt: skip
+            try:
+                if pair:
+                    a, _, b = pair.partition(",")
+                    for r in pair_plot(a.strip(), b.strip(), target, path, method=method, **options):  # type: ignore[arg-type]
+                        click.echo(f"wrote {r.path}: {r.points} differences, 1 pool")
+                elif network:
+                    panels = network_plot(target, path, **options)  # type: ignore[arg-type]
+                    click.echo(f"wrote {path}: {panels} network(s)")
+                else:
+                    r = forest_plot(target, path, method=method, **options)  # type: ignore[arg-type]
+                    click.echo(f"wrote {r.path}: {r.points} values, {r.with_interval} with a 95% interval, "
+                               f"{r.pools} network estimates")  # fmt: skip
+            except ExportError as e:
+                if len(targets) == 1:
+                    raise
+                skipped.append(str(e))
+                click.echo(f"skipped {target}: {e}", err=True)
+        if len(skipped) == len(targets):
+            raise ExportError(f"--muscle: nothing to draw for {muscle_id!r}: {skipped[0]}")
     except ExportError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(
-        f"wrote {result.path}: {result.points} values, {result.with_interval} with a 95% interval, "
-        f"{result.pools} pools"
-    )
 
 
 def url_option(fn):

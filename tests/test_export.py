@@ -25,6 +25,7 @@ from emg_evidence.analysis.columns import FIELDS
 from emg_evidence.analysis.effect_sizes import cmi, mc_vi, mc_yi, mn_vi, ri_param, smcc_vi, smcc_yi
 from emg_evidence.analysis.export import ExportError, contrast_rows, export, single_rows
 from emg_evidence.analysis.plot import forest_plot, plot_rows
+from emg_evidence.analysis.synthesis import cached
 from emg_evidence.cli import cli
 from emg_evidence.ingest.build import build
 from emg_evidence.paths import DATA_DIR, ROOT
@@ -451,9 +452,9 @@ def test_failed_export_keeps_the_previous_files(db_path, tmp_path):
 
 
 def test_plot_shows_only_mvc_normalised_values(fixture_db):
-    rows = plot_rows(fixture_db, "gluteus_maximus")
-    assert rows and all(r["comparable_mvc"] == 1 for r in rows)
-    assert {r["muscle_id"] for r in rows} >= {"gluteus_maximus_upper", "gluteus_maximus_lower"}
+    s = cached(fixture_db)
+    rows = plot_rows(s, "gluteus_maximus_upper")
+    assert rows and all(r["comparable_mvc"] == 1 and r["muscle_id"] == "gluteus_maximus_upper" for r in rows)
     # The fixture's share-of-summed-EMG values (not MVC-normalised) are left out.
     assert not [r for r in rows if r["metric"] != "emg_amplitude"]
     every = [r for r in single_rows(fixture_db) if r["study_id"] == "synthetic2099"]
@@ -461,20 +462,19 @@ def test_plot_shows_only_mvc_normalised_values(fixture_db):
 
 
 def test_plot_png_and_svg(fixture_db, tmp_path):
-    png = forest_plot("gluteus_maximus", tmp_path / "gm.png", fixture_db)
+    png = forest_plot("gluteus_maximus_upper", tmp_path / "gm.png", fixture_db)
     data = png.path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     # One point per value, an interval where the value has an SD and an n (the fixture's do).
-    rows = plot_rows(fixture_db, "gluteus_maximus")
+    rows = plot_rows(cached(fixture_db), "gluteus_maximus_upper")
     assert png.points == len(rows)
     assert png.with_interval == sum(r["sdi"] is not None and bool(r["ni"]) for r in rows) > 0
-    svg = forest_plot("gluteus_maximus", tmp_path / "gm.svg", fixture_db)
+    svg = forest_plot("gluteus_maximus_upper", tmp_path / "gm.svg", fixture_db)
     text = svg.path.read_text(encoding="utf-8")
     ET.fromstring(text)  # well-formed
     # Matplotlib writes text as paths with the string in a comment-like id; check the labels.
-    for label in ("Contreras et al. (2015) · upper · mean · emg_amplitude %MVIC",
-                  "Fixture &amp; Synthetic (2001) · upper · peak · emg_amplitude %MVIC",
-                  "barbell hip thrust"):  # fmt: skip
+    for label in ("Contreras et al. (2015) · barbell hip thrust", "Fixture &amp; Synthetic (2001) · hip thrust",
+                  "barbell hip thrust", "peak amplitude, mean of participants"):  # fmt: skip
         assert label in text, label
 
 
@@ -489,7 +489,15 @@ def test_cli_plot_and_its_errors(db_path, tmp_path):
     result = runner.invoke(cli, ["plot", *db, "--muscle", "glutez", "--out", str(tmp_path / "g.png")])
     assert result.exit_code != 0 and "no muscle is called 'glutez'; nearest: glutes" in result.output
     result = runner.invoke(
-        cli, ["plot", *db, "--muscle", "gluteus_maximus", "--out", str(tmp_path / "g.pdf")]
+        cli, ["plot", *db, "--muscle", "gluteus_maximus_upper", "--out", str(tmp_path / "g.pdf")]
     )
     assert result.exit_code != 0 and ".png or .svg" in result.output
     assert not (tmp_path / "g.png").exists() and not (tmp_path / "g.pdf").exists()
+    # A word covering several muscles: one plot per muscle with values.
+    result = runner.invoke(cli, ["plot", *db, "--muscle", "glutes", "--out", str(tmp_path / "glutes.png")])
+    assert result.exit_code == 0, result.output
+    drawn = sorted(p.name for p in tmp_path.glob("glutes-*.png"))
+    assert "glutes-gluteus_maximus_upper.png" in drawn and "glutes-gluteus_medius.png" in drawn
+    result = runner.invoke(cli, ["plot", *db, "--muscle", "gluteus_medius", "--network", "--width", "phone",
+                                 "--out", str(tmp_path / "net.png")])  # fmt: skip
+    assert result.exit_code == 0 and (tmp_path / "net-gluteus_medius.png").stat().st_size > 10_000, result.output

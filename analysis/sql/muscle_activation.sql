@@ -11,4 +11,4 @@ from meta_extract
 where {MVC_COMPARABLE}
   and {VALUE_TO_USE}
   and muscle_id in (select t.muscle_id from muscle_term_lookup t where t.term = (select lower(term) from wanted))
-order by muscle_id, statistic, central_tendency, value desc
+order by muscle_id, statistic, central_tendency, value desc, measurement_id
