@@ -22,7 +22,7 @@ the dependence between its contrasts into account (cluster-robust variance).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -84,18 +84,21 @@ def _depth_word(text: str | None) -> float | None:
 
 def level(condition: Mapping[str, Any], factor: str, other: Mapping[str, Any]) -> tuple[float, float] | None:
     """(this condition's level, the other's) of an ordered factor, on one scale, or None."""
+
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    candidates: list[tuple[str, Callable[[Any], float | None]]]
     if factor == "load":
-        candidates = [("load_pct_1rm", None), ("load_kg", None)]
+        candidates = [("load_pct_1rm", number), ("load_kg", number)]
     elif factor == "depth":
-        candidates = [("knee_angle_deg", None), ("depth", _depth_word)]
+        candidates = [("knee_angle_deg", number), ("depth", _depth_word)]
     else:
         return None
     for column, read in candidates:
-        a, b = condition.get(column), other.get(column)
-        if read is not None:
-            a, b = read(a), read(b)
+        a, b = read(condition.get(column)), read(other.get(column))
         if a is not None and b is not None and a != b:
-            return float(a), float(b)
+            return a, b
     return None
 
 

@@ -75,7 +75,10 @@ def _risk_of_bias(pedro: Sequence[int | None]) -> tuple[int, str | None]:
     if not down:
         return 0, None
     if not known:
-        return down, f"risk of bias: no PEDro score known for these studies (each taken as {DEFAULT_PEDRO}/10)"
+        return (
+            down,
+            f"risk of bias: no PEDro score known for these studies (each taken as {DEFAULT_PEDRO}/10)",
+        )
     missing = len(pedro) - len(known)
     told = f"PEDro {', '.join(str(p) for p in sorted(known))}"
     if missing:

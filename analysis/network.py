@@ -209,11 +209,11 @@ def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
     for i, j in combinations(range(len(fitted.names)), 2):
         d = float(fitted.beta[i] - fitted.beta[j])
         se = math.sqrt(float(fitted.vcov[i, i] + fitted.vcov[j, j] - 2 * fitted.vcov[i, j]))
-        a, b = fitted.names[i], fitted.names[j]
+        first, second = fitted.names[i], fitted.names[j]
         half_pi = Z975 * math.sqrt(se**2 + within)
         result.league.append(Difference(
-            a, b, d, se, d - Z975 * se, d + Z975 * se, d - half_pi, d + half_pi,
-            len(result.studies_of(a) & result.studies_of(b)),
+            first, second, d, se, d - Z975 * se, d + Z975 * se, d - half_pi, d + half_pi,
+            len(result.studies_of(first) & result.studies_of(second)),
         ))  # fmt: skip
     return result
 

@@ -89,7 +89,8 @@ def printed(db_path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         conditions = {r["id"]: dict(r) for r in connection.execute(_CONDITIONS_SQL)}
     finally:
         connection.close()
-    usable, left = [], []
+    usable: list[dict[str, Any]] = []
+    left: list[dict[str, Any]] = []
     for r in rows:
         ca, cb = conditions[r["condition_a_id"]], conditions[r["condition_b_id"]]
         a = {"exercise_id": ca["exercise_id"], "condition_id": ca["id"]}

@@ -28,9 +28,25 @@ from .reml import Z975
 from .synthesis import Options, Synthesis, cached
 
 FORMATS = (".png", ".svg")
-MARKERS = {"mean": "o", "rms": "s", "peak": "^", "median": "D", "integrated": "P", "other": "X", "not_reported": "v"}
+MARKERS = {
+    "mean": "o",
+    "rms": "s",
+    "peak": "^",
+    "median": "D",
+    "integrated": "P",
+    "other": "X",
+    "not_reported": "v",
+}
 #: The same shapes as characters, for the footnote's key (a legend would cover rows).
-SYMBOLS = {"mean": "●", "rms": "■", "peak": "▲", "median": "◆", "integrated": "✚", "other": "✖", "not_reported": "▼"}
+SYMBOLS = {
+    "mean": "●",
+    "rms": "■",
+    "peak": "▲",
+    "median": "◆",
+    "integrated": "✚",
+    "other": "✖",
+    "not_reported": "▼",
+}
 #: Inches of figure width, and characters of footnote per line at that width; inches per row.
 WIDTH_IN, FOOTNOTE_CHARS, LINE_IN = 10.0, 120, 0.42
 #: The figure widths of `evidence plot --width` (a phone's plot is drawn narrow, not shrunk).
@@ -113,7 +129,15 @@ def options_for(impute_sd: str | None, method: str, unlabelled_as_sd: bool = Fal
 def plot_rows(s: Synthesis, muscle_id: str) -> list[dict[str, Any]]:
     """One muscle's MVC-normalised EMG values, by exercise, study and condition."""
     rows = [r for r in s.single if r["comparable_mvc"] == 1 and r["muscle_id"] == muscle_id]
-    rows.sort(key=lambda r: (r["exercise"].casefold(), r["study_id"], r["statistic"], r["phase"], r["measurement_id"]))
+    rows.sort(
+        key=lambda r: (
+            r["exercise"].casefold(),
+            r["study_id"],
+            r["statistic"],
+            r["phase"],
+            r["measurement_id"],
+        )
+    )
     return rows
 
 
@@ -163,7 +187,9 @@ def _figure_muscle(s: Synthesis, muscle_id: str, width_in: float) -> tuple[Any, 
     matplotlib.rcParams["svg.hashsalt"] = "emg-evidence"
     rows = plot_rows(s, muscle_id)
     if not rows:
-        raise ExportError(f"--muscle: {muscle_id} has no MVC-normalised EMG values (comparable_mvc = 1) to plot")
+        raise ExportError(
+            f"--muscle: {muscle_id} has no MVC-normalised EMG values (comparable_mvc = 1) to plot"
+        )
     networks = {n.key: n for n in s.networks}
     panels: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -173,7 +199,9 @@ def _figure_muscle(s: Synthesis, muscle_id: str, width_in: float) -> tuple[Any, 
         lines: list[tuple[str, str, Any]] = []
         net = networks.get(key)
         levels = {lv.exercise_id: lv for lv in net.levels} if net else {}
-        for exercise_id in sorted({r["exercise_id"] for r in prow}, key=lambda e: -(levels[e].estimate if e in levels else -1e9)):
+        for exercise_id in sorted(
+            {r["exercise_id"] for r in prow}, key=lambda e: -(levels[e].estimate if e in levels else -1e9)
+        ):
             mine = [r for r in prow if r["exercise_id"] == exercise_id]
             lines.append(("heading", mine[0]["exercise"], None))
             lines += [("value", f"{_study(r)} · {r['condition']}{_assumed(r)}", r) for r in mine]
@@ -200,7 +228,9 @@ def _figure_muscle(s: Synthesis, muscle_id: str, width_in: float) -> tuple[Any, 
                 mi, sdi, ni = item["mi"], item["sdi"], item["ni"]
                 half = Z975 * sdi / math.sqrt(ni) if sdi is not None and ni else None
                 with_interval += half is not None
-                _point(ax, y, mi, half, MARKERS.get(item["statistic"], "o"), sdi is None, bool(_assumed(item)))
+                _point(
+                    ax, y, mi, half, MARKERS.get(item["statistic"], "o"), sdi is None, bool(_assumed(item))
+                )
                 seen.add(item["statistic"])
         _frame(ax, len(lines))
         ax.axvline(100, color="grey", linewidth=0.6, linestyle=":")
@@ -334,7 +364,9 @@ def forest_svg(muscle: str, db_path: Path, impute_sd: str | None = None, method:
 
     s = cached(Path(db_path), options_for(impute_sd, method))
     targets = muscle_targets(Path(db_path), muscle)
-    counts = {m: sum(1 for r in s.single if r["muscle_id"] == m and r["comparable_mvc"] == 1) for m in targets}
+    counts = {
+        m: sum(1 for r in s.single if r["muscle_id"] == m and r["comparable_mvc"] == 1) for m in targets
+    }
     muscle_id = max(targets, key=lambda m: (counts[m], m == muscle.strip().lower()))
     fig, _ = _figure_muscle(s, muscle_id, WIDTH_IN)
     buffer = io.StringIO()
@@ -343,5 +375,3 @@ def forest_svg(muscle: str, db_path: Path, impute_sd: str | None = None, method:
     finally:
         plt.close(fig)
     return buffer.getvalue()
-
-

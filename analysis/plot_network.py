@@ -38,8 +38,8 @@ def _panel(ax: Any, s: Synthesis, n: Network, width_in: float) -> None:
     names = [lv.exercise_id for lv in sorted(n.levels, key=lambda lv: lv.exercise_id)]
     where = {e: (math.cos(2 * math.pi * i / len(names) + math.pi / 2), math.sin(2 * math.pi * i / len(names) + math.pi / 2))
              for i, e in enumerate(names)}  # fmt: skip
-    for i, a in enumerate(n.apart):
-        where[a.exercise_id] = (1.55, 1.1 - 0.45 * i)
+    for i, apart in enumerate(n.apart):
+        where[apart.exercise_id] = (1.55, 1.1 - 0.45 * i)
     for (a, b), k in _edges(n).items():
         (x1, y1), (x2, y2) = where[a], where[b]
         thick = max(width_in / WIDTH_IN, 0.5)
@@ -74,7 +74,11 @@ def network_plot(muscle_id: str, out_path: Path, db_path: Path = DB_PATH, impute
                  width_in: float = WIDTH_IN, unlabelled_as_sd: bool = False) -> int:  # fmt: skip
     """Draw the networks of one muscle into ``out_path``; return the number of panels."""
     s = cached(Path(db_path), options_for(impute_sd, "REML", unlabelled_as_sd))
-    nets = [n for n in s.networks if key_parts(n.key)["muscle_id"] == muscle_id and len(n.levels) + len(n.apart) > 1]
+    nets = [
+        n
+        for n in s.networks
+        if key_parts(n.key)["muscle_id"] == muscle_id and len(n.levels) + len(n.apart) > 1
+    ]
     if not nets:
         raise ExportError(f"--muscle: {muscle_id} has no network of two or more exercises with SDs to draw")
     import matplotlib

@@ -61,7 +61,7 @@ class Robust:
     ci_ub: float
 
 
-def tau2(yi: Sequence[float], vi: Sequence[float], method: str = "REML") -> float:
+def tau2(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray, method: str = "REML") -> float:
     """The between-study variance of ``yi`` (sampling variances ``vi``) by ``method``."""
     if method not in METHODS:
         raise ValueError(f"method: {method!r} is not one of {', '.join(METHODS)}")

@@ -144,8 +144,8 @@ def _start(model: _Model, free: np.ndarray) -> np.ndarray:
 
 
 def fit(
-    yi: Sequence[float],
-    vi: Sequence[float],
+    yi: Sequence[float] | np.ndarray,
+    vi: Sequence[float] | np.ndarray,
     levels: Sequence[Any],
     groups: Sequence[Sequence[Any]],
 ) -> Fit:
@@ -205,7 +205,8 @@ def _optimise(model: _Model, free: np.ndarray) -> np.ndarray:
                       bounds=[(0.0, None)] * int(free.sum()),
                       options={"ftol": 1e-15, "gtol": 1e-12, "maxiter": 2000})  # fmt: skip
     t = np.maximum(result.x * scale, 0.0)
-    return _score(model, free, t) if _score(model, free, t) is not None else t
+    polished = _score(model, free, t)
+    return t if polished is None else polished
 
 
 def _score(model: _Model, free: np.ndarray, t: np.ndarray, iterations: int = 200) -> np.ndarray | None:
@@ -239,7 +240,7 @@ def _score(model: _Model, free: np.ndarray, t: np.ndarray, iterations: int = 200
     return None
 
 
-def tau2_reml(yi: Sequence[float], vi: Sequence[float]) -> float:
+def tau2_reml(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray) -> float:
     """The REML tau² of ``rma(yi, vi)`` (one random effect per row, one intercept)."""
     if len(yi) < 2:
         return 0.0

@@ -262,7 +262,9 @@ def export_command(
     default=None,
     help="Two exercise ids: the forest plot of their within-study differences (A minus B)",
 )
-@click.option("--network", "network", is_flag=True, help="The network plot (exercises and the studies linking them)")
+@click.option(
+    "--network", "network", is_flag=True, help="The network plot (exercises and the studies linking them)"
+)
 @click.option(
     "--out",
     "out_path",

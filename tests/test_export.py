@@ -500,4 +500,6 @@ def test_cli_plot_and_its_errors(db_path, tmp_path):
     assert "glutes-gluteus_maximus_upper.png" in drawn and "glutes-gluteus_medius.png" in drawn
     result = runner.invoke(cli, ["plot", *db, "--muscle", "gluteus_medius", "--network", "--width", "phone",
                                  "--out", str(tmp_path / "net.png")])  # fmt: skip
-    assert result.exit_code == 0 and (tmp_path / "net-gluteus_medius.png").stat().st_size > 10_000, result.output
+    assert result.exit_code == 0 and (tmp_path / "net-gluteus_medius.png").stat().st_size > 10_000, (
+        result.output
+    )

@@ -210,7 +210,9 @@ def test_muscle_queries_read_every_word_as_the_views_do(db):
         activation = db.execute(query_sql("muscle_activation"), {"muscle": word}).fetchall()
         expected = db.execute(
             "select rank() over (partition by muscle_id, statistic, central_tendency order by value desc),"
-            " measurement_id " + scope + " order by muscle_id, statistic, central_tendency, value desc, measurement_id",
+            " measurement_id "
+            + scope
+            + " order by muscle_id, statistic, central_tendency, value desc, measurement_id",
             {"muscle": word},
         ).fetchall()
         assert [(r[0], r[-1]) for r in activation] == [tuple(r) for r in expected], word
