@@ -60,12 +60,14 @@ class Fit:
 
 
 @dataclass
-class _Block:
-    x: np.ndarray
-    y: np.ndarray
-    v: np.ndarray
-    #: K_k within the block: 1 where two rows share the level of grouping k.
-    k: list[np.ndarray]
+class _Blocks:
+    """The blocks (studies) of one size, stacked: numpy does them all at once."""
+
+    x: np.ndarray  # (B, s, p)
+    y: np.ndarray  # (B, s)
+    v: np.ndarray  # (B, s)
+    #: K_k within each block: 1 where two rows share the level of grouping k, (m, B, s, s).
+    k: np.ndarray
 
 
 class _Model:
@@ -76,61 +78,58 @@ class _Model:
         blocks: dict[Any, list[int]] = {}
         for i, g in enumerate(groups[0]):
             blocks.setdefault(g, []).append(i)
-        self.blocks = []
+        by_size: dict[int, list[np.ndarray]] = {}
         for rows in blocks.values():
-            idx = np.array(rows)
-            ks = [(g[idx][:, None] == g[idx][None, :]).astype(float) for g in groups]
-            self.blocks.append(_Block(x[idx], y[idx], v[idx], ks))
-
-    def parts(self, s2: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, float]:
-        """Per-block V^-1, X'V^-1X, X'V^-1y and log|V| at sigma2 = s2."""
-        vis, xvx, xvy, logdet = [], np.zeros((self.p, self.p)), np.zeros(self.p), 0.0
-        for b in self.blocks:
-            vb = np.diag(b.v) + sum(s * kk for s, kk in zip(s2, b.k))
-            c = np.linalg.cholesky(vb)
-            ci = np.linalg.inv(c)
-            vi = ci.T @ ci
-            logdet += 2.0 * float(np.log(np.diag(c)).sum())
-            vis.append(vi)
-            xvx += b.x.T @ vi @ b.x
-            xvy += b.x.T @ vi @ b.y
-        return vis, xvx, xvy, logdet
+            by_size.setdefault(len(rows), []).append(np.array(rows))
+        self.stacks = []
+        for idxs in by_size.values():
+            idx = np.stack(idxs)  # (B, s)
+            ks = np.stack([(g[idx][:, :, None] == g[idx][:, None, :]).astype(float) for g in groups])
+            self.stacks.append(_Blocks(x[idx], y[idx], v[idx], ks))
 
     def criterion(
         self, s2: np.ndarray, free: np.ndarray, information: bool = False
     ) -> tuple[float, np.ndarray, np.ndarray]:
         """(-2 l_R without constants, its gradient, the Fisher information if asked) in the
-        free sigma2."""
-        vis, xvx, xvy, logdet = self.parts(s2)
+        free sigma2, and the pieces :func:`fit` reads (``self.xvx``, ``self.xvy``)."""
+        m = self.m
+        xvx, xvy, logdet = np.zeros((self.p, self.p)), np.zeros(self.p), 0.0
+        inverses = []
+        for b in self.stacks:
+            vb = np.einsum("k,kbij->bij", s2, b.k) + b.v[:, :, None] * np.eye(b.v.shape[1])
+            c = np.linalg.cholesky(vb)
+            logdet += 2.0 * float(np.log(np.diagonal(c, axis1=1, axis2=2)).sum())
+            vi = np.linalg.inv(vb)
+            inverses.append(vi)
+            xvx += np.einsum("bip,bij,bjq->pq", b.x, vi, b.x)
+            xvy += np.einsum("bip,bij,bj->p", b.x, vi, b.y)
+        self.xvx, self.xvy = xvx, xvy
         m_inv = np.linalg.inv(xvx)
         beta = m_inv @ xvy
-        sign, logdet_xvx = np.linalg.slogdet(xvx)
+        logdet_xvx = np.linalg.slogdet(xvx)[1]
         quad = 0.0
-        tr_vk = np.zeros(self.m)
-        rpk = np.zeros(self.m)
-        b_k = np.zeros((self.m, self.p, self.p))
-        q_kl = np.zeros((self.m, self.m))
-        r_kl = np.zeros((self.m, self.m, self.p, self.p))
-        for b, vi in zip(self.blocks, vis):
-            a = vi @ (b.y - b.x @ beta)
-            quad += float((b.y - b.x @ beta) @ a)
-            vx = vi @ b.x
-            vk = [vi @ kk for kk in b.k]
-            for k in range(self.m):
-                tr_vk[k] += np.trace(vk[k])
-                rpk[k] += float(a @ b.k[k] @ a)
-                b_k[k] += vx.T @ b.k[k] @ vx
-                for j in range(self.m if information else 0):
-                    q_kl[k, j] += np.sum(vk[k] * vk[j].T)
-                    r_kl[k, j] += vx.T @ b.k[k] @ vk[j] @ vx
-        tr_pk = tr_vk - np.array([np.sum(m_inv * b_k[k].T) for k in range(self.m)])
+        tr_vk, rpk = np.zeros(m), np.zeros(m)
+        b_k = np.zeros((m, self.p, self.p))
+        q_kl, r_kl = np.zeros((m, m)), np.zeros((m, m, self.p, self.p))
+        for b, vi in zip(self.stacks, inverses):
+            r = b.y - b.x @ beta
+            a = np.einsum("bij,bj->bi", vi, r)
+            quad += float((r * a).sum())
+            vx = vi @ b.x  # (B, s, p)
+            vk = np.einsum("bij,kbjl->kbil", vi, b.k)  # V^-1 K_k per block
+            tr_vk += np.einsum("kbii->k", vk)
+            rpk += np.einsum("bi,kbij,bj->k", a, b.k, a)
+            kvx = np.einsum("kbij,bjp->kbip", b.k, vx)
+            b_k += np.einsum("bip,kbiq->kpq", vx, kvx)
+            if information:
+                q_kl += np.einsum("kbij,lbji->kl", vk, vk)
+                r_kl += np.einsum("kbip,lbiq->klpq", kvx, np.einsum("lbij,bjq->lbiq", vk, vx))
+        tr_pk = tr_vk - np.einsum("pq,kqp->k", m_inv, b_k)
         grad = tr_pk - rpk  # of -2 l_R
-        info = np.zeros((self.m, self.m))
-        for k in range(self.m if information else 0):
-            for j in range(self.m):
-                info[k, j] = (
-                    q_kl[k, j] - 2 * np.trace(m_inv @ r_kl[k, j]) + np.trace(m_inv @ b_k[k] @ m_inv @ b_k[j])
-                )
+        info = np.zeros((m, m))
+        if information:
+            mb = np.einsum("pq,kqr->kpr", m_inv, b_k)
+            info = q_kl - 2 * np.einsum("pq,klqp->kl", m_inv, r_kl) + np.einsum("kpq,lqp->kl", mb, mb)
         value = logdet + logdet_xvx + quad
         return value, grad[free], info[np.ix_(free, free)]
 
@@ -176,10 +175,9 @@ def fit(
     s2 = np.zeros(model.m)
     if free.any():
         s2[free] = _optimise(model, free)
-    vis, xvx, xvy, logdet = model.parts(s2)
-    vcov = np.linalg.inv(xvx)
-    beta = vcov @ xvy
     value, _, _ = model.criterion(s2, free)
+    vcov = np.linalg.inv(model.xvx)
+    beta = vcov @ model.xvy
     # metafor's REML log-likelihood (REMLf = TRUE) adds log|X'X| and the 2 pi term.
     loglik = -0.5 * ((len(y) - len(names)) * np.log(2 * np.pi) + value - np.linalg.slogdet(x.T @ x)[1])
     return Fit(names, beta, vcov, s2, fixed, len(y), float(loglik))
