@@ -355,9 +355,12 @@ def pair_plot(a: str, b: str, muscle_id: str, out_path: Path, db_path: Path = DB
     return results
 
 
-def forest_svg(muscle: str, db_path: Path, impute_sd: str | None = None, method: str = "REML") -> str:
+def forest_svg(
+    muscle: str, db_path: Path, impute_sd: str | None = None, method: str = "REML", width_in: float = WIDTH_IN
+) -> str:
     """The plot of the muscle a word names, as SVG text, for the web page (the muscle itself,
-    or of those the word covers, the one with most values)."""
+    or of those the word covers, the one with most values); ``width_in=WIDTHS["phone"]`` draws
+    it for a phone."""
     import io
 
     import matplotlib.pyplot as plt
@@ -368,7 +371,7 @@ def forest_svg(muscle: str, db_path: Path, impute_sd: str | None = None, method:
         m: sum(1 for r in s.single if r["muscle_id"] == m and r["comparable_mvc"] == 1) for m in targets
     }
     muscle_id = max(targets, key=lambda m: (counts[m], m == muscle.strip().lower()))
-    fig, _ = _figure_muscle(s, muscle_id, WIDTH_IN)
+    fig, _ = _figure_muscle(s, muscle_id, width_in)
     buffer = io.StringIO()
     try:
         fig.savefig(buffer, format="svg", metadata={"Date": None})
