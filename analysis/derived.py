@@ -22,7 +22,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .contrasts import FACTORS, pairs
+from ..schema.comparability import contrast_key
+from .contrasts import FACTORS, Orientation, pairs
 
 
 @dataclass(frozen=True)
@@ -42,12 +43,13 @@ class DerivedTable:
 #: analysis/contrasts.py).
 INPUT_COLUMNS = ("measurement_id", "study_id", "exercise_id", "muscle_id", "condition_id", "metric",
                  "unit", "normalisation_category", "statistic", "phase", "n", "central_tendency",
-                 "provenance", "restates_measurement_id")  # fmt: skip
+                 "provenance", "restates_measurement_id", "population_group")  # fmt: skip
 _PREFERRED = f"""
 CREATE TEMP TABLE preferred_value AS
-    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)}, m.side
+    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)}, m.side, s.clinical_condition
     FROM meta_extract e
     JOIN measurement m ON m.id = e.measurement_id
+    JOIN study s ON s.id = e.study_id
     WHERE e.preferred = 1"""
 
 #: The condition columns a technique contrast is labelled and turned by.
@@ -68,14 +70,20 @@ def _fill_contrast_pairs(connection: sqlite3.Connection) -> None:
         connection.row_factory = None
     connection.executemany(
         "INSERT INTO contrast_pair (measurement1_id, measurement2_id, study_id, muscle_id, exercise1_id,"
-        " exercise2_id, pair, factor, ordered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " exercise2_id, pair, factor, ordered, contrast_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (o.first["measurement_id"], o.second["measurement_id"], o.first["study_id"],
              o.first["muscle_id"], o.first["exercise_id"], o.second["exercise_id"], o.pair, o.factor,
-             int(o.ordered))
+             int(o.ordered), _key(o))
             for o in pairs(values, conditions)
         ],
     )  # fmt: skip
+
+
+def _key(o: Orientation) -> str | None:
+    """The pool a pair's difference enters: its pair and muscle key, where it has both."""
+    key = contrast_key(o.first, o.first["clinical_condition"])
+    return f"{o.pair}/{key}" if key and o.ordered else None
 
 
 CONTRAST_PAIR = DerivedTable(
@@ -93,7 +101,9 @@ CREATE TABLE contrast_pair (
     pair TEXT NOT NULL,
     factor TEXT,
     -- 1: in the pair's common direction; 0: a technique contrast without ordered levels
-    ordered INTEGER NOT NULL
+    ordered INTEGER NOT NULL,
+    -- the pool its difference enters (schema/comparability.py's contrast key), or NULL
+    contrast_key TEXT
 )""",
     # Python, not SQL: the direction of a technique contrast reads the conditions' levels.
     # Only preferred values pair (analysis/preferred.py): a restatement never doubles a pair.

@@ -3,9 +3,9 @@
 Datasette gets them through the ``canned_queries`` hook (serving/plugins/canned_queries.py), with
 title, description and parameters from metadata.yml; ``evidence export`` runs the same SQL, so a
 CSV file and its web page never disagree. A rule the database defines once is put into the SQL
-here, not copied into it: ``{MVC_COMPARABLE}``, ``{VALUE_TO_USE}``, ``{LEVEL_KEY}`` and
-``{CONTRAST_KEY}`` become schema/comparability.py's rules (the keys over meta_extract ``e`` or
-``a`` joined to its study ``st``).
+here, not copied into it: ``{MVC_COMPARABLE}``, ``{VALUE_TO_USE}`` and ``{LEVEL_KEY}`` become
+schema/comparability.py's rules (the level key over meta_extract ``e`` joined to its study
+``st``); a pair's contrast key is the same module's, stored by the build in contrast_pair.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from ..schema.comparability import contrast_key_sql, level_key_sql, mvc_comparable_sql, value_to_use_sql
+from ..schema.comparability import level_key_sql, mvc_comparable_sql, value_to_use_sql
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
@@ -22,7 +22,6 @@ PLACEHOLDERS = {
     "{MVC_COMPARABLE}": mvc_comparable_sql(),
     "{VALUE_TO_USE}": value_to_use_sql(),
     "{LEVEL_KEY}": level_key_sql("e.", "st.clinical_condition"),
-    "{CONTRAST_KEY}": contrast_key_sql("a.", "st.clinical_condition"),
 }
 
 

@@ -21,7 +21,8 @@ tests/test_rules.py checks that the Python rule and the SQL select the same rows
 - **Level key** (the network model): MVC-normalised EMG amplitude, one muscle, a stated
   amplitude statistic and central tendency, phase, comparable normalisation, population.
 - **Contrast key** (pairwise pools): the same, for within-study differences, which may also be
-  normalised to a submaximal or task reference (graded down as indirect).
+  normalised to a submaximal or task reference (graded down as indirect); the build stores each
+  pair's in contrast_pair (analysis/derived.py), so the queries read it rather than repeat it.
 - **Pairing**: two values of one study pair when :data:`PAIRED_COLUMNS` are equal (the same
   participants, as far as n tells, measured the same way), whatever the exercises.
 - **One value per study**: k counts studies, and people are counted once per study
@@ -190,13 +191,6 @@ def contrast_key(row: Mapping[str, Any], clinical_condition: str | None = None) 
     if not _poolable(row, CONTRAST_NORMALISATIONS):
         return None
     return _key(row, clinical_condition)
-
-
-def contrast_key_sql(prefix: str = "", clinical_condition: str = "clinical_condition") -> str:
-    return (
-        f"(CASE WHEN {_poolable_sql(prefix, CONTRAST_NORMALISATIONS)} "
-        f"THEN {_key_sql(prefix, clinical_condition)} END)"
-    )
 
 
 def key_parts(key: str) -> dict[str, str]:

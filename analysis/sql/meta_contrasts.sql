@@ -13,7 +13,7 @@ contrasts as (
          a.metric, a.unit, a.normalisation_category, a.comparable_mvc,
          a.statistic, a.central_tendency, a.phase, a.provenance, a.population_group,
          st.clinical_condition, p.pair, p.factor,
-         case when p.ordered = 1 then p.pair || '/' || {CONTRAST_KEY} end as contrast_key,
+         p.contrast_key,
          a.exercise_id as exercise1_id, a.exercise as exercise1,
          a.condition_id as condition1_id, a.condition as condition1, a.load as load1,
          b.exercise_id as exercise2_id, b.exercise as exercise2,
