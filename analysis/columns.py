@@ -1,8 +1,8 @@
 """Every column of the meta-analysis extracts, documented once: type, description, unit and
 constraints (Frictionless Table Schema), and the assumptions behind them.
 
-``evidence export`` writes these into datapackage.json; the Datasette plugin
-serving/plugins/column_docs.py shows the same descriptions on meta_extract's page.
+``evidence export`` writes these into datapackage.json (the pooled files' columns are in
+analysis/columns_pooled.py).
 """
 
 from __future__ import annotations
@@ -81,16 +81,38 @@ FIELDS: dict[str, dict] = {
         "Source rank of the values: primary (the paper) > review > article. A pair never mixes ranks.",
         enum=list(PROVENANCES),
     ),
-    "pool_key": _f(
+    "network_key": _f(
         "string",
-        "exercise/muscle/statistic/central_tendency/phase/healthy|clinical, for MVC-normalised EMG "
-        "with a stated statistic and central tendency from a paper or review: rows with equal "
-        "pool_key may be pooled across studies (pooled.csv does). Empty: not poolable.",
+        "muscle/statistic/central_tendency/phase/normalisation_category/unit kind/population "
+        "(schema/comparability.py's level key): the network model of network.csv this row "
+        "belongs to; empty where it belongs to none (not MVC-normalised EMG amplitude, a statistic "
+        "or central tendency not stated, or the seed article's value). Unit kind '%' is any "
+        "percentage of the reference; population is healthy, impaired, clinical or not_reported.",
+    ),
+    "in_network": _f(
+        "integer",
+        "1: the row entered its network model (it has yi and vi, and a study links its exercise "
+        "to the others); 0: it did not (no SD, or its exercise is reported apart).",
+        enum=[0, 1],
+    ),
+    "clinical_condition": _f(
+        "string", "The condition a clinical or impaired sample has, as the study names it."
+    ),
+    "pair": _f(
+        "string",
+        "The pair of the contrast in its common direction: 'a-vs-b' (exercise ids in alphabetical "
+        "order, yi = a - b), or 'exercise:factor' for two versions of one exercise (factor: what "
+        "differs, depth, load, stance, cue or variant).",
+    ),
+    "factor": _f(
+        "string", "For a technique contrast, what differs between the two versions; empty otherwise."
     ),
     "contrast_key": _f(
         "string",
-        "exercise1-vs-exercise2/muscle/statistic/central_tendency/phase/healthy|clinical: contrasts "
-        "with equal contrast_key may be pooled (pooled.csv does). Empty: not poolable.",
+        "pair/network-key parts (muscle/statistic/central_tendency/phase/normalisation_category/"
+        "unit kind/population): contrasts with equal contrast_key are pooled in pooled.csv. Empty: "
+        "pooled with nothing (not EMG amplitude with a stated statistic and a comparable "
+        "normalisation, or a technique contrast without ordered levels).",
     ),
     "central_tendency": _f(
         "string",
@@ -114,8 +136,9 @@ FIELDS: dict[str, dict] = {
         "string",
         "Where sdi came from: reported (the paper's SD), review (a review's SD), from_se "
         "(SE x sqrt(n)), from_ci (95% CI half-width x sqrt(n) / t), from_iqr:wan2014 (IQR / "
-        "eta(n), Wan et al. 2014), imputed:cv=<c> or imputed:median_cv=<c> (only when the export "
-        "was asked to impute: see sd_imputed).",
+        "eta(n), Wan et al. 2014), unlabelled_as_sd (a '±' printed without a label, read as an "
+        "SD only when the export was asked to: see sd_unlabelled), imputed:cv=<c> or "
+        "imputed:median_cv=<c> (only when the export was asked to impute: see sd_imputed).",
     ),
     "sd1_source": _f("string", "Where sd1i came from (as sd_source)."),
     "sd2_source": _f("string", "Where sd2i came from (as sd_source)."),
@@ -123,6 +146,12 @@ FIELDS: dict[str, dict] = {
         "integer",
         "1: an SD of this row was imputed by `evidence export --impute-sd` (an assumption, not a "
         "reported or converted value); 0 otherwise.",
+        enum=[0, 1],
+    ),
+    "sd_unlabelled": _f(
+        "integer",
+        "1: an SD of this row is a '±' the source printed without saying SD or SE, read as an SD "
+        "because the export was asked to (`evidence export --unlabelled-as-sd`); 0 otherwise.",
         enum=[0, 1],
     ),
     "measure": _f(
@@ -202,7 +231,7 @@ for _i in ("1", "2"):
     FIELDS.update({
         f"exercise{_i}_id": _f("string", f"Canonical exercise id of condition {_i}."),
         f"exercise{_i}": _f("string", f"Canonical exercise name of condition {_i}."),
-        f"condition{_i}_id": _f("integer", f"Condition {_i} (listed {'first' if _i == '1' else 'second'} in the study's extraction file).", required=True),
+        f"condition{_i}_id": _f("integer", f"Condition {_i}: the {'first' if _i == '1' else 'second'} of the pair in its common direction (see pair).", required=True),
         f"condition{_i}": _f("string", f"The paper's label for condition {_i}."),
         f"load{_i}": _f("string", f"Load of condition {_i} as reported."),
         f"measurement{_i}_id": _f("integer", f"Id of the measurement giving m{_i}i.", required=True),
@@ -231,27 +260,10 @@ ASSUMPTIONS = [
     "(Cochrane Handbook 6.5.2.7); such rows have sd_imputed = 1.",
     "The standardised mean change is SMCC (change-score standardisation), chosen because it is "
     "symmetric in the two conditions (swapping them flips the sign of yi only).",
-    "condition 1 is the condition listed first in the study's extraction file; yi > 0 means "
-    "condition 1 is higher.",
+    "Every contrast is in its pair's common direction: condition 1 is the exercise whose id comes "
+    "first alphabetically, or, for two versions of one exercise, the higher level (heavier, "
+    "deeper) where both levels are numbers or depth words; yi > 0 means condition 1 is higher. "
+    "A technique contrast without ordered levels keeps the study's order and is not pooled.",
     "Values from different studies used different MVC tests; comparable_mvc = 1 means only that "
     "both are a share of an MVC.",
 ]
-
-
-#: The columns of pooled.csv.
-POOLED_FIELDS: dict[str, dict] = {
-    "kind": _f("string", "single (one exercise across studies) or contrast (two exercises within studies).",
-               enum=["single", "contrast"], required=True),
-    "measure": _f("string", "metafor measure of the pooled yi: MN, MC or SMCC.", enum=["MC", "SMCC", "MN"], required=True),
-    "pool_key": _f("string", "The pool_key (single) or contrast_key (contrast) of the rows pooled.", required=True),
-    "k": _f("integer", "Studies pooled, one row each (with yi and a positive vi); 0: none of the pool's rows is usable.", minimum=0),
-    "estimate": _f("number", "Random-effects estimate (metafor rma's b)."),
-    "se": _f("number", "Its standard error (rma's se)."),
-    "ci_lb": _f("number", "Lower bound of the 95% interval (rma's ci.lb, normal theory)."),
-    "ci_ub": _f("number", "Upper bound of the 95% interval (rma's ci.ub)."),
-    "tau2": _f("number", "Between-study variance (rma's tau2); 0 with k = 1.", minimum=0),
-    "i2": _f("number", "I² in percent (rma's I2); empty with k = 1."),
-    "method": _f("string", "tau² estimator, in metafor's codes: REML, DL or PM.", enum=["REML", "DL", "PM"]),
-    "rows_without_vi": _f("integer", "Rows with this key left out for want of yi or a positive vi.", minimum=0),
-    "assumptions": _f("string", "What the pooled rows assume: imputed SDs (the rule), the imputed ri."),
-}  # fmt: skip

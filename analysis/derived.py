@@ -11,39 +11,80 @@ over a second per request in the canned queries `meta_contrasts`, `meta_single` 
 `exercises_compared` (bench/queries.py). Done once at build time, each query reads rows in the
 order of a primary key or an index and stops at Datasette's row cap.
 
-The rules of what may be paired live here, in SQL, once (which value is preferred is
-analysis/preferred.py's); the canned queries in analysis/sql/ join these rows to `meta_extract`
-and compute the effect sizes.
+What may be paired is schema/comparability.py's rule, in which direction analysis/contrasts.py's
+(which value is preferred is analysis/preferred.py's); the canned queries in analysis/sql/ join
+these rows to `meta_extract` and compute the effect sizes.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from ..schema.comparability import contrast_key
+from .contrasts import FACTORS, Orientation, pairs
 
 
 @dataclass(frozen=True)
 class DerivedTable:
     name: str
     create: str
-    fill: str
+    #: an INSERT, or a function that fills the table on the connection
+    fill: str | Callable[[sqlite3.Connection], None]
     indexes: tuple[str, ...] = ()
 
 
-# meta_extract's preferred rows as both fills compare them, with the provenance rank: a primary
-# value beats a review's table, which beats the article. Made once per derive() as a temporary
+# meta_extract's preferred rows as both fills compare them. Made once per derive() as a temporary
 # table (never in the file): the view joins five tables for every value, and both fills read it.
 #: The columns of meta_extract the pairings read, of the rows ``preferred`` picks: all that the
-#: derived tables depend on besides the vocabularies (a rebuild compares them to skip derive()).
+#: derived tables depend on besides the vocabularies, measurement.side (a left leg pairs with a
+#: left leg) and the conditions' depth, load, stance and cue (the technique factor of a pair;
+#: analysis/contrasts.py).
 INPUT_COLUMNS = ("measurement_id", "study_id", "exercise_id", "muscle_id", "condition_id", "metric",
                  "unit", "normalisation_category", "statistic", "phase", "n", "central_tendency",
-                 "provenance", "restates_measurement_id")  # fmt: skip
+                 "provenance", "restates_measurement_id", "population_group")  # fmt: skip
 _PREFERRED = f"""
 CREATE TEMP TABLE preferred_value AS
-    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)},
-           CASE e.provenance WHEN 'primary' THEN 1 WHEN 'review' THEN 2 ELSE 3 END AS rank
+    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)}, m.side, s.clinical_condition
     FROM meta_extract e
+    JOIN measurement m ON m.id = e.measurement_id
+    JOIN study s ON s.id = e.study_id
     WHERE e.preferred = 1"""
+
+#: The condition columns a technique contrast is labelled and turned by.
+_CONDITION_COLUMNS = ("id", "exercise_id", "load", *sorted({c for cs in FACTORS.values() for c in cs}))
+
+
+def _fill_contrast_pairs(connection: sqlite3.Connection) -> None:
+    """Every comparable pair of one study's preferred values (schema/comparability.py's
+    ``paired``), in its direction with its technique factor (analysis/contrasts.py)."""
+    connection.row_factory = sqlite3.Row
+    try:
+        values = [dict(r) for r in connection.execute("SELECT * FROM temp.preferred_value")]
+        conditions = {
+            r["id"]: dict(r)
+            for r in connection.execute(f"SELECT {', '.join(_CONDITION_COLUMNS)} FROM condition")
+        }
+    finally:
+        connection.row_factory = None
+    connection.executemany(
+        "INSERT INTO contrast_pair (measurement1_id, measurement2_id, study_id, muscle_id, exercise1_id,"
+        " exercise2_id, pair, factor, ordered, contrast_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (o.first["measurement_id"], o.second["measurement_id"], o.first["study_id"],
+             o.first["muscle_id"], o.first["exercise_id"], o.second["exercise_id"], o.pair, o.factor,
+             int(o.ordered), _key(o))
+            for o in pairs(values, conditions)
+        ],
+    )  # fmt: skip
+
+
+def _key(o: Orientation) -> str | None:
+    """The pool a pair's difference enters: its pair and muscle key, where it has both."""
+    key = contrast_key(o.first, o.first["clinical_condition"])
+    return f"{o.pair}/{key}" if key and o.ordered else None
+
 
 CONTRAST_PAIR = DerivedTable(
     name="contrast_pair",
@@ -55,26 +96,18 @@ CREATE TABLE contrast_pair (
     study_id TEXT NOT NULL REFERENCES study (id),
     muscle_id TEXT NOT NULL REFERENCES muscle (id),
     exercise1_id TEXT NOT NULL REFERENCES exercise (id),
-    exercise2_id TEXT NOT NULL REFERENCES exercise (id)
+    exercise2_id TEXT NOT NULL REFERENCES exercise (id),
+    -- 'a-vs-b' (two exercises, alphabetical) or 'exercise:factor' (technique)
+    pair TEXT NOT NULL,
+    factor TEXT,
+    -- 1: in the pair's common direction; 0: a technique contrast without ordered levels
+    ordered INTEGER NOT NULL,
+    -- the pool its difference enters (schema/comparability.py's contrast key), or NULL
+    contrast_key TEXT
 )""",
-    # Two values pair when one study measured them in two of its conditions, in the same
-    # participants (same n), for the same muscle, metric, normalisation, unit, statistic,
-    # central tendency, phase and source rank. Only preferred values pair (analysis/
-    # preferred.py): a restatement never doubles a pair. Numbered in meta_contrasts' order.
-    fill="""
-INSERT INTO contrast_pair
-    (measurement1_id, measurement2_id, study_id, muscle_id, exercise1_id, exercise2_id)
-SELECT a.measurement_id, b.measurement_id, a.study_id, a.muscle_id, a.exercise_id, b.exercise_id
-FROM temp.preferred_value a
-JOIN temp.preferred_value b
-  ON b.study_id = a.study_id AND b.muscle_id = a.muscle_id AND b.metric = a.metric
- AND b.statistic = a.statistic AND b.phase = a.phase
- AND b.central_tendency IS a.central_tendency
- AND b.unit IS a.unit AND b.normalisation_category = a.normalisation_category
- AND b.rank = a.rank AND b.n IS a.n AND b.condition_id > a.condition_id
-ORDER BY a.study_id, a.muscle_id, a.metric, a.statistic, a.phase, a.provenance,
-         a.condition_id, b.condition_id
-""",
+    # Python, not SQL: the direction of a technique contrast reads the conditions' levels.
+    # Only preferred values pair (analysis/preferred.py): a restatement never doubles a pair.
+    fill=_fill_contrast_pairs,
     indexes=(
         "CREATE INDEX ix_contrast_pair_exercises ON contrast_pair (exercise1_id, exercise2_id)",
         "CREATE INDEX ix_contrast_pair_study_id ON contrast_pair (study_id)",
@@ -162,7 +195,10 @@ def derive(connection: sqlite3.Connection) -> dict[str, int]:
         for table in TABLES:
             connection.execute(f"DROP TABLE IF EXISTS {table.name}")
             connection.execute(table.create)
-            connection.execute(table.fill)
+            if callable(table.fill):
+                table.fill(connection)
+            else:
+                connection.execute(table.fill)
             for index in table.indexes:
                 connection.execute(index)
             (counts[table.name],) = connection.execute(f"SELECT count(*) FROM {table.name}").fetchone()

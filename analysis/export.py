@@ -1,8 +1,14 @@
-"""Meta-analysis extracts: metafor-ready CSV files and a Frictionless data package descriptor.
+"""``evidence export``: files a meta-analyst runs unchanged, and the descriptor that documents them.
 
-The rows come from the canned queries ``meta_contrasts`` and ``meta_single`` (analysis/sql/),
-run unchanged: Datasette serves the same SQL as CSV, so the files and the web pages agree.
-The effect-size arithmetic is in :mod:`emg_evidence.analysis.effect_sizes`.
+- contrasts.csv, single_conditions.csv: the canned queries meta_contrasts and meta_single (so
+  the files and the Datasette pages agree), under the export's SD basis;
+- differences.csv: each within-study difference as its pool took it (yi, vi, contrast_key);
+- pooled.csv: one row per pairwise pool, with its grade, reasons and sensitivity;
+- network.csv: per level key, each exercise's estimate (with P-score and rank), every pairwise
+  difference (the league table) and the exercises apart, each with its grade and reasons;
+- sensitivity.csv: every re-run behind the sensitivity lines;
+- datapackage.json (Frictionless), read_export.R (reads each file as UTF-8 with its types, and
+  reproduces any pool and network model with metafor).
 """
 
 from __future__ import annotations
@@ -17,23 +23,23 @@ from pathlib import Path
 from typing import Any
 
 from ..paths import DB_PATH
-from .columns import ASSUMPTIONS, FIELDS, POOLED_FIELDS
-from .effect_sizes import DEFAULT_RI, register_sql_functions
-from .imputation import Rule, RuleError, group_cvs, impute_contrasts, impute_single, parse_rule
-from .pooling import METHODS, pooled_rows
-from .queries import QueryNotFound, query_sql
+from . import sensitivity
+from .columns import ASSUMPTIONS
+from .columns_pooled import TABLES
+from .effect_sizes import DEFAULT_RI
+from .export_tables import differences_table, network_table, pooled_table
+from .extracts import ExportError, connect, contrast_rows, run_query, single_rows  # noqa: F401  (the API)
+from .imputation import BASIS_WORDS
+from .synthesis import Options, Synthesis, synthesise
 
-CONTRASTS_QUERY = "meta_contrasts"
-SINGLE_QUERY = "meta_single"
 CONTRASTS_FILE = "contrasts.csv"
 SINGLE_FILE = "single_conditions.csv"
+DIFFERENCES_FILE = "differences.csv"
 POOLED_FILE = "pooled.csv"
+NETWORK_FILE = "network.csv"
+SENSITIVITY_FILE = "sensitivity.csv"
 DESCRIPTOR_FILE = "datapackage.json"
 READER_FILE = "read_export.R"
-
-
-class ExportError(Exception):
-    """The export cannot run; the message names the file and field at fault."""
 
 
 @dataclass
@@ -43,72 +49,28 @@ class ExportResult:
     contrasts: int
     single: int
     ri: float
-    #: single rows with yi and vi without any assumption; with an imputed SD
+    #: single rows with yi and vi without any assumption; with an unlabelled or imputed SD
     single_usable: int = 0
     single_assumed: int = 0
-    #: contrast rows with yi and vi (every one assumes the imputed ri)
     contrasts_usable: int = 0
+    unlabelled: int = 0
     imputed: int = 0
     pools: int = 0
-    #: pools none of whose rows has yi and vi (k = 0)
-    empty_pools: list[str] = field(default_factory=list)
+    #: pools by the studies behind them: {3: pools of >= 3 studies, 2: ..., 1: ..., 0: none usable}
+    pools_by_studies: dict[int, int] = field(default_factory=dict)
+    networks: int = 0
+    networks_fitted: int = 0
+    #: networks of >= 3 studies (the level keys)
+    networks_3: list[str] = field(default_factory=list)
 
 
-# --- running the canned queries -----------------------------------------------------------------
-
-
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A read-only connection to ``db_path`` with the effect-size SQL functions."""
-    db_path = Path(db_path)
-    if not db_path.is_file():
-        raise ExportError(f"{db_path}: (file): no such database; run `evidence build` first")
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    register_sql_functions(connection)
-    return connection
-
-
-def run_query(db_path: Path, name: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
-    """Run canned query ``name`` on ``db_path``; return its column names and rows."""
-    try:
-        sql = query_sql(name)
-    except QueryNotFound as e:
-        raise ExportError(str(e)) from e
-    connection = connect(db_path)
-    try:
-        cursor = connection.execute(sql, params)
-        columns = [d[0] for d in cursor.description]
-        rows = cursor.fetchall()
-    except sqlite3.Error as e:
-        raise ExportError(f"analysis/sql/{name}.sql: (query): {e} (on {db_path})") from e
-    finally:
-        connection.close()
-    return columns, rows
-
-
-def contrast_rows(db_path: Path = DB_PATH, ri: float = DEFAULT_RI) -> list[dict[str, Any]]:
-    """Within-study contrasts (metafor MC and SMCC), one dict per row."""
-    if not -1 <= ri <= 1:
-        raise ExportError(f"ri: {ri} is not a correlation between -1 and 1")
-    columns, rows = run_query(db_path, CONTRASTS_QUERY, {"ri": ri})
-    return [dict(zip(columns, row)) for row in rows]
-
-
-def single_rows(db_path: Path = DB_PATH) -> list[dict[str, Any]]:
-    """Single-condition values (metafor MN), one dict per row."""
-    columns, rows = run_query(db_path, SINGLE_QUERY, {})
-    return [dict(zip(columns, row)) for row in rows]
-
-
-# --- files ---------------------------------------------------------------------------------------
-
-
-def _csv_text(columns: list[str], rows: list[tuple]) -> str:
+def _csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
     # The csv module writes floats with repr (shortest exact form) and None as '', as Datasette's
     # CSV does, so the two downloads are byte for byte the same.
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    writer.writerows(rows)
+    writer.writerows([tuple(r.get(c) for c in columns) for r in rows])
     return buffer.getvalue()
 
 
@@ -123,91 +85,80 @@ def _release(db_path: Path) -> str | None:
     return row[0] if row else None
 
 
-def _schema(columns: list[str], primary_key: list[str], fields: dict[str, dict] = FIELDS) -> dict[str, Any]:
-    missing = [c for c in columns if c not in fields]
-    if missing:
-        raise ExportError(f"{__file__}: FIELDS: no description for column(s) {', '.join(missing)}")
-    return {
-        "fields": [{"name": c, **fields[c]} for c in columns],
-        "missingValues": [""],
-        "primaryKey": primary_key,
-    }
-
-
 _CSV_DIALECT = {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"', "header": True}
 
 
-def _resource(name: str, path: str, title: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "path": path,
-        "title": title,
-        "description": description,
-        "profile": "tabular-data-resource",
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "dialect": _CSV_DIALECT,
-        "schema": schema,
-    }
+def _schema(name: str, columns: list[str]) -> dict[str, Any]:
+    fields = TABLES[name]["fields"]
+    missing = [c for c in columns if c not in fields]
+    if missing:
+        raise ExportError(f"analysis/columns.py: {name}: no description for column(s) {', '.join(missing)}")
+    return {"fields": [{"name": c, **fields[c]} for c in columns], "missingValues": [""],
+            "primaryKey": TABLES[name]["primary_key"]}  # fmt: skip
 
 
-def descriptor(
-    contrast_columns: list[str],
-    single_columns: list[str],
-    pooled_columns: list[str],
-    ri: float,
-    rule: Rule | None,
-    release: str | None,
-) -> dict[str, Any]:
+def descriptor(columns: dict[str, list[str]], options: Options, release: str | None) -> dict[str, Any]:
     """The Frictionless data package descriptor (datapackage.json) of one export."""
-    assumptions = [*ASSUMPTIONS, f"ri imputed as {ri:g} in this export."]
-    assumptions.append(rule.describe() + " in this export." if rule else "No SD was imputed in this export.")
+    rule = options.rule()
+    assumptions = [
+        *ASSUMPTIONS,
+        f"ri imputed as {options.ri:g} in this export.",
+        f"SDs in this export: {BASIS_WORDS[options.basis]}" + (f"; {rule.describe()}." if rule else "."),
+        f"tau² estimator {options.method}; "
+        + ("Knapp-Hartung intervals." if options.knha else "normal-theory (z) intervals."),
+    ]
     package: dict[str, Any] = {
         "name": "emg-evidence-meta-analysis",
-        "title": "emg-evidence: extracts for meta-analysis (metafor MC, SMCC, MN) and pooled estimates",
+        "title": "emg-evidence: extracts for meta-analysis, pooled differences and network models",
         "description": (
-            "Within-study contrasts and single-condition values from evidence.db, in the column "
-            "names of R's metafor escalc, with yi and vi computed as escalc 3.8 computes them, and "
-            "random-effects pools of them as metafor's rma computes them. Assumptions: "
-            + " ".join(assumptions)
+            "Within-study contrasts and single-condition values from evidence.db in the column "
+            "names of R's metafor escalc, the pools and network models made of them (as metafor's "
+            "rma and rma.mv compute them) with a certainty grade and sensitivity analyses. "
+            "Assumptions: " + " ".join(assumptions)
         ),
-        "licenses": [
-            {
-                "name": "CC-BY-4.0",
-                "title": "Creative Commons Attribution 4.0",
-                "path": "https://creativecommons.org/licenses/by/4.0/",
-            }
-        ],
+        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
+                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
         "sources": [{"title": "evidence.db, built by `evidence build` from data/ (emg-evidence)"}],
-        "keywords": ["EMG", "meta-analysis", "metafor", "gluteus maximus", "hamstrings", "adductors"],
+        "keywords": ["EMG", "meta-analysis", "network meta-analysis", "metafor", "gluteus maximus",
+                     "hamstrings", "adductors"],
         "assumptions": assumptions,
-        "ri": ri,
+        "ri": options.ri,
+        "sd_basis": options.basis,
         "imputed_sd": rule.describe() if rule else None,
         "resources": [
-            _resource(
-                "contrasts", CONTRASTS_FILE, "Within-study contrasts (metafor MC and SMCC)",
-                "Two rows per pair of conditions (measure MC and SMCC). In R: source('read_export.R'); "
-                'd <- subset(read_contrasts(), measure == "SMCC"); d <- metafor::escalc(measure = '
-                '"SMCC", m1i = m1i, m2i = m2i, sd1i = sd1i, sd2i = sd2i, ni = ni, ri = ri, data = d).',
-                _schema(contrast_columns, ["measurement1_id", "measurement2_id", "measure"]),
-            ),
-            _resource(
-                "single_conditions", SINGLE_FILE, "Single conditions (metafor MN)",
-                "One row per value, for pooling one exercise across studies (rows with equal pool_key).",
-                _schema(single_columns, ["measurement_id"]),
-            ),
-            _resource(
-                "pooled", POOLED_FILE, "Random-effects pools (metafor rma)",
-                "One row per pool_key (single) or contrast_key and measure (contrast): k, estimate, "
-                "se, 95% interval, tau2, I2 and the tau2 estimator.",
-                _schema(pooled_columns, ["kind", "measure", "pool_key"], POOLED_FIELDS),
-            ),
+            {"name": name, "path": TABLES[name]["file"], "title": TABLES[name]["title"],
+             "description": TABLES[name]["description"], "profile": "tabular-data-resource",
+             "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "dialect": _CSV_DIALECT,
+             "schema": _schema(name, cols)}
+            for name, cols in columns.items()
         ],
     }  # fmt: skip
     if release:
         package["release"] = release
     return package
+
+
+def tables(s: Synthesis) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
+    """Every CSV of the export: name -> (columns, rows)."""
+    reruns = sensitivity.rows(s)
+    entered = {(n.key, r["measurement_id"]) for n in s.networks for r in n.rows}
+    single = [{**r, "in_network": int((r["network_key"], r["measurement_id"]) in entered)} for r in s.single]
+    out = {
+        "contrasts": s.contrasts,
+        "single_conditions": single,
+        "differences": differences_table(s),
+        "pooled": pooled_table(s, reruns),
+        "network": network_table(s, reruns),
+        "sensitivity": reruns,
+    }
+    return {name: (list(TABLES[name]["fields"]) if name not in ("contrasts", "single_conditions")
+                   else _query_columns(rows, name), rows) for name, rows in out.items()}  # fmt: skip
+
+
+def _query_columns(rows: list[dict[str, Any]], name: str) -> list[str]:
+    if rows:
+        return list(rows[0])
+    return [c for c in TABLES[name]["fields"]]
 
 
 def export(
@@ -216,66 +167,49 @@ def export(
     ri: float = DEFAULT_RI,
     impute_sd: str | None = None,
     method: str = "REML",
+    unlabelled_as_sd: bool = False,
+    knha: bool = False,
 ) -> ExportResult:
-    """Write contrasts.csv, single_conditions.csv, pooled.csv, datapackage.json and
-    read_export.R into ``out_dir``.
+    """Write every file of the export into ``out_dir`` (created if missing).
 
     Everything is computed before anything is written, and each file replaces its old copy
     only once it is complete, so a failed export leaves the previous files as they were.
 
-    :param db_path: the evidence database
-    :param out_dir: the folder to write into (created if missing)
     :param ri: the imputed within-participant correlation between two conditions
     :param impute_sd: None (never impute), a CV such as '0.3', or 'median-cv'
     :param method: the tau² estimator of the pools: REML, DL or PM (metafor's codes)
+    :param unlabelled_as_sd: read a '±' printed without a label as an SD
+    :param knha: Knapp-Hartung intervals for the pools
     """
-    if not -1 <= ri <= 1:
-        raise ExportError(f"ri: {ri} is not a correlation between -1 and 1")
-    if method not in METHODS:
-        raise ExportError(f"method: {method!r} is not one of {', '.join(METHODS)}")
-    try:
-        rule = parse_rule(impute_sd) if impute_sd is not None else None
-    except RuleError as e:
-        raise ExportError(str(e)) from None
-    contrast_columns, contrast_tuples = run_query(db_path, CONTRASTS_QUERY, {"ri": ri})
-    single_columns, single_tuples = run_query(db_path, SINGLE_QUERY, {})
-    contrasts = [dict(zip(contrast_columns, t)) for t in contrast_tuples]
-    single = [dict(zip(single_columns, t)) for t in single_tuples]
-    imputed = 0
-    if rule is not None:
-        cvs = group_cvs(single)
-        imputed = impute_single(single, rule, cvs) + impute_contrasts(contrasts, rule, cvs)
-    assumptions = f"ri = {ri:g} (imputed)"
-    pooled = pooled_rows(single, contrasts, method, assumptions)
-    pooled_columns = list(POOLED_FIELDS)
-    package = descriptor(contrast_columns, single_columns, pooled_columns, ri, rule, _release(Path(db_path)))
-    texts = {
-        CONTRASTS_FILE: _csv_text(
-            contrast_columns, [tuple(r[c] for c in contrast_columns) for r in contrasts]
-        ),
-        SINGLE_FILE: _csv_text(single_columns, [tuple(r[c] for c in single_columns) for r in single]),
-        POOLED_FILE: _csv_text(pooled_columns, [tuple(r[c] for c in pooled_columns) for r in pooled]),
-        DESCRIPTOR_FILE: json.dumps(package, indent=2, ensure_ascii=False) + "\n",
-        READER_FILE: read_export_r(contrast_columns, single_columns, pooled_columns),
-    }
+    options = Options(ri, unlabelled_as_sd, impute_sd, method, knha)
+    s = synthesise(Path(db_path), options)
+    made = tables(s)
+    columns = {name: cols for name, (cols, _) in made.items()}
+    package = descriptor(columns, options, _release(Path(db_path)))
+    texts = {TABLES[name]["file"]: _csv_text(cols, rows) for name, (cols, rows) in made.items()}
+    texts[DESCRIPTOR_FILE] = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
+    texts[READER_FILE] = read_export_r(columns)
     written = _write_files(Path(out_dir), texts)
+    by_studies: dict[int, int] = {}
+    for p in s.pools:
+        by_studies[min(p.studies, 3)] = by_studies.get(min(p.studies, 3), 0) + 1
     return ExportResult(
-        out_dir=Path(out_dir),
-        files=written,
-        contrasts=len(contrasts),
-        single=len(single),
-        ri=ri,
-        single_usable=sum(1 for r in single if _has_effect(r) and not r["sd_imputed"]),
-        single_assumed=sum(1 for r in single if _has_effect(r) and r["sd_imputed"]),
-        contrasts_usable=sum(1 for r in contrasts if _has_effect(r)),
-        imputed=imputed,
-        pools=len(pooled),
-        empty_pools=[f"{r['kind']} {r['measure']} {r['pool_key']}" for r in pooled if r["k"] == 0],
-    )
+        out_dir=Path(out_dir), files=written, contrasts=len(s.contrasts), single=len(s.single), ri=ri,
+        single_usable=sum(1 for r in s.single if _has_effect(r) and not _assumed(r)),
+        single_assumed=sum(1 for r in s.single if _has_effect(r) and _assumed(r)),
+        contrasts_usable=sum(1 for r in s.contrasts if _has_effect(r)),
+        unlabelled=s.unlabelled, imputed=s.imputed, pools=len(s.pools), pools_by_studies=by_studies,
+        networks=len(s.networks), networks_fitted=sum(1 for n in s.networks if n.fit),
+        networks_3=[n.key for n in s.networks if n.fit and n.studies >= 3],
+    )  # fmt: skip
 
 
 def _has_effect(row: dict[str, Any]) -> bool:
     return row["yi"] is not None and row["vi"] is not None
+
+
+def _assumed(row: dict[str, Any]) -> bool:
+    return bool(row.get("sd_imputed") or row.get("sd_unlabelled"))
 
 
 def _write_files(out_dir: Path, texts: dict[str, str]) -> list[Path]:
@@ -307,25 +241,40 @@ def _write_files(out_dir: Path, texts: dict[str, str]) -> list[Path]:
 _R_CLASSES = {"number": "numeric", "integer": "integer", "string": "character"}
 
 
-def read_export_r(contrast_columns: list[str], single_columns: list[str], pooled_columns: list[str]) -> str:
-    """read_export.R: functions that read each CSV with every column's type fixed, so that an
-    all-empty column (vi where no SD is known) is numeric in R, not logical."""
-
-    def classes(columns: list[str], fields: dict[str, dict]) -> str:
-        pairs = ", ".join(f'{c} = "{_R_CLASSES[fields[c]["type"]]}"' for c in columns)
-        return f"c({pairs})"
-
-    return f"""# Read the emg-evidence meta-analysis extracts with each column's type fixed
+def read_export_r(columns: dict[str, list[str]]) -> str:
+    """read_export.R: a reader per CSV with every column's type fixed (an all-empty column such
+    as vi where no SD is known is numeric in R, not logical) and its text marked UTF-8 whatever
+    the locale (``encoding``; ``fileEncoding`` would convert it to the locale's and fail in a C
+    locale), and the two models the export reports, rebuilt with metafor from the files."""
+    readers = []
+    for name, cols in columns.items():
+        fields = TABLES[name]["fields"]
+        classes = ", ".join(f'{c} = "{_R_CLASSES[fields[c]["type"]]}"' for c in cols)
+        readers.append(
+            f'read_{name} <- function(path = "{TABLES[name]["file"]}") {{\n'
+            f'  read.csv(path, colClasses = c({classes}), na.strings = "", encoding = "UTF-8",\n'
+            f"           check.names = FALSE)\n}}"
+        )
+    return f"""# Read the emg-evidence meta-analysis export with each column's type fixed, as UTF-8
 # (written by `evidence export`; see datapackage.json for every column's meaning).
-# Usage: source("read_export.R"); d <- read_single(); dat <- metafor::escalc(...)
-read_contrasts <- function(path = "{CONTRASTS_FILE}") {{
-  read.csv(path, colClasses = {classes(contrast_columns, FIELDS)}, na.strings = "")
+# Usage: source("read_export.R"); p <- read_pooled(); fit <- pool_model(p$key[1])
+{chr(10).join(readers)}
+
+# One pool of pooled.csv, from the differences it took (differences.csv), with metafor's rma:
+# estimate, se, tau2, I2 and predict()'s interval are pooled.csv's.
+pool_model <- function(key, method = "REML", test = "z") {{
+  d <- read_differences()
+  d <- d[d$contrast_key == key, ]
+  metafor::rma(yi, vi, data = d, method = method, test = test)
 }}
-read_single <- function(path = "{SINGLE_FILE}") {{
-  read.csv(path, colClasses = {classes(single_columns, FIELDS)}, na.strings = "")
-}}
-read_pooled <- function(path = "{POOLED_FILE}") {{
-  read.csv(path, colClasses = {classes(pooled_columns, POOLED_FIELDS)}, na.strings = "")
+
+# One network model of network.csv, from the rows that entered it (single_conditions.csv,
+# in_network = 1): each exercise's estimate and se are network.csv's.
+network_model <- function(key) {{
+  s <- read_single_conditions()
+  s <- s[!is.na(s$network_key) & s$network_key == key & s$in_network == 1, ]
+  metafor::rma.mv(yi, vi, mods = ~ 0 + factor(exercise_id),
+                  random = list(~ 1 | study_id, ~ 1 | condition_id), data = s, method = "REML")
 }}
 """
 

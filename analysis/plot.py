@@ -1,26 +1,87 @@
-"""A forest-style plot of one muscle across exercises and studies (MVC-normalised EMG only).
+"""Forest plots: one muscle across exercises (per study, with the network model's estimates), and
+one pair of exercises for one muscle (per difference, with the pooled diamond).
 
-The points are the rows of the ``meta_single`` extract (see :mod:`emg_evidence.analysis.export`) with
-``comparable_mvc = 1``: one value per study, condition, statistic and phase, from its best
-source. A whole muscle (gluteus_maximus) includes its regions (upper, lower).
+One muscle per plot, and one panel per level key within it (mean, RMS and peak never share an
+axis). Every point says its statistic by its symbol; a value whose SD was read from an unlabelled
+'±' or imputed is drawn hollow-grey and named so in its label; the pooled diamond is the 95% CI,
+the line through it the prediction interval, and each panel's heading gives k, I² and the
+variance components. The footnote is wrapped to the figure's width.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..paths import DB_PATH
-from .export import ExportError, connect, single_rows
-from .imputation import RuleError, group_cvs, impute_single, parse_rule
-from .pooling import METHODS, pool
+from ..schema.comparability import key_parts
+from ..schema.labels import label
+from .contrasts import direction_words
+from .extracts import ExportError, connect
+from .imputation import RuleError, parse_rule
+from .pairwise import PairPool
+from .pooling import METHODS
+from .reml import Z975
+from .synthesis import Options, Synthesis, cached
 
-#: z for a 95% interval of a mean from its SD: mi ± 1.96·sdi/√ni (normal, as metafor's rma uses).
-Z95 = 1.959963984540054
 FORMATS = (".png", ".svg")
-MARKERS = {"mean": "o", "peak": "^", "median": "s", "integrated": "D", "other": "X"}
+MARKERS = {
+    "mean": "o",
+    "rms": "s",
+    "peak": "^",
+    "median": "D",
+    "integrated": "P",
+    "other": "X",
+    "not_reported": "v",
+}
+#: The same shapes as characters, for the footnote's key (a legend would cover rows).
+SYMBOLS = {
+    "mean": "●",
+    "rms": "■",
+    "peak": "▲",
+    "median": "◆",
+    "integrated": "✚",
+    "other": "✖",
+    "not_reported": "▼",
+}
+#: Inches of figure width, and characters of footnote per line at that width; inches per row.
+WIDTH_IN, FOOTNOTE_CHARS, LINE_IN = 10.0, 120, 0.42
+#: The figure widths of `evidence plot --width` (a phone's plot is drawn narrow, not shrunk).
+WIDTHS = {"desktop": WIDTH_IN, "phone": 5.0}
+
+
+def _label(ax: Any, y: float, kind: str, text: str) -> None:
+    """A row's words above its line, inside the plot, so the axis keeps the figure's width
+    on a phone as on a desktop."""
+    weight = "normal" if kind == "value" else "bold"
+    # About 13 characters of x-small text per inch of axis.
+    width = ax.get_figure().get_figwidth()
+    text = textwrap.shorten(text, int(13 * width), placeholder=" …")
+    ax.text(0.005, y + 0.22, text, transform=ax.get_yaxis_transform(), fontsize="x-small",
+            fontweight=weight, va="bottom", ha="left", clip_on=False)  # fmt: skip
+
+
+def _point(ax: Any, y: float, x: float, half: float | None, marker: str, no_sd: bool, assumed: bool) -> None:
+    colour = "grey" if assumed else "black"
+    if half is not None:
+        ax.plot([x - half, x + half], [y, y], color=colour, linewidth=1.2)
+    ax.plot(x, y, linestyle="none", marker=marker, markersize=6,
+            color="white" if no_sd or assumed else "black", markeredgecolor=colour)  # fmt: skip
+
+
+def _diamond(ax: Any, y: float, lb: float, estimate: float, ub: float, pi_lb: float, pi_ub: float) -> None:
+    ax.plot([pi_lb, pi_ub], [y, y], color="black", linewidth=0.8)
+    ax.fill([lb, estimate, ub, estimate], [y, y + 0.2, y, y - 0.2], color="black")
+
+
+def _frame(ax: Any, n: int) -> None:
+    ax.set_yticks([])
+    ax.set_ylim(0.5, n + 0.8)
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
 
 
 @dataclass
@@ -28,7 +89,7 @@ class PlotResult:
     path: Path
     points: int
     with_interval: int
-    #: pools drawn as diamonds (two or more studies with yi and vi)
+    #: diamonds drawn (network estimates or a pooled difference)
     pools: int = 0
 
 
@@ -54,200 +115,266 @@ def muscle_targets(db_path: Path, muscle: str) -> list[str]:
     return [r[0] for r in ids]
 
 
-def plot_rows(db_path: Path, muscle_id: str, impute_sd: str | None = None) -> list[dict[str, Any]]:
-    """The values to plot, ordered by exercise, then study, muscle region and statistic."""
-    targets = muscle_targets(db_path, muscle_id)
-    single = single_rows(db_path)
+def options_for(impute_sd: str | None, method: str, unlabelled_as_sd: bool = False) -> Options:
+    if method not in METHODS:
+        raise ExportError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     if impute_sd is not None:
         try:
-            rule = parse_rule(impute_sd)
+            parse_rule(impute_sd)
         except RuleError as e:
             raise ExportError(str(e)) from None
-        impute_single(single, rule, group_cvs(single))
-    rows = [r for r in single if r["comparable_mvc"] == 1 and r["muscle_id"] in targets]
+    return Options(impute_sd=impute_sd, method=method, unlabelled_as_sd=unlabelled_as_sd)
+
+
+def plot_rows(s: Synthesis, muscle_id: str) -> list[dict[str, Any]]:
+    """One muscle's MVC-normalised EMG values, by exercise, study and condition."""
+    rows = [r for r in s.single if r["comparable_mvc"] == 1 and r["muscle_id"] == muscle_id]
     rows.sort(
-        key=lambda r: (r["exercise"].casefold(), r["study_id"], r["muscle_region"] or "", r["statistic"],
-                       r["phase"], r["measurement_id"])
-    )  # fmt: skip
+        key=lambda r: (
+            r["exercise"].casefold(),
+            r["study_id"],
+            r["statistic"],
+            r["phase"],
+            r["measurement_id"],
+        )
+    )
     return rows
 
 
-def _label(row: dict[str, Any]) -> str:
-    """'Contreras et al. (2015) · upper · mean · emg_amplitude %MVIC': study, statistic, metric."""
-    study = row["citation"].split(")")[0] + ")" if ")" in row["citation"] else row["study_id"]
-    parts = [study]
-    if row["muscle_region"]:
-        parts.append(row["muscle_region"])
-    statistic = row["statistic"]
-    if row["phase"] not in ("whole", "not_reported"):
-        statistic += f", {row['phase']}"
-    parts += [statistic, f"{row['metric']} {row['unit'] or ''}".strip()]
-    return " · ".join(parts)
+def _study(row: dict[str, Any]) -> str:
+    citation = row.get("citation") or row["study_id"]
+    return citation.split(")")[0] + ")" if ")" in citation else row["study_id"]
 
 
-def _pools(rows: list[dict[str, Any]], method: str) -> dict[str, tuple[Any, int]]:
-    """pool_key -> (the random-effects pool, studies) for the rows with yi and vi, one per study."""
-    by_key: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in rows:
-        if r["pool_key"] and r["yi"] is not None and r["vi"]:
-            by_key.setdefault(r["pool_key"], {}).setdefault(r["study_id"], r)
-    return {
-        key: (
-            pool([r["yi"] for r in studies.values()], [r["vi"] for r in studies.values()], method),
-            len(studies),
-        )
-        for key, studies in by_key.items()
-    }
+def _assumed(row: dict[str, Any]) -> str:
+    if row.get("sd_imputed"):
+        return " [SD imputed]"
+    if row.get("sd_unlabelled"):
+        return " [± read as SD]"
+    return ""
 
 
-def forest_plot(
-    muscle_id: str,
-    out_path: Path,
-    db_path: Path = DB_PATH,
-    impute_sd: str | None = None,
-    method: str = "REML",
-) -> PlotResult:
-    """Draw ``muscle_id`` across exercises and studies into ``out_path`` (.png or .svg).
+def _wrap(lines: list[str], width_in: float) -> str:
+    chars = int(FOOTNOTE_CHARS * width_in / WIDTH_IN)
+    return "\n".join(textwrap.fill(line, chars) for line in lines)
 
-    Each point is one reported value, labelled with study, muscle region, statistic and metric;
-    a line shows the 95% interval of the mean where an SD is known (none otherwise). Below each
-    exercise, a diamond shows the random-effects pool of each of its pool_keys (k studies), and
-    the footnote prints the assumptions (imputed SDs, the estimator).
-    """
-    out_path = Path(out_path)
-    if out_path.suffix.lower() not in FORMATS:
-        raise ExportError(f"--out: {out_path}: give a file ending in .png or .svg")
-    fig, result = _figure(muscle_id, Path(db_path), impute_sd, method)
+
+def _panel_key(row: dict[str, Any]) -> str:
+    return row.get("network_key") or "not pooled: " + "/".join(
+        str(row[c]) for c in ("statistic", "central_tendency", "phase") if row.get(c)
+    )
+
+
+def _title(key: str) -> str:
+    if key.startswith("not pooled"):
+        return "Not pooled: the amplitude statistic or the mean/median is not stated, or the value is the seed article's"
+    p = key_parts(key)
+    return ", ".join((label("statistic", p["statistic"]), label("central_tendency", p["central_tendency"]),
+                      label("phase", p["phase"]), label("normalisation_category", p["normalisation_category"]),
+                      f"{p['population']} samples"))  # fmt: skip
+
+
+def _studies(k: int) -> str:
+    return f"{k} stud{'y' if k == 1 else 'ies'}"
+
+
+def _figure_muscle(s: Synthesis, muscle_id: str, width_in: float) -> tuple[Any, tuple[int, int, int]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    matplotlib.rcParams["svg.hashsalt"] = "emg-evidence"
+    rows = plot_rows(s, muscle_id)
+    if not rows:
+        raise ExportError(
+            f"--muscle: {muscle_id} has no MVC-normalised EMG values (comparable_mvc = 1) to plot"
+        )
+    networks = {n.key: n for n in s.networks}
+    panels: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        panels.setdefault(_panel_key(r), []).append(r)
+    layouts = []
+    for key, prow in sorted(panels.items(), key=lambda kv: (kv[0].startswith("not pooled"), kv[0])):
+        lines: list[tuple[str, str, Any]] = []
+        net = networks.get(key)
+        levels = {lv.exercise_id: lv for lv in net.levels} if net else {}
+        for exercise_id in sorted(
+            {r["exercise_id"] for r in prow}, key=lambda e: -(levels[e].estimate if e in levels else -1e9)
+        ):
+            mine = [r for r in prow if r["exercise_id"] == exercise_id]
+            lines.append(("heading", mine[0]["exercise"], None))
+            lines += [("value", f"{_study(r)} · {r['condition']}{_assumed(r)}", r) for r in mine]
+            if exercise_id in levels:
+                lv = levels[exercise_id]
+                g = s.grades[("level", key, exercise_id)]
+                lines.append(("pool", f"Network estimate: {_studies(lv.studies)}, {lv.people} people, "
+                                      f"rank {lv.rank or '-'}, certainty {g.level}", lv))  # fmt: skip
+        layouts.append((key, net, lines))
+    heights = [0.9 + LINE_IN * len(lines) for _, _, lines in layouts]
+    fig, axes = plt.subplots(len(layouts), 1, figsize=(width_in, sum(heights) + 1.0),
+                             gridspec_kw={"height_ratios": heights}, squeeze=False)  # fmt: skip
+    points = with_interval = drawn = 0
+    seen: set[str] = set()
+    for ax, (key, net, lines) in zip(axes[:, 0], layouts):
+        ys = list(range(len(lines), 0, -1))
+        for y, (kind, text, item) in zip(ys, lines):
+            _label(ax, y, kind, text)
+            if kind == "pool":
+                _diamond(ax, y, item.ci_lb, item.estimate, item.ci_ub, item.pi_lb, item.pi_ub)
+                drawn += 1
+            elif kind == "value":
+                points += 1
+                mi, sdi, ni = item["mi"], item["sdi"], item["ni"]
+                half = Z975 * sdi / math.sqrt(ni) if sdi is not None and ni else None
+                with_interval += half is not None
+                _point(
+                    ax, y, mi, half, MARKERS.get(item["statistic"], "o"), sdi is None, bool(_assumed(item))
+                )
+                seen.add(item["statistic"])
+        _frame(ax, len(lines))
+        ax.axvline(100, color="grey", linewidth=0.6, linestyle=":")
+        ax.set_xlim(left=0, right=max(110, max((r["mi"] for r in panels[key]), default=0) * 1.15))
+        head = _title(key)
+        if net and net.fit is not None:
+            s2 = net.fit.sigma2
+            head += (f". k = {_studies(net.studies)}, {net.people} people; I² = {net.i2:.0f}%; "
+                     f"σ² study = {s2[0]:.1f}, condition = {s2[1]:.1f}")  # fmt: skip
+        elif net:
+            head += f". No network model: {net.note}"
+        ax.set_title(textwrap.fill(head, int(100 * width_in / WIDTH_IN)), loc="left", fontsize="small")
+    axes[-1, 0].set_xlabel("EMG amplitude, % of MVC")
+    name = rows[0]["muscle"] + (f" ({rows[0]['muscle_region']})" if rows[0]["muscle_region"] else "")
+    fig.suptitle(textwrap.fill(f"{name}: MVC-normalised EMG by exercise and study", int(7 * width_in)),
+                 x=0.01, ha="left")  # fmt: skip
+    notes = [
+        "Symbols: " + ", ".join(f"{SYMBOLS[m]} {label('statistic', m)}" for m in sorted(seen)) + ".",
+        "Filled: an SD is known, line = 95% interval of the mean (mi ± 1.96·sdi/√ni). Hollow: no SD. Grey: "
+        "the SD is a '±' without a label read as SD, or imputed (said in the label). Studies used different MVC tests.",
+        "Diamond: the network model's estimate (rma.mv with random study and condition effects), width its 95% CI; "
+        "the line through it, the 95% prediction interval. Grade and reasons: network.csv.",
+        f"SDs: {s.options.basis}" + (f" (rule {s.options.impute_sd})" if s.options.impute_sd else "") + ".",
+    ]
+    _finish(fig, notes, width_in, top_in=0.5)
+    return fig, (points, with_interval, drawn)
+
+
+def _figure_pair(s: Synthesis, p: PairPool, width_in: float) -> tuple[Any, tuple[int, int, int]]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matplotlib.rcParams["svg.hashsalt"] = "emg-evidence"
+    rows = sorted(p.rows, key=lambda r: (r["study_id"], r["condition1_id"], r["condition2_id"]))
+    lines = [(f"{_study(r)} · {r['condition1']} vs {r['condition2']}{' (printed)' if r['origin'] == 'printed' else ''}"
+              f"{_assumed(r)}", r) for r in rows]  # fmt: skip
+    fig, ax = plt.subplots(figsize=(width_in, 1.6 + LINE_IN * (len(lines) + 1)))
+    ys = list(range(len(lines) + 1, 1, -1))
+    for y, (text, r) in zip(ys, lines):
+        _label(ax, y, "value", text)
+        _point(ax, y, r["yi"], Z975 * math.sqrt(r["vi"]), "D" if r["origin"] == "printed" else "s", False,
+               bool(_assumed(r)))  # fmt: skip
+    q = p.pooled
+    assert q is not None
+    lb, ub = (p.robust.ci_lb, p.robust.ci_ub) if p.robust else (q.ci_lb, q.ci_ub)
+    g = s.grades[("pool", p.key)]
+    _label(ax, 1, "pool", f"Pooled: {p.studies} studies, {p.people} people, {g.level}")
+    _diamond(ax, 1, lb, q.estimate, ub, q.pi_lb, q.pi_ub)
+    _frame(ax, len(lines) + 1)
+    ax.axvline(0, color="grey", linewidth=0.6, linestyle=":")
+    parts = key_parts(p.key.split("/", 1)[1])
+    words = direction_words(p.pair, s.raw.names)
+    ax.set_xlabel(f"Difference, %MVIC ({words})")
+    head = (f"{parts['muscle_id'].replace('_', ' ')}, {label('statistic', parts['statistic'])}: {words}. "
+            f"k = {_studies(p.studies)}, {len(p.rows)} differences; I² = {q.i2:.0f}%; τ² = {q.tau2:.1f}; "
+            f"estimate {q.estimate:.1f} (95% CI {lb:.1f} to {ub:.1f})")  # fmt: skip
+    ax.set_title(textwrap.fill(head, int(95 * width_in / WIDTH_IN)), loc="left", fontsize="small")
+    notes = [
+        f"Squares: differences from two arms (MC, ri = {s.options.ri:g}); diamonds: printed differences. Grey: an "
+        "SD read from an unlabelled '±' or imputed. Diamond at the bottom: the pool's 95% CI"
+        + (" (cluster-robust, several differences per study)" if p.robust else "")
+        + "; the line, its prediction interval.",
+        f"Grade {g.level}: {g.words}.",
+    ]
+    _finish(fig, notes, width_in, top_in=0.1)
+    return fig, (len(rows), len(rows), 1)
+
+
+def _finish(fig: Any, notes: list[str], width_in: float, top_in: float) -> None:
+    """The footnote, wrapped to the figure's width, in a strip added below the plots for it."""
+    text = _wrap(notes, width_in)
+    bottom_in = 0.25 + 0.15 * (text.count("\n") + 1)
+    height = fig.get_figheight() + bottom_in
+    fig.set_figheight(height)
+    fig.text(0.01, 0.1 / height, text, fontsize="x-small", va="bottom")
+    fig.tight_layout(rect=(0, bottom_in / height, 1, 1 - top_in / height))
+
+
+def _save(fig: Any, out_path: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    out_path = Path(out_path)
+    if out_path.suffix.lower() not in FORMATS:
+        plt.close(fig)
+        raise ExportError(f"--out: {out_path}: give a file ending in .png or .svg")
     metadata = {"Date": None} if out_path.suffix.lower() == ".svg" else {"Software": None}
     try:
-        fig.savefig(out_path, dpi=120, metadata=metadata)
+        fig.savefig(out_path, dpi=130, metadata=metadata)
     except OSError as e:
         raise ExportError(f"--out: {out_path}: cannot write: {e.strerror}") from e
     finally:
         plt.close(fig)
-    return PlotResult(out_path, *result)
 
 
-def forest_svg(muscle: str, db_path: Path, impute_sd: str | None = None, method: str = "REML") -> str:
-    """The same plot as SVG text, for the web page (serving/plugins/forest.py)."""
+def forest_plot(muscle_id: str, out_path: Path, db_path: Path = DB_PATH, impute_sd: str | None = None,
+                method: str = "REML", width_in: float = WIDTH_IN, unlabelled_as_sd: bool = False) -> PlotResult:  # fmt: skip
+    """Draw one muscle (an id; see :func:`muscle_targets` for a word) into ``out_path``."""
+    s = cached(Path(db_path), options_for(impute_sd, method, unlabelled_as_sd))
+    fig, counts = _figure_muscle(s, muscle_id, width_in)
+    _save(fig, out_path)
+    return PlotResult(Path(out_path), *counts)
+
+
+def pair_plot(a: str, b: str, muscle_id: str, out_path: Path, db_path: Path = DB_PATH, impute_sd: str | None = None,
+              method: str = "REML", width_in: float = WIDTH_IN, unlabelled_as_sd: bool = False) -> list[PlotResult]:  # fmt: skip
+    """Draw every pool of exercises ``a`` and ``b`` for one muscle: one file per pool (statistic,
+    phase...), ``out_path`` itself where there is one, else numbered."""
+    s = cached(Path(db_path), options_for(impute_sd, method, unlabelled_as_sd))
+    first, second = sorted((a, b))
+    pools = [p for p in s.pools if p.pair == f"{first}-vs-{second}" and p.pooled
+             and key_parts(p.key.split("/", 1)[1])["muscle_id"] == muscle_id]  # fmt: skip
+    if not pools:
+        raise ExportError(f"--pair: no study gives a difference with an SD of {a} and {b} for {muscle_id}")
+    results = []
+    for i, p in enumerate(pools, start=1):
+        path = Path(out_path) if len(pools) == 1 else Path(out_path).with_stem(f"{Path(out_path).stem}-{i}")
+        fig, counts = _figure_pair(s, p, width_in)
+        _save(fig, path)
+        results.append(PlotResult(path, *counts))
+    return results
+
+
+def forest_svg(
+    muscle: str, db_path: Path, impute_sd: str | None = None, method: str = "REML", width_in: float = WIDTH_IN
+) -> str:
+    """The plot of the muscle a word names, as SVG text, for the web page (the muscle itself,
+    or of those the word covers, the one with most values); ``width_in=WIDTHS["phone"]`` draws
+    it for a phone."""
     import io
 
     import matplotlib.pyplot as plt
 
-    fig, _ = _figure(muscle, Path(db_path), impute_sd, method)
+    s = cached(Path(db_path), options_for(impute_sd, method))
+    targets = muscle_targets(Path(db_path), muscle)
+    counts = {
+        m: sum(1 for r in s.single if r["muscle_id"] == m and r["comparable_mvc"] == 1) for m in targets
+    }
+    muscle_id = max(targets, key=lambda m: (counts[m], m == muscle.strip().lower()))
+    fig, _ = _figure_muscle(s, muscle_id, width_in)
     buffer = io.StringIO()
     try:
         fig.savefig(buffer, format="svg", metadata={"Date": None})
     finally:
         plt.close(fig)
     return buffer.getvalue()
-
-
-def _figure(
-    muscle_id: str, db_path: Path, impute_sd: str | None, method: str
-) -> tuple[Any, tuple[int, int, int]]:
-    """The forest plot's figure and (points, points with an interval, pools)."""
-    # Long on purpose: one figure drawn top to bottom (lines, points, diamonds, axes, legend, notes); the steps share the axes and the line layout.
-    if method not in METHODS:
-        raise ExportError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
-    rows = plot_rows(db_path, muscle_id, impute_sd)
-    if not rows:
-        raise ExportError(
-            f"--muscle: {muscle_id} has no MVC-normalised EMG values (comparable_mvc = 1) to plot"
-        )
-
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display; also makes the output independent of the desktop
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    # Same input, same bytes: fixed SVG ids and no creation date in either format.
-    matplotlib.rcParams["svg.hashsalt"] = "emg-evidence"
-
-    pools = _pools(rows, method)
-    # One line per value, a heading above each exercise's group, a diamond line per pool below.
-    lines: list[tuple[str, str, Any]] = []
-    exercise = None
-    for i, row in enumerate(rows):
-        if row["exercise"] != exercise:
-            exercise = row["exercise"]
-            lines.append(("heading", exercise, None))
-        lines.append(("value", _label(row), row))
-        last = i + 1 == len(rows) or rows[i + 1]["exercise"] != exercise
-        if last:
-            # A pool of one study is that study's value: only pools of two or more are drawn.
-            keys = sorted(
-                {
-                    r["pool_key"]
-                    for r in rows
-                    if r["exercise"] == exercise and pools.get(r["pool_key"], (0, 0))[1] >= 2
-                }
-            )
-            for key in keys:
-                pooled, k = pools[key]
-                _, _, statistic, tendency, phase, group = key.split("/")[-6:]
-                lines.append(
-                    (
-                        "pool",
-                        f"Pooled, {k} stud{'y' if k == 1 else 'ies'} ({statistic}, {tendency}, {group})",
-                        pooled,
-                    )
-                )
-
-    height = 1.6 + 0.32 * len(lines)
-    fig, ax = plt.subplots(figsize=(11, height))
-    ys = list(range(len(lines), 0, -1))
-    with_interval = 0
-    seen_statistics: set[str] = set()
-    for y, (kind, _text, item) in zip(ys, lines):
-        if kind == "pool":
-            d = item
-            ax.fill([d.ci_lb, d.estimate, d.ci_ub, d.estimate], [y, y + 0.3, y, y - 0.3], color="black")
-        elif kind == "value":
-            mi, sdi, ni = item["mi"], item["sdi"], item["ni"]
-            if sdi is not None and ni:
-                half = Z95 * sdi / math.sqrt(ni)
-                ax.plot([mi - half, mi + half], [y, y], color="black", linewidth=1.2)
-                with_interval += 1
-            statistic = item["statistic"]
-            ax.plot(
-                mi, y, linestyle="none", marker=MARKERS.get(statistic, "o"), markersize=7,
-                color="black" if sdi is not None else "white", markeredgecolor="black",
-            )  # fmt: skip
-            seen_statistics.add(statistic)
-    ax.set_yticks(ys)
-    ax.set_yticklabels([text for _, text, _ in lines])
-    for tick, (kind, _, _) in zip(ax.get_yticklabels(), lines):
-        if kind != "value":
-            tick.set_fontweight("bold")
-    ax.set_ylim(0.3, len(lines) + 0.7)
-    ax.axvline(100, color="grey", linewidth=0.6, linestyle=":")
-    ax.set_xlim(left=0)
-    ax.set_xlabel("EMG amplitude, % of MVC")
-    regions = sorted({r["muscle_region"] for r in rows if r["muscle_region"]})
-    name = rows[0]["muscle"] + (f" (with regions: {', '.join(regions)})" if regions else "")
-    fig.suptitle(f"{name}: MVC-normalised EMG by exercise and study", x=0.01, ha="left")
-    # Legend by marker shape only (fill says whether an SD exists, explained in the footnote).
-    handles = [
-        Line2D([], [], linestyle="none", marker=MARKERS.get(s, "o"), color="black", label=s)
-        for s in sorted(seen_statistics)
-    ]
-    ax.legend(handles=handles, title="statistic", loc="best", fontsize="small")
-    imputed = sum(1 for r in rows if r.get("sd_imputed"))
-    drawn = sum(1 for kind, _, _ in lines if kind == "pool")
-    notes = [
-        "Filled: an SD is known, line = 95% interval of the mean (mi ± 1.96·sdi/√ni). Hollow: no SD. "
-        "Studies used different MVC tests.",
-        f"Diamonds: random-effects pool ({method}) of one exercise's values with the same statistic, "
-        "central tendency and phase, one value per study (width: 95% interval); "
-        + (f"{drawn} drawn." if drawn else "no exercise here has two such studies yet."),
-        f"Assumptions: {imputed} SDs imputed ({impute_sd} rule)."
-        if imputed
-        else "Assumptions: no SD imputed.",
-    ]
-    fig.text(0.01, 0.005, "\n".join(notes), fontsize="small")
-    fig.tight_layout(rect=(0, 0.02 + 0.015 * len(notes), 1, 1))
-    return fig, (len(rows), with_interval, drawn)

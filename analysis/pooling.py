@@ -1,30 +1,37 @@
-"""Random-effects pooling of the extracts, as metafor's ``rma`` does it.
+"""Random-effects pooling as metafor's ``rma`` does it, with clubSandwich's robust variance.
 
-The between-study variance tau² comes from maintained libraries: REML from PyMARE
-(``VarianceBasedLikelihoodEstimator``), DerSimonian-Laird from statsmodels' ``combine_effects``
-(``chi2``). Paule-Mandel is the root of its defining equation, found by scipy's ``brentq``
-(``_paule_mandel``: statsmodels' ``iterated`` stops at 0 for some data). Given tau², the summary
-is the standard
-inverse-variance one that ``rma`` prints (normal-theory intervals, its default ``test = "z"``):
+tau² by REML (:mod:`.reml`, the REML equations solved to machine precision: PyMARE's answer
+was off in the 4th decimal once tau² >= 170), DerSimonian-Laird (statsmodels'
+``combine_effects``) or Paule-Mandel (the root of its defining equation, scipy's ``brentq``:
+statsmodels' ``iterated`` stops at 0 for some data). Given tau², the summary ``rma`` prints:
 
-- weights w = 1 / (vi + tau²); estimate = sum(w yi) / sum(w); se = sqrt(1 / sum(w));
-  ci = estimate ± 1.96 se;
+- weights w = 1 / (vi + tau²); estimate = sum(w yi) / sum(w); se = sqrt(1 / sum(w)); 95% CI
+  estimate ± z se (``test = "z"``, the default);
+- Knapp-Hartung on request (``test = "knha"``): se² = sum(w (yi - estimate)²) / ((k - 1) sum(w)),
+  intervals with t(k - 1), as metafor (no truncation);
+- prediction interval (``predict``): estimate ± crit sqrt(se² + tau²), crit z or t(k - 1);
 - I² = 100 tau² / (tau² + s²), s² = (k - 1) sum(w0) / (sum(w0)² - sum(w0²)), w0 = 1 / vi
-  (Higgins & Thompson 2002; metafor's definition).
+  (Higgins & Thompson 2002), 0 for k = 1, as ``rma`` prints it.
 
-The tests run ``metafor::rma`` on the same rows and compare every column (to 1e-6).
+Where one study gives several rows, the rows are not independent: :func:`robust` gives the
+cluster-robust (CR2) standard error with Satterthwaite degrees of freedom by study, as R's
+clubSandwich ``coef_test(fit, vcov = "CR2", cluster = study)`` does for an ``rma`` fit.
+The tests compare every number with metafor's and clubSandwich's.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+
+import numpy as np
+
+from .reml import Z975, tau2_reml
 
 #: metafor's codes for the tau² estimators offered.
 METHODS = ("REML", "DL", "PM")
-Z975 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -35,50 +42,56 @@ class Pooled:
     ci_lb: float
     ci_ub: float
     tau2: float
-    i2: float | None
+    i2: float
     method: str
+    pi_lb: float
+    pi_ub: float
+    #: "z" or "knha" (Knapp-Hartung, t with k - 1 degrees of freedom)
+    test: str = "z"
 
 
-def tau2(yi: list[float], vi: list[float], method: str = "REML") -> float:
+@dataclass(frozen=True)
+class Robust:
+    """CR2 cluster-robust inference for the pooled estimate (clubSandwich)."""
+
+    clusters: int
+    se: float
+    df: float
+    ci_lb: float
+    ci_ub: float
+
+
+def tau2(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray, method: str = "REML") -> float:
     """The between-study variance of ``yi`` (sampling variances ``vi``) by ``method``."""
     if method not in METHODS:
         raise ValueError(f"method: {method!r} is not one of {', '.join(METHODS)}")
     if len(yi) < 2:
         return 0.0
-    import numpy as np
-
     y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if method == "REML":
-            from pymare import Dataset
-            from pymare.estimators import VarianceBasedLikelihoodEstimator
+    if method == "REML":
+        value = tau2_reml(y, v)
+    elif method == "DL":
+        from statsmodels.stats.meta_analysis import combine_effects
 
-            fitted = VarianceBasedLikelihoodEstimator(method="REML").fit_dataset(Dataset(y=y, v=v))
-            value = float(np.ravel(fitted.params_["tau2"])[0])
-        elif method == "DL":
-            from statsmodels.stats.meta_analysis import combine_effects
-
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             value = float(combine_effects(y, v, method_re="chi2").tau2)
-        else:
-            value = _paule_mandel(y, v)
-    # Estimators may land a hair below zero where the truth is zero (rma truncates at 0).
+    else:
+        value = _paule_mandel(y, v)
+    # An estimator may land a hair below zero where the truth is zero (rma truncates at 0).
     return max(value, 0.0)
 
 
-def generalised_q(y: Any, v: Any, t2: float) -> float:
+def generalised_q(y: np.ndarray, v: np.ndarray, t2: float) -> float:
     """Cochran's Q with weights 1 / (vi + tau²): the statistic Paule-Mandel sets to k - 1."""
     w = 1.0 / (v + t2)
     mean = float((w * y).sum() / w.sum())
     return float((w * (y - mean) ** 2).sum())
 
 
-def _paule_mandel(y: Any, v: Any) -> float:
-    """Paule-Mandel's tau²: where the generalised Q equals k - 1, or 0 where Q(0) is already at
-    or below it (metafor's definition). Q falls steadily from Q(0) towards 0 as tau² grows, so
-    the root is bracketed by doubling and found by brentq. statsmodels' combine_effects(
-    method_re="iterated") is not used: in 0.14.6 and 0.15.0 it returns 0 for some data whose
-    root is far above it (three studies with Q(0) = 6.36 > 2: tau² is 107.9, not 0)."""
+def _paule_mandel(y: np.ndarray, v: np.ndarray) -> float:
+    """Where the generalised Q equals k - 1, or 0 where Q(0) is already at or below it
+    (metafor's definition). Q falls steadily as tau² grows: bracketed by doubling, brentq."""
     from scipy.optimize import brentq
 
     target = len(y) - 1
@@ -94,71 +107,73 @@ def _paule_mandel(y: Any, v: Any) -> float:
     return float(brentq(excess, 0.0, high, xtol=1e-14, maxiter=500))
 
 
-def pool(yi: list[float], vi: list[float], method: str = "REML") -> Pooled:
+def _t(df: float) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, df))
+
+
+def pool(yi: Sequence[float], vi: Sequence[float], method: str = "REML", knha: bool = False) -> Pooled:
     """Random-effects estimate of ``yi`` with sampling variances ``vi`` (all > 0)."""
-    if not yi or len(yi) != len(vi) or any(v <= 0 for v in vi):
+    if not len(yi) or len(yi) != len(vi) or any(v <= 0 for v in vi):
         raise ValueError("pool: needs at least one yi, each with a positive vi")
-    t2 = tau2(yi, vi, method)
-    w = [1 / (v + t2) for v in vi]
-    estimate = sum(wi * y for wi, y in zip(w, yi)) / sum(w)
-    se = math.sqrt(1 / sum(w))
-    k = len(yi)
-    i2 = None
+    y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    k = len(y)
+    t2 = tau2(y, v, method)
+    w = 1.0 / (v + t2)
+    estimate = float((w * y).sum() / w.sum())
+    se = math.sqrt(1.0 / float(w.sum()))
+    crit = Z975
+    # metafor falls back to z for k = 1 (its warning: 'Setting argument test="z" since k=1').
+    test = "knha" if knha and k > 1 else "z"
+    if test == "knha":
+        se = math.sqrt(float((w * (y - estimate) ** 2).sum()) / ((k - 1) * float(w.sum())))
+        crit = _t(k - 1)
+    i2 = 0.0
     if k > 1:
-        w0 = [1 / v for v in vi]
-        s2 = (k - 1) * sum(w0) / (sum(w0) ** 2 - sum(x * x for x in w0))
-        i2 = 100 * t2 / (t2 + s2)
-    return Pooled(k, estimate, se, estimate - Z975 * se, estimate + Z975 * se, t2, i2, method)
+        w0 = 1.0 / v
+        s2 = (k - 1) * float(w0.sum()) / (float(w0.sum()) ** 2 - float((w0**2).sum()))
+        i2 = 100.0 * t2 / (t2 + s2)
+    half_pi = crit * math.sqrt(se**2 + t2)
+    return Pooled(
+        k, estimate, se, estimate - crit * se, estimate + crit * se, t2, i2, method,
+        estimate - half_pi, estimate + half_pi, test,
+    )  # fmt: skip
 
 
-def _usable(row: dict[str, Any]) -> bool:
-    return row["yi"] is not None and row["vi"] is not None and row["vi"] > 0
-
-
-def pooled_rows(
-    single: list[dict[str, Any]],
-    contrasts: list[dict[str, Any]],
-    method: str = "REML",
-    assumptions: str = "",
-) -> list[dict[str, Any]]:
-    """One row per pool (pooled.csv): single rows by pool_key, contrasts by contrast_key and
-    measure, one row per study. A pool none of whose rows has yi and a positive vi is listed
-    with k = 0."""
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    for r in single:
-        if r["pool_key"]:
-            groups.setdefault(("single", "MN", r["pool_key"]), []).append(r)
-    for r in contrasts:
-        if r["contrast_key"]:
-            groups.setdefault(("contrast", r["measure"], r["contrast_key"]), []).append(r)
-    out = []
-    for (kind, measure, key), rows in sorted(groups.items()):
-        usable, repeats = [], 0
-        seen_studies: set[str] = set()
-        for r in rows:
-            if not _usable(r):
-                continue
-            # A study with two conditions of one exercise (two kinds of clam) measured the same
-            # people twice: one value per study, the first it lists, keeps them counted once.
-            if r["study_id"] in seen_studies:
-                repeats += 1
-                continue
-            seen_studies.add(r["study_id"])
-            usable.append(r)
-        row: dict[str, Any] = {"kind": kind, "measure": measure, "pool_key": key, "k": len(usable)}
-        if usable:
-            p = pool([r["yi"] for r in usable], [r["vi"] for r in usable], method)
-            row.update(estimate=p.estimate, se=p.se, ci_lb=p.ci_lb, ci_ub=p.ci_ub, tau2=p.tau2, i2=p.i2)
-        else:
-            row.update(estimate=None, se=None, ci_lb=None, ci_ub=None, tau2=None, i2=None)
-        used = [r for r in usable if r.get("sd_imputed")]
-        notes = [assumptions] if kind == "contrast" and assumptions else []
-        if used:
-            notes.append(
-                f"{len(used)} of {len(usable)} rows with an imputed SD ({used[0].get('sd_source') or used[0].get('sd1_source') or used[0].get('sd2_source')})"
-            )
-        row.update(
-            method=method, rows_without_vi=len(rows) - len(usable), assumptions="; ".join(notes) or None
-        )
-        out.append(row)
-    return out
+def robust(
+    yi: Sequence[float], vi: Sequence[float], clusters: Sequence[str], fitted: Pooled
+) -> Robust | None:
+    """CR2 standard error and Satterthwaite df of ``fitted``'s estimate, clustered by
+    ``clusters`` (clubSandwich's ``vcovCR(type = "CR2")`` with its default target, the
+    inverse of the working weights, and ``coef_test(test = "Satterthwaite")``). None with
+    fewer than two clusters (clubSandwich refuses them)."""
+    labels = sorted(set(clusters))
+    if len(labels) < 2:
+        return None
+    y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
+    w = 1.0 / (v + fitted.tau2)
+    w = w / w.mean()  # clubSandwich's w_scale; it cancels, kept so the steps read as its code
+    e = y - fitted.estimate
+    m_u = 1.0 / float(w.sum())  # (X'WX)^-1 for the intercept-only model
+    components, g_rows, h_rows = [], [], []
+    for label in labels:
+        idx = np.array([i for i, c in enumerate(clusters) if c == label])
+        wj, ej = w[idx], e[idx]
+        theta_c = np.diag(np.sqrt(1.0 / wj))  # chol(Theta_j), Theta_j = W_j^-1
+        ih = np.eye(len(idx)) - m_u * np.outer(np.ones(len(idx)), wj)  # I - X_j M X_j' W_j
+        g = theta_c @ ih @ np.diag(1.0 / wj) @ theta_c.T
+        vals, vecs = np.linalg.eigh((g + g.T) / 2)
+        inv_sqrt = vecs @ np.diag(np.where(vals > 1e-12, vals, np.inf) ** -0.5) @ vecs.T
+        a = theta_c.T @ inv_sqrt @ theta_c
+        est = (wj @ a)[None, :]  # X_j' W_j A_j, 1 x n_j
+        components.append(float((est @ ej)[0]))
+        me = m_u * est
+        g_rows.append(me @ theta_c.T)  # G_j = M E_j chol(Theta_j)'
+        h_rows.append(float((me @ np.ones(len(idx)))[0]) * math.sqrt(m_u))  # M E_j U_j chol(M_U)
+    se = math.sqrt(m_u * sum(c * c for c in components) * m_u)
+    h = np.array(h_rows)
+    p_mat = -np.outer(h, h) + np.diag([float((g**2).sum()) for g in g_rows])
+    df = float(np.trace(p_mat) ** 2 / (p_mat**2).sum())
+    crit = _t(df)
+    return Robust(len(labels), se, df, fitted.estimate - crit * se, fitted.estimate + crit * se)

@@ -3,7 +3,7 @@
 One study's condition, muscle, metric, normalisation, statistic and phase can have a value from
 the paper, a review's table and the seed article (each restating the paper's). A meta-analysis
 must count it once: exactly one of them is preferred. The paper's value wins (provenance ranks
-primary > review > article), except where only a review gives the SD the paper's value lacks:
+primary > review > article, schema/comparability.py), except where only a review gives the SD the paper's value lacks:
 then the review's value is the one to use, and ``restates`` still names the paper's.
 """
 
@@ -12,16 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-RANK = {"primary": 1, "review": 2, "article": 3}
+from ..schema.comparability import PROVENANCE_RANK as RANK
 
 #: What makes two values the same one (beside a restatement and the value it restates).
-SAME_VALUE = ("condition_id", "muscle_id", "metric", "normalisation_category", "statistic", "phase")
+SAME_VALUE = ("condition_id", "muscle_id", "metric", "normalisation_category", "statistic", "phase", "side")
 
 
 def mark_preferred(measurements: Iterable[dict[str, Any]], kind_of_source: dict[str, str]) -> None:
     """Set ``preferred`` (0 or 1) on every measurement row, in place.
 
     :param measurements: rows with id, restates_id, source_id, sd and the SAME_VALUE columns
+        (a left and a right leg's values are two values)
     :param kind_of_source: source id -> primary | review | article
     """
     rows = list(measurements)

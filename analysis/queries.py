@@ -3,7 +3,9 @@
 Datasette gets them through the ``canned_queries`` hook (serving/plugins/canned_queries.py), with
 title, description and parameters from metadata.yml; ``evidence export`` runs the same SQL, so a
 CSV file and its web page never disagree. A rule the database defines once is put into the SQL
-here, not copied into it: ``{MVC_COMPARABLE}`` becomes schema/comparability.py's rule.
+here, not copied into it: ``{MVC_COMPARABLE}``, ``{VALUE_TO_USE}`` and ``{LEVEL_KEY}`` become
+schema/comparability.py's rules (the level key over meta_extract ``e`` joined to its study
+``st``); a pair's contrast key is the same module's, stored by the build in contrast_pair.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from ..schema.comparability import mvc_comparable_sql
+from ..schema.comparability import level_key_sql, mvc_comparable_sql, value_to_use_sql
 
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 
 #: Placeholders a query's SQL may use, and what each stands for.
-PLACEHOLDERS = {"{MVC_COMPARABLE}": mvc_comparable_sql()}
+PLACEHOLDERS = {
+    "{MVC_COMPARABLE}": mvc_comparable_sql(),
+    "{VALUE_TO_USE}": value_to_use_sql(),
+    "{LEVEL_KEY}": level_key_sql("e.", "st.clinical_condition"),
+}
 
 
 class QueryNotFound(LookupError):

@@ -160,46 +160,68 @@ def serve(db_path: Path, host: str, port: int, forwarded_allow_ips: str | None):
     show_default=True,
     help="tau² estimator of the random-effects pools (metafor's codes)",
 )
+@click.option(
+    "--unlabelled-as-sd",
+    "unlabelled_as_sd",
+    is_flag=True,
+    help="Read a '±' the source prints without saying SD or SE as an SD (flagged on every row and pool)",
+)
+@click.option("--knha", is_flag=True, help="Knapp-Hartung intervals for the pools (t with k - 1 df)")
 @click.option("--validate", is_flag=True, help="Check the written package with frictionless")
 def export_command(
-    db_path: Path, out_dir: Path, ri: float, impute_sd: str | None, method: str, validate: bool
+    db_path: Path,
+    out_dir: Path,
+    ri: float,
+    impute_sd: str | None,
+    method: str,
+    unlabelled_as_sd: bool,
+    knha: bool,
+    validate: bool,
 ):
-    """Write the meta-analysis extracts: metafor-ready CSVs, pools and a datapackage.json.
+    """Write the meta-analysis files: extracts, pools, network models, grades, sensitivity.
 
-    contrasts.csv: within-study pairs of conditions (metafor MC and SMCC: m1i, m2i, sd1i, sd2i,
-    ni, ri, yi, vi). single_conditions.csv: one value per row (metafor MN: mi, sdi, ni, yi, vi).
-    pooled.csv: random-effects pools (k, estimate, se, ci_lb, ci_ub, tau2, i2, method).
-    read_export.R reads each CSV with its column types fixed.
+    contrasts.csv and single_conditions.csv: metafor's escalc columns (MC, SMCC, MN).
+    differences.csv: the within-study differences each pool took. pooled.csv: one pool per
+    exercise pair (or technique factor) and muscle key, with grade, reasons and sensitivity.
+    network.csv: per muscle key, each exercise's estimate, the league table and the ranking.
+    sensitivity.csv: leave-one-out, ri 0.3/0.5/0.7, SD basis. read_export.R reads them (UTF-8)
+    and rebuilds any pool (pool_model) or network (network_model) with metafor.
 
     Example:
 
     \b
         evidence export
-        evidence export --out /tmp/extracts --ri 0.7 --impute-sd 0.3 --method DL --validate
+        evidence export --out /tmp/extracts --ri 0.7 --impute-sd 0.3 --method DL --knha --validate
     """
     from .analysis.export import ExportError, export
     from .analysis.export import validate as validate_package
 
     try:
-        result = export(db_path, out_dir, ri, impute_sd=impute_sd, method=method)
+        result = export(db_path, out_dir, ri, impute_sd=impute_sd, method=method,
+                        unlabelled_as_sd=unlabelled_as_sd, knha=knha)  # fmt: skip
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     for path in result.files:
         click.echo(f"wrote {path}")
     click.echo(
         f"single conditions: {result.single} rows, {result.single_usable} with yi and vi as reported "
-        f"or converted, {result.single_assumed} more only with an imputed SD"
+        f"or converted, {result.single_assumed} more only with an unlabelled or imputed SD"
+    )
+    click.echo(f"contrasts: {result.contrasts} rows, {result.contrasts_usable} with yi and vi (ri = {ri:g})")
+    counts = result.pools_by_studies
+    click.echo(
+        f"pools: {result.pools} in pooled.csv (method {method}): {counts.get(3, 0)} of 3 or more studies, "
+        f"{counts.get(2, 0)} of 2, {counts.get(1, 0)} of 1, {counts.get(0, 0)} with nothing to pool"
     )
     click.echo(
-        f"contrasts: {result.contrasts} rows, {result.contrasts_usable} with yi and vi, all under "
-        f"the assumed ri = {ri:g}"
+        f"networks: {result.networks} muscle keys, {result.networks_fitted} with a model, "
+        f"{len(result.networks_3)} of 3 or more studies"
+        + (f" ({', '.join(result.networks_3)})" if result.networks_3 else "")
     )
-    click.echo(f"pools: {result.pools} in pooled.csv (method {method})")
-    if result.empty_pools:
+    if not counts.get(3) and not counts.get(2):
         click.echo(
-            f"warning: {len(result.empty_pools)} pools have k = 0 (no row with yi and vi): "
-            + "; ".join(result.empty_pools[:10])
-            + (" ..." if len(result.empty_pools) > 10 else ""),
+            "warning: no pool has two studies yet: every pooled answer rests on one study, "
+            "and pooled.csv says so in its grade and reasons",
             err=True,
         )
     if validate:
@@ -217,7 +239,17 @@ def export_command(
     "--muscle",
     "muscle_id",
     required=True,
-    help="Muscle: id, name or synonym, e.g. gluteus_maximus or glutes (a whole muscle includes its regions)",
+    help="Muscle: id, name or synonym, e.g. gluteus_maximus or glutes (a word covering several muscles "
+    "draws one plot per muscle)",
+)
+@click.option(
+    "--pair",
+    metavar="A,B",
+    default=None,
+    help="Two exercise ids: the forest plot of their within-study differences (A minus B)",
+)
+@click.option(
+    "--network", "network", is_flag=True, help="The network plot (exercises and the studies linking them)"
 )
 @click.option(
     "--out",
@@ -227,44 +259,76 @@ def export_command(
     help="PNG or SVG file to write  [default: <muscle>.png]",
 )
 @click.option(
+    "--width",
+    type=click.Choice(["desktop", "phone"]),
+    default="desktop",
+    show_default=True,
+    help="Draw for a desktop screen or narrow for a phone",
+)
+@click.option(
     "--impute-sd",
     "impute_sd",
     metavar="CV|median-cv",
     default=None,
-    help="Impute missing SDs of means before pooling (as `evidence export`)",
+    help="Impute missing SDs of EMG amplitude means (as `evidence export`)",
 )
+@click.option("--unlabelled-as-sd", "unlabelled_as_sd", is_flag=True, help="Read an unlabelled '±' as an SD")
 @click.option(
     "--method",
     type=click.Choice(["REML", "DL", "PM"]),
     default="REML",
     show_default=True,
-    help="tau² estimator of the pooled diamonds",
+    help="tau² estimator of a pair's pooled diamond",
 )
-def plot_command(db_path: Path, muscle_id: str, out_path: Path | None, impute_sd: str | None, method: str):
-    """Forest plot of one muscle across exercises and studies, with pooled diamonds.
+def plot_command(db_path: Path, muscle_id: str, pair: str | None, network: bool, out_path: Path | None,
+                 width: str, impute_sd: str | None, unlabelled_as_sd: bool, method: str):  # fmt: skip
+    """Forest plot of one muscle across exercises and studies, of one pair, or its network.
 
-    MVC-normalised EMG only; each exercise's values with the same statistic, central tendency and
-    phase are pooled (random effects, one value per study); the assumptions are printed under it.
+    MVC-normalised EMG only, one muscle per plot, one panel per statistic: each study's value,
+    the network model's estimate per exercise (diamond: 95% CI; line: prediction interval), k,
+    I² and the variance components; the assumptions are printed under it.
 
     Example:
 
     \b
         evidence plot --muscle gluteus_maximus
-        evidence plot --muscle "gluteus medius" --impute-sd 0.3 --out gmed.svg
+        evidence plot --muscle "gluteus medius" --width phone --out gmed.svg
+        evidence plot --muscle gluteus_maximus --pair barbell_hip_thrust,back_squat
+        evidence plot --muscle glutes --network
     """
     from .analysis.export import ExportError
-    from .analysis.plot import forest_plot
+    from .analysis.plot import WIDTHS, forest_plot, muscle_targets, pair_plot
+    from .analysis.plot_network import network_plot
 
-    if out_path is None:
-        out_path = Path(f"{muscle_id.replace(' ', '_').replace('/', '_')}.png")
     try:
-        result = forest_plot(muscle_id, out_path, db_path, impute_sd=impute_sd, method=method)
+        targets = muscle_targets(db_path, muscle_id)
+        base = out_path or Path(f"{muscle_id.replace(' ', '_').replace('/', '_')}.png")
+        skipped = []
+        for target in targets:
+            path = base if len(targets) == 1 else base.with_stem(f"{base.stem}-{target}")
+            options = dict(db_path=db_path, impute_sd=impute_sd, width_in=WIDTHS[width],
+                           unlabelled_as_sd=unlabelled_as_sd)  # fmt: skip
+            try:
+                if pair:
+                    a, _, b = pair.partition(",")
+                    for r in pair_plot(a.strip(), b.strip(), target, path, method=method, **options):  # type: ignore[arg-type]
+                        click.echo(f"wrote {r.path}: {r.points} differences, 1 pool")
+                elif network:
+                    panels = network_plot(target, path, **options)  # type: ignore[arg-type]
+                    click.echo(f"wrote {path}: {panels} network(s)")
+                else:
+                    r = forest_plot(target, path, method=method, **options)  # type: ignore[arg-type]
+                    click.echo(f"wrote {r.path}: {r.points} values, {r.with_interval} with a 95% interval, "
+                               f"{r.pools} network estimates")  # fmt: skip
+            except ExportError as e:
+                if len(targets) == 1:
+                    raise
+                skipped.append(str(e))
+                click.echo(f"skipped {target}: {e}", err=True)
+        if len(skipped) == len(targets):
+            raise ExportError(f"--muscle: nothing to draw for {muscle_id!r}: {skipped[0]}")
     except ExportError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(
-        f"wrote {result.path}: {result.points} values, {result.with_interval} with a 95% interval, "
-        f"{result.pools} pools"
-    )
 
 
 def url_option(fn):

@@ -15,6 +15,7 @@ from statistics import mean, median
 from typing import Any
 
 from emg_evidence.schema.allowed_values import HEALTHY_GROUPS
+from emg_evidence.schema.comparability import value_to_use_sql
 from emg_evidence.schema.labels import LABELS
 
 from .answer_words import muscle_label
@@ -39,12 +40,14 @@ def _ids(values: list[str]) -> str:
 
 # --- ranking ---------------------------------------------------------------------------------
 
-RANKING_SQL = """
+# The value to use of several sources' (a paper's before a review's, never the article's) is
+# schema/comparability.py's rule, as the pools take it.
+RANKING_SQL = f"""
 select e.measurement_id, e.study_id, e.citation, e.year, e.exercise_id, e.exercise, e.condition,
        e.muscle_id, e.muscle, e.muscle_region, e.statistic, e.phase, e.value, e.sd, e.unit, e.n,
        e.population, e.population_group, e.locator
 from meta_extract e
-where e.comparable_mvc = 1 and e.preferred = 1 and e.provenance <> 'article'
+where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
   and e.muscle_id in (select value from json_each(:muscles))
   and e.population_group in (select value from json_each(:groups))
 order by e.muscle_id, e.statistic, e.study_id, e.exercise_id
@@ -166,10 +169,10 @@ where f.study_id = :study and f.muscle_b_id is null
 order by f.muscle_id, f.id
 """
 
-APART_SQL = """
+APART_SQL = f"""
 select e.exercise, e.muscle, e.muscle_region, e.value, e.unit, e.statistic, e.study_id, e.citation, e.n
 from meta_extract e
-where e.comparable_mvc = 1 and e.preferred = 1 and e.provenance <> 'article'
+where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
   and e.exercise_id in (select value from json_each(:exercises))
   and (:muscles is null or e.muscle_id in (select value from json_each(:muscles)))
 order by e.value desc

@@ -49,7 +49,8 @@ def test_a_failing_derive_keeps_the_old_tables(db_copy, monkeypatch):
 def test_pairs_follow_the_rules(db_copy):
     connection = sqlite3.connect(db_copy)
     pairs = connection.execute(
-        """SELECT a.condition_id, b.condition_id, a.study_id, b.study_id, a.muscle_id, b.muscle_id,
+        """SELECT a.exercise_id < b.exercise_id OR p.factor IS NOT NULL,
+                  a.condition_id <> b.condition_id, a.study_id, b.study_id, a.muscle_id, b.muscle_id,
                   a.metric = b.metric AND a.statistic = b.statistic AND a.phase = b.phase
                   AND a.normalisation_category = b.normalisation_category AND a.n IS b.n,
                   a.provenance = b.provenance,
@@ -59,8 +60,8 @@ def test_pairs_follow_the_rules(db_copy):
            JOIN meta_extract b ON b.measurement_id = p.measurement2_id"""
     ).fetchall()
     assert pairs
-    for c1, c2, s1, s2, m1, m2, comparable, same_rank, both_restate in pairs:
-        assert c1 < c2 and s1 == s2 and m1 == m2 and comparable and same_rank and not both_restate
+    for direction, two, s1, s2, m1, m2, comparable, same_rank, both_restate in pairs:
+        assert direction and two and s1 == s2 and m1 == m2 and comparable and same_rank and not both_restate
     # A value and its restatement are never both single values: a restatement appears only where
     # it is the preferred one (a review's SD the paper lacks), and then the paper's value does not.
     both = connection.execute(

@@ -21,9 +21,11 @@ import pytest
 from click.testing import CliRunner
 from frictionless import validate
 
+from emg_evidence.analysis.columns import FIELDS
 from emg_evidence.analysis.effect_sizes import cmi, mc_vi, mc_yi, mn_vi, ri_param, smcc_vi, smcc_yi
-from emg_evidence.analysis.export import FIELDS, ExportError, contrast_rows, export, single_rows
+from emg_evidence.analysis.export import ExportError, contrast_rows, export, single_rows
 from emg_evidence.analysis.plot import forest_plot, plot_rows
+from emg_evidence.analysis.synthesis import cached
 from emg_evidence.cli import cli
 from emg_evidence.ingest.build import build
 from emg_evidence.paths import DATA_DIR, ROOT
@@ -164,13 +166,15 @@ def test_fixture_pairs_are_exactly_the_comparable_ones(fixture_export):
     }  # fmt: skip
     ugm, bf, amp, share = "gluteus_maximus_upper", "biceps_femoris", "emg_amplitude", "emg_share_of_sum"
     ht, bs, rdl = "barbell_hip_thrust", "back_squat", "romanian_deadlift"
+    # Each pair in its common direction: exercise ids in alphabetical order, whatever the
+    # study's order (it lists the hip thrust first).
     assert pairs == {
-        (ugm, amp, "mean", "primary", ht, bs),
+        (ugm, amp, "mean", "primary", bs, ht),
         (ugm, amp, "mean", "primary", ht, rdl),
         (ugm, amp, "mean", "primary", bs, rdl),
-        (ugm, amp, "peak", "primary", ht, bs),
-        (ugm, share, "integrated", "primary", ht, bs),
-        (bf, amp, "mean", "primary", ht, bs),  # the RDL value has n 18: other participants
+        (ugm, amp, "peak", "primary", bs, ht),
+        (ugm, share, "integrated", "primary", bs, ht),
+        (bf, amp, "mean", "primary", bs, ht),  # the RDL value has n 18: other participants
         # The article's own split squat value would pair only with the article's values, and
         # those are not preferred (the paper gives each of them): a restatement never pairs.
     }
@@ -182,13 +186,13 @@ def test_fixture_pairs_are_exactly_the_comparable_ones(fixture_export):
 def test_fixture_effect_sizes_by_hand(fixture_export):
     rows = read_csv(fixture_export / "contrasts.csv")
     key = dict(muscle_id="gluteus_maximus_upper", statistic="mean", provenance="primary",
-               exercise1_id="barbell_hip_thrust", exercise2_id="back_squat")  # fmt: skip
+               exercise1_id="back_squat", exercise2_id="barbell_hip_thrust")  # fmt: skip
     (mc,) = synthetic(rows, measure="MC", **key)
-    assert (num(mc["m1i"]), num(mc["m2i"]), num(mc["sd1i"]), num(mc["sd2i"])) == (70, 30, 20, 15)
+    assert (num(mc["m1i"]), num(mc["m2i"]), num(mc["sd1i"]), num(mc["sd2i"])) == (30, 70, 15, 20)
     assert (mc["ni"], num(mc["ri"]), mc["ri_imputed"]) == ("20", 0.5, "1")
-    assert num(mc["yi"]) == 40.0 and num(mc["vi"]) == pytest.approx(16.25) and mc["reason"] == ""
+    assert num(mc["yi"]) == -40.0 and num(mc["vi"]) == pytest.approx(16.25) and mc["reason"] == ""
     (smcc,) = synthetic(rows, measure="SMCC", **key)
-    assert num(smcc["yi"]) == pytest.approx(2.12984984450285, rel=1e-12)
+    assert num(smcc["yi"]) == pytest.approx(-2.12984984450285, rel=1e-12)
     assert num(smcc["vi"]) == pytest.approx(0.16340650900322, rel=1e-12)
 
     single = read_csv(fixture_export / "single_conditions.csv")
@@ -196,22 +200,22 @@ def test_fixture_effect_sizes_by_hand(fixture_export):
                       exercise_id="barbell_hip_thrust")  # fmt: skip
     assert (num(mn["mi"]), num(mn["sdi"]), mn["ni"], mn["measure"]) == (70, 20, "20", "MN")
     assert (num(mn["yi"]), num(mn["vi"])) == (70, 20)
-    assert mn["pool_key"] == "barbell_hip_thrust/gluteus_maximus_upper/mean/mean/whole/healthy"
+    assert mn["network_key"] == "gluteus_maximus_upper/mean/mean/whole/mvc_standardised_isometric/%/healthy"
 
 
 def test_missing_sds_give_empty_values_and_a_reason(fixture_export):
     rows = read_csv(fixture_export / "contrasts.csv")
-    key = dict(muscle_id="biceps_femoris", exercise1_id="barbell_hip_thrust")
+    key = dict(muscle_id="biceps_femoris", exercise1_id="back_squat")
     (mc,) = synthetic(rows, measure="MC", **key)
     (smcc,) = synthetic(rows, measure="SMCC", **key)
     # The hip thrust value has an SE (converted: SE x sqrt(n)), the squat value no dispersion.
-    assert mc["dispersion1"] == "3.0" and mc["dispersion_type1"] == "se"
-    assert num(mc["sd1i"]) == pytest.approx(3.0 * 20**0.5) and mc["sd1_source"] == "from_se"
-    assert mc["sd2i"] == ""
-    assert num(mc["yi"]) == 25.0  # escalc gives the raw difference without SDs too
+    assert mc["dispersion2"] == "3.0" and mc["dispersion_type2"] == "se"
+    assert num(mc["sd2i"]) == pytest.approx(3.0 * 20**0.5) and mc["sd2_source"] == "from_se"
+    assert mc["sd1i"] == ""
+    assert num(mc["yi"]) == -25.0  # escalc gives the raw difference without SDs too
     assert mc["vi"] == smcc["yi"] == smcc["vi"] == ""
     for row in (mc, smcc):
-        assert row["reason"] == "sd2i no dispersion reported"
+        assert row["reason"] == "sd1i no dispersion reported"
     # Every empty vi has a reason, and every reason an empty vi (or says a median is not a mean).
     for row in read_csv(fixture_export / "contrasts.csv") + read_csv(
         fixture_export / "single_conditions.csv"
@@ -240,7 +244,7 @@ def test_ri_option_changes_ri_and_the_variances(fixture_db, tmp_path):
     assert result.exit_code == 0, result.output
     (mc,) = synthetic(read_csv(tmp_path / "contrasts.csv"), measure="MC", statistic="mean",
                       muscle_id="gluteus_maximus_upper", provenance="primary",
-                      exercise1_id="barbell_hip_thrust", exercise2_id="back_squat")  # fmt: skip
+                      exercise1_id="back_squat", exercise2_id="barbell_hip_thrust")  # fmt: skip
     assert num(mc["ri"]) == 0.8 and num(mc["vi"]) == pytest.approx(7.25)
     assert json.loads((tmp_path / "datapackage.json").read_text())["ri"] == 0.8
 
@@ -261,7 +265,8 @@ def test_no_contrast_mixes_metrics_statistics_sources_or_participants(which, req
         )
         for column in same:
             assert a[column] == b[column], (column, dict(row))
-        assert a["condition_id"] < b["condition_id"]
+        # The pair's common direction: alphabetical exercises, or a technique contrast.
+        assert a["exercise_id"] < b["exercise_id"] or row["factor"], dict(row)
         assert (row["m1i"], row["m2i"], row["ni"]) == (a["value"], b["value"], a["n"])
     connection.close()
 
@@ -392,7 +397,8 @@ def test_metafor_escalc_agrees_on_single_conditions(which, request, tmp_path):
 
 
 async def test_datasette_csv_is_the_exported_file(ds, real_export):
-    # A canned query's CSV stops at the row cap; the exported file has every row.
+    # A canned query's CSV stops at the row cap; the exported file has every row, and
+    # single_conditions.csv adds in_network (which rows the network model was fitted to).
     cap = int(SERVE_SETTINGS["max_returned_rows"])
     for path, name in [
         ("/evidence/meta_contrasts.csv?ri=0.5&_size=max", "contrasts.csv"),
@@ -401,8 +407,10 @@ async def test_datasette_csv_is_the_exported_file(ds, real_export):
     ]:
         response = await ds.client.get(path)
         assert response.status_code == 200, path
-        lines = (real_export / name).read_bytes().decode("utf-8").splitlines(keepends=True)
-        assert response.text == "".join(lines[: 1 + cap]), path
+        served = list(csv.reader(io.StringIO(response.text)))
+        exported = list(csv.reader(io.StringIO((real_export / name).read_bytes().decode("utf-8"))))
+        columns = [exported[0].index(c) for c in served[0]]
+        assert served == [[row[i] for i in columns] for row in exported[: 1 + cap]], path
 
 
 async def test_datasette_ri_parameter(ds):
@@ -423,11 +431,12 @@ async def test_datasette_query_pages_render(ds):
 # --- the CLI and the plot -----------------------------------------------------------------------
 
 
-def test_cli_export_writes_three_files(db_path, tmp_path):
+def test_cli_export_writes_every_file(db_path, tmp_path):
     result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--out", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [
-        "contrasts.csv", "datapackage.json", "pooled.csv", "read_export.R", "single_conditions.csv"
+        "contrasts.csv", "datapackage.json", "differences.csv", "network.csv", "pooled.csv",
+        "read_export.R", "sensitivity.csv", "single_conditions.csv",
     ]  # fmt: skip
     assert "contrasts:" in result.output and "with yi and vi" in result.output
 
@@ -443,13 +452,9 @@ def test_failed_export_keeps_the_previous_files(db_path, tmp_path):
 
 
 def test_plot_shows_only_mvc_normalised_values(fixture_db):
-    rows = plot_rows(fixture_db, "gluteus_maximus")
-    assert rows and all(r["comparable_mvc"] == 1 for r in rows)
-    assert {r["muscle_id"] for r in rows} <= {
-        "gluteus_maximus",
-        "gluteus_maximus_upper",
-        "gluteus_maximus_lower",
-    }
+    s = cached(fixture_db)
+    rows = plot_rows(s, "gluteus_maximus_upper")
+    assert rows and all(r["comparable_mvc"] == 1 and r["muscle_id"] == "gluteus_maximus_upper" for r in rows)
     # The fixture's share-of-summed-EMG values (not MVC-normalised) are left out.
     assert not [r for r in rows if r["metric"] != "emg_amplitude"]
     every = [r for r in single_rows(fixture_db) if r["study_id"] == "synthetic2099"]
@@ -457,19 +462,19 @@ def test_plot_shows_only_mvc_normalised_values(fixture_db):
 
 
 def test_plot_png_and_svg(fixture_db, tmp_path):
-    png = forest_plot("gluteus_maximus", tmp_path / "gm.png", fixture_db)
+    png = forest_plot("gluteus_maximus_upper", tmp_path / "gm.png", fixture_db)
     data = png.path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
     # One point per value, an interval where the value has an SD and an n (the fixture's do).
-    rows = plot_rows(fixture_db, "gluteus_maximus")
+    rows = plot_rows(cached(fixture_db), "gluteus_maximus_upper")
     assert png.points == len(rows)
     assert png.with_interval == sum(r["sdi"] is not None and bool(r["ni"]) for r in rows) > 0
-    svg = forest_plot("gluteus_maximus", tmp_path / "gm.svg", fixture_db)
+    svg = forest_plot("gluteus_maximus_upper", tmp_path / "gm.svg", fixture_db)
     text = svg.path.read_text(encoding="utf-8")
     ET.fromstring(text)  # well-formed
     # Matplotlib writes text as paths with the string in a comment-like id; check the labels.
-    for label in ("Fixture &amp; Synthetic (2001) · upper · peak · emg_amplitude %MVIC",
-                  "barbell hip thrust"):  # fmt: skip
+    for label in ("Fixture &amp; Synthetic (2001) · hip thrust", "barbell hip thrust",
+                  "peak amplitude, mean of participants"):  # fmt: skip
         assert label in text, label
 
 
@@ -491,7 +496,17 @@ def test_cli_plot_and_its_errors(db_path, tmp_path):
         and "glutes" in result.output
     )
     result = runner.invoke(
-        cli, ["plot", *db, "--muscle", "gluteus_maximus", "--out", str(tmp_path / "g.pdf")]
+        cli, ["plot", *db, "--muscle", "gluteus_maximus_upper", "--out", str(tmp_path / "g.pdf")]
     )
     assert result.exit_code != 0 and ".png or .svg" in result.output
     assert not (tmp_path / "g.png").exists() and not (tmp_path / "g.pdf").exists()
+    # A word covering several muscles: one plot per muscle with values.
+    result = runner.invoke(cli, ["plot", *db, "--muscle", "glutes", "--out", str(tmp_path / "glutes.png")])
+    assert result.exit_code == 0, result.output
+    drawn = sorted(p.name for p in tmp_path.glob("glutes-*.png"))
+    assert "glutes-gluteus_maximus_upper.png" in drawn and "glutes-gluteus_medius.png" in drawn
+    result = runner.invoke(cli, ["plot", *db, "--muscle", "gluteus_medius", "--network", "--width", "phone",
+                                 "--out", str(tmp_path / "net.png")])  # fmt: skip
+    assert result.exit_code == 0 and (tmp_path / "net-gluteus_medius.png").stat().st_size > 10_000, (
+        result.output
+    )

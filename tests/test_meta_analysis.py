@@ -140,26 +140,28 @@ def test_no_pool_mixes_mean_median_peak_or_phase(which, real_export, pooled_db, 
     if which == "pooled":
         export(pooled_db, out, impute_sd="0.3")
     single = read_csv(out / "single_conditions.csv")
-    by_key: dict[str, set] = {}
-    for r in single:
-        if r["pool_key"]:
-            by_key.setdefault(r["pool_key"], set()).add(
-                (r["metric"], r["normalisation_category"], r["statistic"], r["central_tendency"], r["phase"])
-            )
-    assert by_key
-    assert all(len(v) == 1 for v in by_key.values())
-    for r in read_csv(out / "contrasts.csv"):
-        assert r["statistic"] not in ("", None)
+    columns = ("metric", "normalisation_category", "statistic", "central_tendency", "phase", "muscle_id")
+    for rows, key in ((single, "network_key"), (read_csv(out / "contrasts.csv"), "contrast_key")):
+        by_key: dict[str, set] = {}
+        for r in rows:
+            if r[key]:
+                by_key.setdefault(r[key], set()).add(tuple(r[c] for c in columns))
+        assert by_key
+        assert all(len(v) == 1 for v in by_key.values())
     assert all(r["central_tendency"] in ("mean", "median", "") for r in single)
 
 
-def test_export_warns_about_empty_pools_and_counts_usable_rows(db_path, tmp_path):
+def test_export_counts_pools_by_studies_and_validates(db_path, tmp_path):
     result = CliRunner().invoke(cli, ["export", "--db", str(db_path), "--out", str(tmp_path), "--validate"])
     assert result.exit_code == 0, result.output
-    with (tmp_path / "pooled.csv").open(encoding="utf-8") as f:
-        empty = [r for r in csv.DictReader(f) if r["k"] in ("", "0")]
-    # A pool with no usable row is warned about, whatever the data hold today.
-    assert not empty or ("warning:" in result.output and "k = 0" in result.output)
+    pooled = read_csv(tmp_path / "pooled.csv")
+    by_studies = [sum(min(int(r["studies"]), 3) == k for r in pooled) for k in (3, 2, 1, 0)]
+    assert (
+        f"{by_studies[0]} of 3 or more studies, {by_studies[1]} of 2, {by_studies[2]} of 1, "
+        f"{by_studies[3]} with nothing to pool" in result.output
+    )
+    # Where no pool has two studies, the export says so in words.
+    assert ("no pool has two studies yet" in result.output) == (by_studies[0] + by_studies[1] == 0)
     assert "with yi and vi as reported or converted" in result.output
     assert "frictionless: the package is valid" in result.output
 
@@ -215,15 +217,23 @@ def test_impute_rule_refuses_nonsense(text):
 # --- imputation and pools -------------------------------------------------------------------------
 
 
-def test_impute_sd_makes_every_mvc_mean_usable(pooled_db, tmp_path):
+def test_impute_sd_fills_only_emg_amplitude_means(pooled_db, tmp_path):
     export(pooled_db, tmp_path, impute_sd="0.3")
     rows = read_csv(tmp_path / "single_conditions.csv")
-    means = [r for r in rows if r["comparable_mvc"] == "1" and r["central_tendency"] != "median"
+    means = [r for r in rows if r["metric"] == "emg_amplitude" and r["central_tendency"] == "mean"
              and float(r["mi"]) > 0 and r["ni"]]  # fmt: skip
     assert means and all(r["yi"] and r["vi"] for r in means)
-    imputed = [r for r in means if r["sd_imputed"] == "1"]
+    imputed = [r for r in rows if r["sd_imputed"] == "1"]
     assert imputed and all(r["sd_source"] == "imputed:cv=0.3" for r in imputed)
     assert all(float(r["sdi"]) == pytest.approx(0.3 * float(r["mi"])) for r in imputed)
+    # Never a time, a correlation, a force, a moment, nor a value whose mean/median status is
+    # not stated: their SDs stay missing.
+    others = [r for r in rows if r["metric"] != "emg_amplitude" or r["central_tendency"] != "mean"]
+    assert others and not [r for r in others if r["sd_imputed"] == "1"]
+    assert any(r["sdi"] == "" for r in others)
+    # Every pool that needed an imputed SD says so.
+    for p in read_csv(tmp_path / "pooled.csv"):
+        assert (int(p["imputed_sd"]) > 0) == ("imputed SDs in" in p["notes"])
 
 
 def test_median_cv_rule_borrows_the_reported_cvs(pooled_db, tmp_path):
@@ -241,51 +251,17 @@ def test_median_cv_rule_borrows_the_reported_cvs(pooled_db, tmp_path):
 
 
 def test_pool_of_one_is_its_own_value():
-    p = pool([12.0], [4.0])
-    assert (p.k, p.estimate, p.se, p.tau2, p.i2) == (1, 12.0, 2.0, 0.0, None)
-
-
-@pytest.mark.parametrize("method", ["REML", "DL", "PM"])
-def test_pooled_csv_equals_metafor_rma(method, pooled_db, tmp_path):
-    export(pooled_db, tmp_path, impute_sd="0.3", method=method)
-    pooled = [r for r in read_csv(tmp_path / "pooled.csv") if int(r["k"]) >= 2]
-    assert any(r["kind"] == "single" for r in pooled) and any(r["kind"] == "contrast" for r in pooled)
-    # R recomputes each pool from the exported rows (one per study, as pooled.csv took them).
-    script = f"""
-    suppressMessages(library(metafor))
-    source("read_export.R")
-    s <- read_single(); s$key <- s$pool_key; s$kind <- "single"
-    c <- read_contrasts(); c$key <- c$contrast_key; c$kind <- "contrast"
-    cols <- c("kind", "measure", "key", "study_id", "yi", "vi")
-    d <- rbind(s[, cols], c[, cols])
-    d <- d[!is.na(d$key) & d$key != "" & !is.na(d$yi) & !is.na(d$vi) & d$vi > 0, ]
-    d <- d[!duplicated(d[, c("kind", "measure", "key", "study_id")]), ]
-    for (g in split(d, list(d$kind, d$measure, d$key), drop = TRUE)) {{
-      if (nrow(g) < 2) next
-      r <- rma(g$yi, g$vi, method = "{method}", control = list(threshold = 1e-12, tol = 1e-12))
-      cat(g$kind[1], g$measure[1], g$key[1], sprintf("%.12g", c(r$k, r$b, r$se, r$ci.lb, r$ci.ub, r$tau2, r$I2)), "\\n", sep = "|")
-    }}
-    """
-    done = subprocess.run(["Rscript", "--vanilla", "-e", script], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    theirs = {}
-    for line in done.stdout.splitlines():
-        kind, measure, key, *numbers = [x for x in line.split("|") if x != ""]
-        theirs[(kind, measure, key)] = [float(x) for x in numbers]
-    assert len(theirs) == len(pooled)
-    for r in pooled:
-        k, b, se, lb, ub, tau2, i2 = theirs[(r["kind"], r["measure"], r["pool_key"])]
-        assert int(r["k"]) == k
-        for ours, expected in ((r["estimate"], b), (r["se"], se), (r["ci_lb"], lb), (r["ci_ub"], ub),
-                               (r["tau2"], tau2), (r["i2"], i2)):  # fmt: skip
-            assert float(ours) == pytest.approx(expected, abs=1e-6, rel=1e-6), (r["pool_key"], ours, expected)
+    # As rma prints it for k = 1: tau² 0, I² 0%, and the prediction interval is the CI.
+    p = pool([12.0], [4.0], knha=True)
+    assert (p.k, p.estimate, p.se, p.tau2, p.i2, p.test) == (1, 12.0, 2.0, 0.0, 0.0, "z")
+    assert (p.pi_lb, p.pi_ub) == (p.ci_lb, p.ci_ub)
 
 
 def test_r_reads_every_numeric_column_as_numeric(real_export):
     script = """
     source("read_export.R")
-    for (d in list(read_single(), read_contrasts(), read_pooled())) {
+    for (d in list(read_single_conditions(), read_contrasts(), read_pooled(), read_network(),
+                   read_differences(), read_sensitivity())) {
       bad <- names(d)[sapply(d, is.logical)]
       if (length(bad)) stop(paste("logical columns:", paste(bad, collapse = ", ")))
     }

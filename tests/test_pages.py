@@ -33,8 +33,9 @@ def activation_expected(db_rows, muscle_ids: list[str]) -> list[tuple]:
     return [
         (r["measurement_id"], r["value"])
         for r in db_rows(
+            # The values to use (schema/comparability.py), as the /ranking page shows them.
             f"select measurement_id, value from meta_extract where comparable_mvc = 1"
-            f" and restates_measurement_id is null and value is not null and muscle_id in ({marks})",
+            f" and preferred = 1 and provenance <> 'article' and value is not null and muscle_id in ({marks})",
             *muscle_ids,
         )
     ]
@@ -60,9 +61,10 @@ async def test_muscle_activation_is_mvc_only_and_ranked(ds, db_rows, muscle, mus
     expected = activation_expected(db_rows, muscle_ids)
     assert expected
     assert sorted((r["measurement_id"], r["value"]) for r in rows) == sorted(expected)
-    # Ranked within each muscle (or region) and statistic, highest first; ties share a rank.
-    for key in {(r["muscle_id"], r["statistic"]) for r in rows}:
-        ranked = [r for r in rows if (r["muscle_id"], r["statistic"]) == key]
+    # Ranked within each muscle (or region), statistic and central tendency, highest first; ties
+    # share a rank.
+    for key in {(r["muscle_id"], r["statistic"], r["central_tendency"]) for r in rows}:
+        ranked = [r for r in rows if (r["muscle_id"], r["statistic"], r["central_tendency"]) == key]
         assert [r["value"] for r in ranked] == sorted((r["value"] for r in ranked), reverse=True)
         assert ranked[0]["rank"] == 1
         assert all(b["rank"] == (a["rank"] if b["value"] == a["value"] else ranked.index(b) + 1)
@@ -201,7 +203,7 @@ def test_muscle_queries_read_every_word_as_the_views_do(db):
     from emg_evidence.analysis.queries import query_sql
 
     scope = (
-        "from meta_extract where comparable_mvc = 1 and restates_measurement_id is null"
+        "from meta_extract where comparable_mvc = 1 and preferred = 1 and provenance <> 'article'"
         " and muscle_id in (select muscle_id from muscle_term where term = lower(:muscle))"
     )
     words = [r[0] for r in db.execute("select distinct term from muscle_term order by term")]
@@ -210,9 +212,10 @@ def test_muscle_queries_read_every_word_as_the_views_do(db):
     for word in words:
         activation = db.execute(query_sql("muscle_activation"), {"muscle": word}).fetchall()
         expected = db.execute(
-            "select rank() over (partition by muscle_id, statistic order by value desc), measurement_id "
+            "select rank() over (partition by muscle_id, statistic, central_tendency order by value desc),"
+            " measurement_id "
             + scope
-            + " order by muscle_id, statistic, value desc, measurement_id",
+            + " order by muscle_id, statistic, central_tendency, value desc, measurement_id",
             {"muscle": word},
         ).fetchall()
         assert [(r[0], r[-1]) for r in activation] == [tuple(r) for r in expected], word

@@ -1,5 +1,6 @@
--- The pairs (which values may be contrasted) are built once per build in contrast_pair
--- (analysis/derived.py); here they get their values and metafor's yi and vi.
+-- The pairs (which values may be contrasted, in which direction) are built once per build in
+-- contrast_pair (analysis/derived.py); here they get their values and metafor's yi and vi.
+-- m1i is always the pair's first exercise: alphabetical, or the higher level of a technique.
 with params as (
   select ri_param(:ri) as ri
 ),
@@ -11,6 +12,8 @@ contrasts as (
          a.muscle_id, a.muscle, a.muscle_region, a.muscle_group,
          a.metric, a.unit, a.normalisation_category, a.comparable_mvc,
          a.statistic, a.central_tendency, a.phase, a.provenance, a.population_group,
+         st.clinical_condition, p.pair, p.factor,
+         p.contrast_key,
          a.exercise_id as exercise1_id, a.exercise as exercise1,
          a.condition_id as condition1_id, a.condition as condition1, a.load as load1,
          b.exercise_id as exercise2_id, b.exercise as exercise2,
@@ -18,7 +21,7 @@ contrasts as (
          a.measurement_id as measurement1_id, b.measurement_id as measurement2_id,
          m.measure, a.value as m1i, b.value as m2i,
          a.sd as sd1i, b.sd as sd2i, a.sd_source as sd1_source, b.sd_source as sd2_source,
-         0 as sd_imputed,
+         0 as sd_imputed, 0 as sd_unlabelled,
          a.n as ni, params.ri, 1 as ri_imputed,
          case when a.sd is not null then null
               when a.dispersion is null then 'no dispersion reported'
@@ -35,6 +38,7 @@ contrasts as (
   from contrast_pair p
   join meta_extract a on a.measurement_id = p.measurement1_id
   join meta_extract b on b.measurement_id = p.measurement2_id
+  join study st on st.id = a.study_id
   cross join measures m
   cross join params
 ),
@@ -48,19 +52,16 @@ effects as (
 )
 select study_id, citation, year, doi, pmid, muscle_id, muscle, muscle_region, muscle_group,
        metric, unit, normalisation_category, comparable_mvc, statistic, central_tendency, phase,
-       provenance, population_group,
-       -- Contrasts with one contrast_key may be pooled: the same two exercises, muscle, metric,
-       -- normalisation, statistic, central tendency and phase, healthy or clinical.
-       case when comparable_mvc = 1 and statistic not in ('other', 'not_reported')
-                 and central_tendency is not null and provenance <> 'article'
-            then exercise1_id || '-vs-' || exercise2_id || '/' || muscle_id || '/' || statistic
-                 || '/' || central_tendency || '/' || phase || '/'
-                 || case when population_group = 'clinical' then 'clinical' else 'healthy' end
-       end as contrast_key,
+       provenance, population_group, clinical_condition,
+       -- Contrasts with one contrast_key may be pooled (schema/comparability.py): the same pair
+       -- in the same direction (analysis/contrasts.py), muscle, statistic, central tendency,
+       -- phase, normalisation and unit kind, population. Empty: pooled with nothing.
+       pair, factor, contrast_key,
        exercise1_id, exercise1, condition1_id, condition1, load1,
        exercise2_id, exercise2, condition2_id, condition2, load2,
        measurement1_id, measurement2_id,
-       measure, m1i, m2i, sd1i, sd2i, sd1_source, sd2_source, sd_imputed, ni, ri, ri_imputed, yi,
+       measure, m1i, m2i, sd1i, sd2i, sd1_source, sd2_source, sd_imputed, sd_unlabelled, ni, ri,
+       ri_imputed, yi,
        case measure when 'MC' then mc_vi(sd1i, sd2i, ri, ni) else smcc_vi(yi, ni) end as vi,
        nullif(trim(
          coalesce('sd1i ' || sd1_missing || '; ', '')

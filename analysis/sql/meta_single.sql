@@ -2,23 +2,17 @@
 -- derived table single_value, analysis/derived.py), which also fixes the order. sdi is the SD
 -- the build derived from the reported dispersion; sd_source says how.
 select v.measurement_id, e.study_id, e.citation, e.year, e.doi, e.pmid,
-       e.population_group,
+       e.population_group, st.clinical_condition,
        e.exercise_id, e.exercise, e.condition_id, e.condition, e.load,
        e.muscle_id, e.muscle, e.muscle_region, e.muscle_group,
        e.metric, e.unit, e.normalisation_category, e.comparable_mvc, e.statistic,
        e.central_tendency, e.phase, e.provenance, e.preferred,
-       -- Rows with one pool_key may be pooled: MVC-normalised EMG, one exercise and muscle, the
-       -- same stated amplitude statistic, central tendency and phase, healthy or clinical.
-       case when e.comparable_mvc = 1
-                 and e.statistic not in ('other', 'not_reported')
-                 and e.central_tendency is not null
-                 and e.provenance <> 'article'
-            then e.exercise_id || '/' || e.muscle_id || '/' || e.statistic || '/'
-                 || e.central_tendency || '/' || e.phase || '/'
-                 || case when e.population_group = 'clinical' then 'clinical' else 'healthy' end
-       end as pool_key,
+       -- The network model a row enters (schema/comparability.py's level key: MVC-normalised
+       -- EMG, one muscle, stated statistic and central tendency, phase, normalisation and unit
+       -- kind, population); rows with an SD enter it.
+       {LEVEL_KEY} as network_key,
        'MN' as measure, e.value as mi,
-       e.sd as sdi, e.sd_source, 0 as sd_imputed, e.n as ni,
+       e.sd as sdi, e.sd_source, 0 as sd_imputed, 0 as sd_unlabelled, e.n as ni,
        e.value as yi,
        mn_vi(e.sd, e.n) as vi,
        nullif(trim(
@@ -32,4 +26,5 @@ select v.measurement_id, e.study_id, e.citation, e.year, e.doi, e.pmid,
        e.dispersion, e.dispersion_type, e.locator, e.source_url
 from single_value v
 join meta_extract e on e.measurement_id = v.measurement_id
+join study st on st.id = e.study_id
 order by v.id

@@ -1,0 +1,64 @@
+"""Running the canned queries of the meta-analysis extracts (analysis/sql/) on a database file.
+
+``evidence export``, the plots and the synthesis read the rows through here, with the
+effect-size SQL functions registered, so they get what Datasette serves for the same query.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from ..paths import DB_PATH
+from .effect_sizes import DEFAULT_RI, register_sql_functions
+from .queries import QueryNotFound, query_sql
+
+CONTRASTS_QUERY = "meta_contrasts"
+SINGLE_QUERY = "meta_single"
+
+
+class ExportError(Exception):
+    """The export cannot run; the message names the file and field at fault."""
+
+
+def connect(db_path: Path) -> sqlite3.Connection:
+    """A read-only connection to ``db_path`` with the effect-size SQL functions."""
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        raise ExportError(f"{db_path}: (file): no such database; run `evidence build` first")
+    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    register_sql_functions(connection)
+    return connection
+
+
+def run_query(db_path: Path, name: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+    """Run canned query ``name`` on ``db_path``; return its column names and rows."""
+    try:
+        sql = query_sql(name)
+    except QueryNotFound as e:
+        raise ExportError(str(e)) from e
+    connection = connect(db_path)
+    try:
+        cursor = connection.execute(sql, params)
+        columns = [d[0] for d in cursor.description]
+        rows = cursor.fetchall()
+    except sqlite3.Error as e:
+        raise ExportError(f"analysis/sql/{name}.sql: (query): {e} (on {db_path})") from e
+    finally:
+        connection.close()
+    return columns, rows
+
+
+def contrast_rows(db_path: Path = DB_PATH, ri: float = DEFAULT_RI) -> list[dict[str, Any]]:
+    """Within-study contrasts (metafor MC and SMCC), one dict per row."""
+    if not -1 <= ri <= 1:
+        raise ExportError(f"ri: {ri} is not a correlation between -1 and 1")
+    columns, rows = run_query(db_path, CONTRASTS_QUERY, {"ri": ri})
+    return [dict(zip(columns, row)) for row in rows]
+
+
+def single_rows(db_path: Path = DB_PATH) -> list[dict[str, Any]]:
+    """Single-condition values (metafor MN), one dict per row."""
+    columns, rows = run_query(db_path, SINGLE_QUERY, {})
+    return [dict(zip(columns, row)) for row in rows]

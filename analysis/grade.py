@@ -1,0 +1,158 @@
+"""A GRADE-style certainty for every pooled answer, computed, with its reasons in words.
+
+Every answer starts at **high** (the studies compare exercises within the same people) and goes
+down one level per concern, to **moderate**, **low** and **very low** (never below):
+
+- **Risk of bias**: the mean PEDro score of the studies, where a review tabulates it; a study
+  without one is taken as :data:`DEFAULT_PEDRO` (stated in the reasons). Below 6: one level;
+  below 4: two.
+- **Inconsistency** (two or more studies): I² of 50% or more; a prediction interval that
+  crosses zero while the confidence interval does not; a study whose own 95% interval lies
+  wholly on the other side of zero. One level whatever the number of signs, two if all three.
+- **Imprecision**: for a difference, a 95% interval that includes zero (one level) or that
+  reaches both below -SWD and above +SWD (two); for an exercise's level, an interval wider than
+  ±SWD. SWD, the smallest worthwhile difference, is :data:`SWD` (10 %MVIC, stated).
+- **Indirectness**: a normalisation other than an MVC; a sample that is not healthy (clinical,
+  impaired or not reported); a network difference that no study measured directly (it rests on
+  other exercises); an exercise's level, which compares studies whose MVC tests differed.
+- **Few studies**: fewer than three (one level; the reason says "one study" where it is one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..schema.comparability import MVC_CATEGORIES
+
+LEVELS = ("high", "moderate", "low", "very low")
+#: The smallest worthwhile difference, in %MVIC (a stated choice, not a measured one).
+SWD = 10.0
+#: The PEDro score assumed for a study no review scored: below the threshold of 6, so an
+#: unscored body of evidence is graded down for risk of bias, not given the benefit of doubt.
+DEFAULT_PEDRO = 5
+
+
+@dataclass(frozen=True)
+class Grade:
+    level: str
+    reasons: tuple[str, ...]
+
+    @property
+    def words(self) -> str:
+        return "; ".join(self.reasons) if self.reasons else "no concern found"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a grade is computed from."""
+
+    #: 'difference' (two exercises or two versions) or 'level' (one exercise's level)
+    kind: str
+    estimate: float
+    ci_lb: float
+    ci_ub: float
+    studies: int
+    pedro: Sequence[int | None]
+    normalisation: str
+    population: str
+    pi_lb: float | None = None
+    pi_ub: float | None = None
+    i2: float | None = None
+    #: each study's own 95% interval of the difference (for direction disagreement)
+    study_intervals: Sequence[tuple[float, float]] = ()
+    #: False for a network difference no study measured directly
+    direct: bool = True
+
+
+def _risk_of_bias(pedro: Sequence[int | None]) -> tuple[int, str | None]:
+    known = [p for p in pedro if p is not None]
+    scores = [p if p is not None else DEFAULT_PEDRO for p in pedro]
+    if not scores:
+        return 0, None
+    mean = sum(scores) / len(scores)
+    down = 2 if mean < 4 else 1 if mean < 6 else 0
+    if not down:
+        return 0, None
+    if not known:
+        return (
+            down,
+            f"risk of bias: no PEDro score known for these studies (each taken as {DEFAULT_PEDRO}/10)",
+        )
+    missing = len(pedro) - len(known)
+    told = f"PEDro {', '.join(str(p) for p in sorted(known))}"
+    if missing:
+        told += f"; {missing} stud{'y' if missing == 1 else 'ies'} without one, taken as {DEFAULT_PEDRO}"
+    return down, f"risk of bias: mean PEDro {mean:.1f}/10 ({told})"
+
+
+def _inconsistency(e: Evidence) -> tuple[int, str | None]:
+    if e.studies < 2:
+        return 0, None
+    signs = []
+    if e.i2 is not None and e.i2 >= 50:
+        signs.append(f"I² {e.i2:.0f}%")
+    crosses = e.ci_lb > 0 or e.ci_ub < 0
+    if crosses and e.pi_lb is not None and e.pi_ub is not None and e.pi_lb < 0 < e.pi_ub:
+        signs.append("the prediction interval includes zero")
+    against = [1 for lb, ub in e.study_intervals if (ub < 0 < e.estimate) or (lb > 0 > e.estimate)]
+    if against:
+        signs.append(
+            f"{len(against)} stud{'y' if len(against) == 1 else 'ies'} clearly in the other direction"
+        )
+    if not signs:
+        return 0, None
+    return (2 if len(signs) == 3 else 1), "inconsistency: " + ", ".join(signs)
+
+
+def _imprecision(e: Evidence) -> tuple[int, str | None]:
+    if e.kind == "level":
+        half = (e.ci_ub - e.ci_lb) / 2
+        if half > SWD:
+            return 1, f"imprecision: the 95% interval is ±{half:.0f} %MVIC, wider than ±{SWD:g}"
+        return 0, None
+    if e.ci_lb < -SWD and e.ci_ub > SWD:
+        return 2, (
+            f"imprecision: the 95% interval ({e.ci_lb:.1f} to {e.ci_ub:.1f}) reaches a worthwhile "
+            f"difference ({SWD:g} %MVIC) both ways"
+        )
+    if e.ci_lb <= 0 <= e.ci_ub:
+        return 1, f"imprecision: the 95% interval ({e.ci_lb:.1f} to {e.ci_ub:.1f}) includes no difference"
+    return 0, None
+
+
+def _indirectness(e: Evidence) -> tuple[int, str | None]:
+    signs = []
+    if e.normalisation not in MVC_CATEGORIES:
+        signs.append(f"EMG normalised to {e.normalisation.replace('_', ' ')}, not an MVC")
+    if e.population != "healthy":
+        signs.append(f"{e.population.replace('_', ' ')} sample, not healthy adults")
+    if e.kind == "difference" and not e.direct:
+        signs.append("no study measured both: the difference rests on other exercises")
+    if e.kind == "level":
+        signs.append("levels compare studies whose MVC tests differed")
+    if not signs:
+        return 0, None
+    return 1, "indirectness: " + ", ".join(signs)
+
+
+def _few(studies: int) -> tuple[int, str | None]:
+    if studies >= 3:
+        return 0, None
+    return 1, "one study" if studies == 1 else f"only {studies} studies"
+
+
+def grade(e: Evidence) -> Grade:
+    """The certainty of one pooled answer and why."""
+    down, reasons = 0, []
+    for step in (
+        _risk_of_bias(e.pedro),
+        _inconsistency(e),
+        _imprecision(e),
+        _indirectness(e),
+        _few(e.studies),
+    ):
+        if step[1]:
+            down += step[0]
+            reasons.append(step[1])
+    return Grade(LEVELS[min(down, len(LEVELS) - 1)], tuple(reasons))

@@ -1,0 +1,227 @@
+"""The network model per muscle key: every exercise's level, every pair's difference, a ranking.
+
+Arms are the single-condition values of one level key (schema/comparability.py): metafor's MN,
+``yi = mean``, ``vi = sd² / n``. The model is exactly
+
+    rma.mv(yi, vi, mods = ~ 0 + factor(exercise_id),
+           random = list(~ 1 | study_id, ~ 1 | condition_id), method = "REML")
+
+fitted by :mod:`.reml`. From it: each exercise's estimate with its 95% CI (z, metafor's default)
+and prediction interval (``predict``: estimate ± z sqrt(se² + sigma2_study + sigma2_condition)),
+every pairwise difference with its CI (the league table), P-scores (Rücker & Schwarzer 2015: the
+mean, over the other exercises, of the probability of being higher; the frequentist SUCRA), and
+k studies and n people per exercise.
+
+An exercise no study links to the others (its studies measured none of the other exercises of
+the key) is reported apart with its studies and people, and neither estimated in the network nor
+ranked: the model would compare it to the rest only through differences between studies. The
+network is the linked set with the most studies.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from itertools import combinations
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from ..schema.comparability import people
+from .reml import Z975, Fit, ModelError, fit
+
+
+@dataclass(frozen=True)
+class Level:
+    exercise_id: str
+    estimate: float
+    se: float
+    ci_lb: float
+    ci_ub: float
+    pi_lb: float
+    pi_ub: float
+    studies: int
+    people: int
+    arms: int
+    p_score: float | None
+    rank: int | None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``first - second`` (alphabetical ids, the pairs' common direction)."""
+
+    first: str
+    second: str
+    estimate: float
+    se: float
+    ci_lb: float
+    ci_ub: float
+    pi_lb: float
+    pi_ub: float
+    #: studies that measured both exercises (direct evidence)
+    direct_studies: int
+
+
+@dataclass(frozen=True)
+class Apart:
+    exercise_id: str
+    studies: int
+    people: int
+    arms: int
+
+
+@dataclass
+class Network:
+    key: str
+    levels: list[Level] = field(default_factory=list)
+    league: list[Difference] = field(default_factory=list)
+    apart: list[Apart] = field(default_factory=list)
+    fit: Fit | None = None
+    #: the arms the model was fitted to
+    rows: list[Mapping[str, Any]] = field(default_factory=list)
+    #: why there is no model, in words ('' when there is one)
+    note: str = ""
+
+    @property
+    def studies(self) -> int:
+        return len({r["study_id"] for r in self.rows})
+
+    @property
+    def people(self) -> int:
+        return people(self.rows)[1]
+
+    @property
+    def i2(self) -> float | None:
+        """Share of the total variance that is between studies and conditions, in percent:
+        100 sum(sigma2) / (sum(sigma2) + s²), s² = (k - p) / tr(P) the typical sampling variance
+        (Nakagawa & Santos 2012; metafor's FAQ formula for rma.mv)."""
+        if self.fit is None:
+            return None
+        v = np.array([r["vi"] for r in self.rows])
+        x = np.zeros((len(self.rows), len(self.fit.names)))
+        for i, r in enumerate(self.rows):
+            x[i, self.fit.names.index(r["exercise_id"])] = 1.0
+        w = np.diag(1.0 / v)
+        p = w - w @ x @ np.linalg.inv(x.T @ w @ x) @ x.T @ w
+        typical = (len(v) - x.shape[1]) / float(np.trace(p))
+        total = float(self.fit.sigma2.sum())
+        return 100.0 * total / (total + typical)
+
+    def studies_of(self, exercise_id: str) -> set[str]:
+        return {r["study_id"] for r in self.rows if r["exercise_id"] == exercise_id}
+
+
+def usable(row: Mapping[str, Any]) -> bool:
+    return row["yi"] is not None and row["vi"] is not None and row["vi"] > 0
+
+
+def components(rows: Iterable[Mapping[str, Any]]) -> list[set[str]]:
+    """The sets of exercises that studies link (a study links every exercise it measured)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_study: dict[str, set[str]] = {}
+    for r in rows:
+        by_study.setdefault(r["study_id"], set()).add(r["exercise_id"])
+    for exercises in by_study.values():
+        first, *rest = sorted(exercises)
+        find(first)
+        for e in rest:
+            parent[find(e)] = find(first)
+    groups: dict[str, set[str]] = {}
+    for e in parent:
+        groups.setdefault(find(e), set()).add(e)
+    return list(groups.values())
+
+
+def p_scores(beta: np.ndarray, vcov: np.ndarray) -> list[float]:
+    """P-score of each coefficient: the mean over the others of P(this one is higher)."""
+    t = len(beta)
+    phi = NormalDist().cdf
+    out = []
+    for i in range(t):
+        total = 0.0
+        for j in range(t):
+            if j != i:
+                se = math.sqrt(max(vcov[i, i] + vcov[j, j] - 2 * vcov[i, j], 1e-300))
+                total += phi((beta[i] - beta[j]) / se)
+        out.append(total / (t - 1))
+    return out
+
+
+def _count(rows: list[Mapping[str, Any]], exercise: str) -> tuple[int, int, int]:
+    mine = [r for r in rows if r["exercise_id"] == exercise]
+    studies, n = people(mine)
+    return studies, n, len(mine)
+
+
+def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
+    """The network model of one level key's arms (rows without yi and a positive vi left out)."""
+    arms = [r for r in rows if usable(r)]
+    result = Network(key)
+    if not arms:
+        result.note = "no value with an SD: nothing to model"
+        return result
+    parts = sorted(
+        components(arms),
+        key=lambda c: (-len({r["study_id"] for r in arms if r["exercise_id"] in c}),
+                       -sum(r["exercise_id"] in c for r in arms), min(c)),
+    )  # fmt: skip
+    linked = parts[0]
+    for part in parts[1:]:
+        for e in sorted(part):
+            result.apart.append(Apart(e, *_count(arms, e)))
+    result.rows = [r for r in arms if r["exercise_id"] in linked]
+    try:
+        fitted = fit(
+            [r["yi"] for r in result.rows],
+            [r["vi"] for r in result.rows],
+            [r["exercise_id"] for r in result.rows],
+            [[r["study_id"] for r in result.rows], [r["condition_id"] for r in result.rows]],
+        )
+    except ModelError as e:
+        result.note = f"too few values to fit the model ({e})"
+        return result
+    result.fit = fitted
+    total = float(fitted.sigma2.sum())
+    ranked = len(fitted.names) > 1
+    scores = p_scores(fitted.beta, fitted.vcov) if ranked else [None] * len(fitted.names)
+    order = sorted(range(len(fitted.names)), key=lambda i: -(scores[i] or 0))
+    ranks = {i: pos + 1 for pos, i in enumerate(order)} if ranked else {}
+    for i, name in enumerate(fitted.names):
+        b, se = float(fitted.beta[i]), float(fitted.se[i])
+        half_pi = Z975 * math.sqrt(se**2 + total)
+        result.levels.append(Level(
+            name, b, se, b - Z975 * se, b + Z975 * se, b - half_pi, b + half_pi,
+            *_count(result.rows, name), scores[i], ranks.get(i),
+        ))  # fmt: skip
+    # A new study's difference of two arms varies by the condition variance of each arm (the
+    # study's own effect cancels): the difference's prediction interval adds 2 sigma2_condition.
+    within = 2 * float(fitted.sigma2[1])
+    for i, j in combinations(range(len(fitted.names)), 2):
+        d = float(fitted.beta[i] - fitted.beta[j])
+        se = math.sqrt(float(fitted.vcov[i, i] + fitted.vcov[j, j] - 2 * fitted.vcov[i, j]))
+        first, second = fitted.names[i], fitted.names[j]
+        half_pi = Z975 * math.sqrt(se**2 + within)
+        result.league.append(Difference(
+            first, second, d, se, d - Z975 * se, d + Z975 * se, d - half_pi, d + half_pi,
+            len(result.studies_of(first) & result.studies_of(second)),
+        ))  # fmt: skip
+    return result
+
+
+def networks(single: Iterable[Mapping[str, Any]], key_column: str = "network_key") -> list[Network]:
+    """One network per level key of ``single`` (the meta_single rows), sorted by key."""
+    by_key: dict[str, list[Mapping[str, Any]]] = {}
+    for r in single:
+        if r.get(key_column):
+            by_key.setdefault(r[key_column], []).append(r)
+    return [network(k, rows) for k, rows in sorted(by_key.items())]

@@ -1,0 +1,111 @@
+"""Sensitivity analyses of every pool and network, each row a re-run under one other choice.
+
+- **leave-one-out**: the pool (each network exercise's estimate) without each study in turn;
+- **ri**: the pools again with the within-participant correlation at 0.3, 0.5 and 0.7 (the
+  networks do not use it; printed differences carry their own);
+- **SD basis**: reported SDs only, then with unlabelled '±' read as SDs, then (only when the
+  export was asked to impute) with imputed SDs (analysis/imputation.py).
+
+:func:`rows` gives one row per re-run (sensitivity.csv), :func:`summary` a line of words per
+answer (pooled.csv's and network.csv's ``sensitivity`` column).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .imputation import BASIS_SHORT, SD_BASES
+from .network import Network, network, networks
+from .pairwise import PairPool, pair_pool, pair_pools
+from .synthesis import Synthesis, prepared
+
+RI_VALUES = (0.3, 0.5, 0.7)
+COLUMNS = ("kind", "key", "item", "analysis", "variant", "studies", "estimate", "ci_lb", "ci_ub")
+
+
+def _pool_row(p: PairPool, analysis: str, variant: str) -> dict[str, Any]:
+    row = {"kind": "pool", "key": p.key, "item": p.pair, "analysis": analysis, "variant": variant,
+           "studies": p.studies, "estimate": None, "ci_lb": None, "ci_ub": None}  # fmt: skip
+    if p.pooled:
+        lb, ub = (p.robust.ci_lb, p.robust.ci_ub) if p.robust else (p.pooled.ci_lb, p.pooled.ci_ub)
+        row.update(estimate=p.pooled.estimate, ci_lb=lb, ci_ub=ub)
+    return row
+
+
+def _network_rows(n: Network, analysis: str, variant: str) -> list[dict[str, Any]]:
+    return [
+        {"kind": "level", "key": n.key, "item": lv.exercise_id, "analysis": analysis, "variant": variant,
+         "studies": lv.studies, "estimate": lv.estimate, "ci_lb": lv.ci_lb, "ci_ub": lv.ci_ub}
+        for lv in n.levels
+    ]  # fmt: skip
+
+
+def bases(s: Synthesis) -> tuple[str, ...]:
+    """The SD bases to compare: imputation only where the export asked for it."""
+    return SD_BASES if s.options.impute_sd is not None else SD_BASES[:2]
+
+
+def rows(s: Synthesis) -> list[dict[str, Any]]:
+    """Every re-run of every pool and network of ``s``."""
+    o = s.options
+    out: list[dict[str, Any]] = []
+    for p in s.pools:
+        studies = sorted({r["study_id"] for r in p.rows})
+        for study in studies if len(studies) > 1 else []:
+            rest = [r for r in p.rows if r["study_id"] != study]
+            out.append(_pool_row(pair_pool(p.key, rest, o.method, o.knha), "leave_one_out", study))
+    for n in s.networks:
+        studies = sorted({r["study_id"] for r in n.rows})
+        for study in studies if len(studies) > 1 and n.fit else []:
+            out += _network_rows(network(n.key, [r for r in n.rows if r["study_id"] != study]),
+                                 "leave_one_out", study)  # fmt: skip
+    wanted = {p.key: p for p in s.pools}
+
+    def again(differences: list[dict[str, Any]], analysis: str, variant: str) -> list[dict[str, Any]]:
+        found = {p.key: p for p in pair_pools(differences, o.method, o.knha) if p.key in wanted}
+        # A key with no row under this choice is a pool of nothing: shown as such.
+        return [_pool_row(found.get(k) or PairPool(k, p.pair, p.factor), analysis, variant)
+                for k, p in wanted.items()]  # fmt: skip
+
+    for ri in RI_VALUES:
+        out += again(prepared(s.raw, o.basis, o.rule(), ri)[2], "ri", f"{ri:g}")
+    keys = {n.key for n in s.networks}
+    for basis in bases(s):
+        single, _, differences, _, _ = prepared(s.raw, basis, o.rule(), o.ri)
+        out += again(differences, "sd_basis", basis)
+        for n in networks(single):
+            if n.key in keys:
+                out += _network_rows(n, "sd_basis", basis)
+    return out
+
+
+def _span(values: list[float]) -> str:
+    return f"{min(values):.1f} to {max(values):.1f}"
+
+
+def summary(all_rows: Iterable[dict[str, Any]], kind: str, key: str, item: str) -> str:
+    """The re-runs of one answer, in words."""
+    mine = [r for r in all_rows if r["kind"] == kind and r["key"] == key and r["item"] == item]
+    words = []
+    loo = [r for r in mine if r["analysis"] == "leave_one_out" and r["estimate"] is not None]
+    if loo:
+        signs = {r["estimate"] > 0 for r in loo}
+        sign_words = (
+            "" if kind == "level" else (", direction kept" if len(signs) == 1 else ", direction changes")
+        )
+        words.append(f"leaving out one study: {_span([r['estimate'] for r in loo])}{sign_words}")
+    ri = [r for r in mine if r["analysis"] == "ri" and r["estimate"] is not None]
+    if ri:
+        words.append(
+            "ri 0.3/0.5/0.7: 95% CI " + ", ".join(f"{r['ci_lb']:.1f} to {r['ci_ub']:.1f}" for r in ri)
+        )
+    for r in mine:
+        if r["analysis"] == "sd_basis":
+            told = (
+                "nothing to pool"
+                if r["estimate"] is None
+                else f"{r['estimate']:.1f} ({r['studies']} studies)"
+            )
+            words.append(f"{BASIS_SHORT[r['variant']]}: {told}")
+    return "; ".join(words)
