@@ -140,7 +140,10 @@ def _imprecision(e: Evidence) -> tuple[int, str | None]:
 
 def _indirectness(e: Evidence) -> tuple[int, str | None]:
     signs = []
-    if e.normalisation not in MVC_CATEGORIES:
+    if e.normalisation == "not_reported":
+        # Only unpooled evidence meets this: no pool or network takes an unstated normalisation.
+        signs.append("the EMG normalisation is not stated, so not known to be an MVC")
+    elif e.normalisation not in MVC_CATEGORIES:
         signs.append(f"EMG normalised to {e.normalisation.replace('_', ' ')}, not an MVC")
     if e.population != "healthy":
         signs.append(f"{e.population.replace('_', ' ')} sample, not healthy adults")
@@ -161,13 +164,15 @@ def _few(studies: int) -> tuple[int, str | None]:
 
 def grade(e: Evidence) -> Grade:
     """The certainty of one pooled answer and why."""
-    return _graded([
-        _risk_of_bias(e.pedro),
-        _inconsistency(e),
-        _imprecision(e),
-        _indirectness(e),
-        _few(e.studies),
-    ])
+    return _graded(
+        [
+            _risk_of_bias(e.pedro),
+            _inconsistency(e),
+            _imprecision(e),
+            _indirectness(e),
+            _few(e.studies),
+        ]
+    )
 
 
 def _graded(steps: Sequence[tuple[int, str | None]]) -> Grade:
