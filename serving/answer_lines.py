@@ -79,10 +79,13 @@ def _interval(lo: float, hi: float, digits: int = 1) -> str:
     return f"95% CI {fmt_number(round(lo, digits))} to {fmt_number(round(hi, digits))}"
 
 
+def _unit(parts: dict[str, str]) -> str:
+    return "%MVC" if parts["normalisation_category"] in MVC_CATEGORIES else parts["unit_kind"]
+
+
 def _measure(parts: dict[str, str]) -> str:
     """'mean, whole repetition, %MVC' for a pool or network key, its population if not healthy."""
-    unit = "%MVC" if parts["normalisation_category"] in MVC_CATEGORIES else parts["unit_kind"]
-    words = [label("statistic", parts["statistic"]), label("phase", parts["phase"]).lower(), unit]
+    words = [label("statistic", parts["statistic"]), label("phase", parts["phase"]).lower(), _unit(parts)]
     if parts["population"] != "healthy":
         words.append(f"{parts['population'].replace('_', ' ')} participants")
     return ", ".join(words)
@@ -108,8 +111,8 @@ def network_line(db_path: Path, muscle: str, network: dict[str, Any]) -> dict[st
     ranked = sorted((lv for lv in network["levels"] if lv["rank"]), key=lambda lv: lv["rank"])
     top = ranked[0]
     text = (
-        f"{muscle.capitalize()}: pooled in a network model of {studies_and_people(network['studies'], network['people'])}"
-        f" ({_measure(network)}), the {top['exercise']} ranks first: about {fmt_number(round(top['estimate']))} %MVC"
+        f"{muscle.capitalize()} ({_measure(network)}): pooled in a network model of "
+        f"{studies_and_people(network['studies'], network['people'])}, the {top['exercise']} ranks first: about {fmt_number(round(top['estimate']))} %MVC"
         f" ({_interval(top['ci_lb'], top['ci_ub'], 0)}), measured in {studies_and_people(top['studies'], top['people'])}"
     )
     if len(ranked) > 1:
@@ -254,18 +257,19 @@ def pooled_compare_lines(
                     lo, hi = sorted((sign * evidence.ci_lb, sign * evidence.ci_ub))
                     parts = key_parts(row["key"].split("/", 1)[1])
                     muscle_words = names.get(muscle, muscle.replace("_", " "))
-                    robust = " (cluster-robust: a study gave several comparisons)" if pool.robust else ""
+                    robust = ", cluster-robust as a study gave several comparisons" if pool.robust else ""
                     text = (
                         f"{muscle_words.capitalize()} ({_measure(parts)}): pooled over "
                         f"{studies_and_people(row['studies'], row['people'])}, {s.raw.names.get(a, a)} minus "
-                        f"{s.raw.names.get(b, b)} = {fmt_number(round(row['estimate'], 1))} points "
+                        f"{s.raw.names.get(b, b)} = {fmt_number(round(row['estimate'], 1))} {_unit(parts)} points "
                         f"({_interval(lo, hi)}{robust})."
                     )
-                    found.append(
-                        (row["studies"], row["people"], graded(text, s.grades[("pool", row["key"])]))
-                    )
-    found.sort(key=lambda f: (-f[0], -f[1], f[2]["text"]))
-    return [line for _, _, line in found]
+                    line = graded(text, s.grades[("pool", row["key"])])
+                    found.append((muscle_words, row["studies"], row["people"], line))
+    # Each muscle's pools together, the muscle with the largest pool first.
+    most = {m: max(k for m2, k, _, _ in found if m2 == m) for m, *_ in found}
+    found.sort(key=lambda f: (-most[f[0]], f[0], -f[1], -f[2], f[3]["text"]))
+    return [line for *_, line in found]
 
 
 def compare_bottom(

@@ -105,7 +105,7 @@ async def test_compare_states_the_pooled_difference_first_with_k_and_grade(make_
         line = next(
             line
             for line in lines.pooled_compare_lines(generated_db, [a], [b], [], [muscle])
-            if f"= {fmt_number(round(row['estimate'], 1))} points" in line["text"]
+            if f"= {fmt_number(round(row['estimate'], 1))} %MVC points" in line["text"]
         )
         assert f"pooled over {studies_and_people(row['studies'], row['people'])}" in line["text"]
         assert line["grade"] == level and line["why"] == s.grades[("pool", row["key"])].main
@@ -124,7 +124,7 @@ async def test_compare_turns_the_pool_into_the_order_asked(make_datasette, gener
         make_datasette, generated_db, "/compare?a=back+squat&b=barbell+hip+thrust&muscle=gluteus+maximus"
     )
     for row in found:
-        assert f"minus barbell hip thrust = {fmt_number(round(row['estimate'], 1))} points" in text
+        assert f"minus barbell hip thrust = {fmt_number(round(row['estimate'], 1))} %MVC points" in text
 
 
 async def test_ranking_states_the_network_models_top_exercise_first(make_datasette, generated_db):
