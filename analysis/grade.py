@@ -16,6 +16,13 @@ down one level per concern, to **moderate**, **low** and **very low** (never bel
   impaired or not reported); a network difference that no study measured directly (it rests on
   other exercises); an exercise's level, which compares studies whose MVC tests differed.
 - **Few studies**: fewer than three (one level; the reason says "one study" where it is one).
+
+Evidence not pooled (one study, or studies read one by one) is graded by the same steps in
+:func:`unpooled`: inconsistency is the studies disagreeing in direction, and imprecision always
+costs one level, since no interval says how large the effect is. A grade's main reason
+(:attr:`Grade.main`) is the concern that cost most levels; on a tie the later in the order above
+(few studies before indirectness, imprecision, inconsistency, and risk of bias last, as it often
+rests on the stated default PEDro score).
 """
 
 from __future__ import annotations
@@ -37,10 +44,20 @@ DEFAULT_PEDRO = 5
 class Grade:
     level: str
     reasons: tuple[str, ...]
+    #: levels each reason cost, in the order of ``reasons`` (empty where not recorded)
+    steps: tuple[int, ...] = ()
 
     @property
     def words(self) -> str:
         return "; ".join(self.reasons) if self.reasons else "no concern found"
+
+    @property
+    def main(self) -> str:
+        """The reason that cost most levels (the last of them on a tie: see the module)."""
+        if not self.reasons:
+            return "no concern found"
+        steps = self.steps or (1,) * len(self.reasons)
+        return max(zip(steps, range(len(steps)), self.reasons))[2]
 
 
 @dataclass(frozen=True)
@@ -123,7 +140,10 @@ def _imprecision(e: Evidence) -> tuple[int, str | None]:
 
 def _indirectness(e: Evidence) -> tuple[int, str | None]:
     signs = []
-    if e.normalisation not in MVC_CATEGORIES:
+    if e.normalisation == "not_reported":
+        # Only unpooled evidence meets this: no pool or network takes an unstated normalisation.
+        signs.append("the EMG normalisation is not stated, so not known to be an MVC")
+    elif e.normalisation not in MVC_CATEGORIES:
         signs.append(f"EMG normalised to {e.normalisation.replace('_', ' ')}, not an MVC")
     if e.population != "healthy":
         signs.append(f"{e.population.replace('_', ' ')} sample, not healthy adults")
@@ -144,15 +164,43 @@ def _few(studies: int) -> tuple[int, str | None]:
 
 def grade(e: Evidence) -> Grade:
     """The certainty of one pooled answer and why."""
-    down, reasons = 0, []
-    for step in (
-        _risk_of_bias(e.pedro),
-        _inconsistency(e),
-        _imprecision(e),
-        _indirectness(e),
-        _few(e.studies),
-    ):
-        if step[1]:
-            down += step[0]
-            reasons.append(step[1])
-    return Grade(LEVELS[min(down, len(LEVELS) - 1)], tuple(reasons))
+    return _graded(
+        [
+            _risk_of_bias(e.pedro),
+            _inconsistency(e),
+            _imprecision(e),
+            _indirectness(e),
+            _few(e.studies),
+        ]
+    )
+
+
+def _graded(steps: Sequence[tuple[int, str | None]]) -> Grade:
+    taken = [(down, reason) for down, reason in steps if reason]
+    down = sum(d for d, _ in taken)
+    return Grade(LEVELS[min(down, len(LEVELS) - 1)], tuple(r for _, r in taken), tuple(d for d, _ in taken))
+
+
+def unpooled(
+    kind: str,
+    pedro: Sequence[int | None],
+    population: str = "healthy",
+    normalisation: str = MVC_CATEGORIES[0],
+    agree: bool = True,
+) -> Grade:
+    """The certainty of evidence that has not been pooled, and why: one study, or several read
+    one by one (``pedro``: each study's PEDro score, None where no review gave one). ``kind`` as
+    in :class:`Evidence`; ``agree`` False where the studies found different directions."""
+    studies = len(pedro)
+    if not studies:
+        raise ValueError("unpooled: no study to grade")
+    what = "how high the level is" if kind == "level" else "how large the difference is"
+    nowhere = float("nan")
+    return _graded([
+        _risk_of_bias(pedro),
+        (1, "inconsistency: the studies disagree in direction (mixed)")
+        if studies > 1 and not agree else (0, None),
+        (1, f"imprecision: not pooled, so no interval says {what}"),
+        _indirectness(Evidence(kind, nowhere, nowhere, nowhere, studies, pedro, normalisation, population)),
+        _few(studies),
+    ])  # fmt: skip

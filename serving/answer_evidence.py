@@ -45,8 +45,9 @@ def _ids(values: list[str]) -> str:
 RANKING_SQL = f"""
 select e.measurement_id, e.study_id, e.citation, e.year, e.exercise_id, e.exercise, e.condition,
        e.muscle_id, e.muscle, e.muscle_region, e.statistic, e.phase, e.value, e.sd, e.unit, e.n,
-       e.population, e.population_group, e.locator
+       e.population, e.population_group, e.locator, s.pedro_score, s.clinical_condition
 from meta_extract e
+join study s on s.id = e.study_id
 where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
   and e.muscle_id in (select value from json_each(:muscles))
   and e.population_group in (select value from json_each(:groups))
@@ -64,6 +65,8 @@ def one_value_per_study(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "study_id": first["study_id"], "citation": first["citation"], "n": first["n"],
         "population": first["population"], "phase": phase, "unit": first["unit"],
+        "pedro_score": first["pedro_score"], "population_group": first["population_group"],
+        "clinical_condition": first["clinical_condition"],
         "value": mean(r["value"] for r in chosen), "versions": [r["condition"] for r in chosen],
     }  # fmt: skip
 
@@ -131,7 +134,8 @@ def _rank(rows: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
 # --- compare ---------------------------------------------------------------------------------
 
 BOTH_SQL = """
-select s.id as study_id, s.citation, s.n, s.population_group, s.population, s.design
+select s.id as study_id, s.citation, s.n, s.population_group, s.population, s.design,
+       s.pedro_score, s.clinical_condition
 from study s
 where exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:a)))
   and exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:b)))
@@ -140,6 +144,7 @@ order by s.year, s.id
 
 PAIRS_SQL = """
 select x.study_id, x.muscle_id, x.muscle, x.muscle_region, x.metric, x.statistic, x.phase, x.unit,
+       x.normalisation_category,
        x.condition as condition_a, y.condition as condition_b, x.value as value_a, y.value as value_b,
        x.locator
 from contrast_pair p
@@ -294,7 +299,8 @@ HEAD_WORDS = ("squat", "deadlift", "thrust", "bridge", "lunge", "step", "abducti
               "extension", "curl", "swing", "raise", "press")  # fmt: skip
 
 TECHNIQUE_SQL = """
-select f.id, f.study_id, s.citation, s.n, s.population_group, f.muscle_id, mu.name as muscle,
+select f.id, f.study_id, s.citation, s.n, s.population_group, s.clinical_condition, s.pedro_score,
+       f.muscle_id, mu.name as muscle,
        mu.region as muscle_region, f.metric, f.statistic, f.direction, f.p_value, f.p_relation,
        f.summary, src.kind as provenance,
        ca.label as condition_a, cb.label as condition_b, ea.name as exercise_a, eb.name as exercise_b,

@@ -1,20 +1,33 @@
 """The bottom line each answer page opens with: what is higher, by about how much, in how many
 studies and people, how sure and why, in a coach's words.
 
-No pooled answer exists yet for these questions: each function below says so and then what the
-studies show one by one. When the pooled answers (network meta-analysis and pairwise pools with
-a certainty grade) land in analysis/, they replace the body of these functions; the pages call
-nothing else.
+Where the synthesis (analysis/synthesis.py) has a pooled answer for the question (a pairwise
+pool of two or more studies for a comparison, a network model of two or more studies for a
+muscle's ranking), the bottom line states it first, with the grade and its main reason as
+analysis/grade.py computed them; then what the studies show one by one. Where it has none, the
+line says so and gives the studies one by one, graded by grade.py's :func:`unpooled`. The
+certainty grade has that one definition; nothing here grades.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
+from emg_evidence.analysis.grade import Grade, unpooled
+from emg_evidence.analysis.synthesis import cached, network_for, pairwise_for, pool_evidence
 from emg_evidence.analysis.verdicts import fmt_number
+from emg_evidence.schema.comparability import MVC_CATEGORIES, key_parts, population
 from emg_evidence.schema.labels import label
 
 NOT_POOLED = "No pooled answer exists yet; study by study:"
+#: A pool or network of fewer studies restates one study: not a pooled answer.
+MIN_POOLED = 2
+#: Which of the synthesis's populations each choice of the ranking page's "who took part" reads.
+WHO = {"healthy": {"healthy"}, "clinical": {"clinical", "impaired"}, "not_reported": {"not_reported"}}
+#: The least direct population of several studies is the one a grade is judged by.
+POPULATION_ORDER = ("clinical", "impaired", "not_reported", "healthy")
 
 
 def short_citation(citation: str) -> str:
@@ -35,19 +48,83 @@ def studies_and_people(studies: int, people: int) -> str:
     return f"{s} ({people} people)" if people else f"{s} (number of people not stated)"
 
 
-def certainty(studies: int, agree: bool) -> tuple[str, str]:
-    """(grade, main reason) for evidence that has not been pooled."""
-    if studies == 0:
-        return "none", "no study measured this"
-    if studies == 1:
-        return "very low", "one study, not repeated"
-    if not agree:
-        return "very low", "the studies disagree (mixed)"
-    return "low", "the studies agree, but their results have not been pooled"
+def graded(text: str, g: Grade) -> dict[str, str]:
+    """A bottom line with its grade and main reason (the other reasons apart)."""
+    others = [r for r in g.reasons if r != g.main]
+    return {"text": text, "grade": g.level, "why": g.main, "also": "; ".join(others)}
 
 
-def ranking_line(word: str, ranking: dict[str, Any]) -> dict[str, str]:
-    """The bottom line of one muscle's ranking: its top exercise, the runner-up, how sure."""
+def least_direct(populations: Iterable[str]) -> str:
+    found = set(populations) or {"healthy"}
+    return min(found, key=lambda p: POPULATION_ORDER.index(p) if p in POPULATION_ORDER else 0)
+
+
+def one_by_one(
+    kind: str, studies: dict[str, dict[str, Any]], agree: bool = True, normalisation: str | None = None
+) -> Grade:
+    """grade.py's grade of studies read one by one (``studies``: by id, each with its
+    pedro_score, population_group and clinical_condition)."""
+    return unpooled(
+        kind,
+        [st.get("pedro_score") for st in studies.values()],
+        least_direct(
+            population(st.get("population_group"), st.get("clinical_condition")) for st in studies.values()
+        ),
+        normalisation or MVC_CATEGORIES[0],
+        agree,
+    )
+
+
+def _interval(lo: float, hi: float, digits: int = 1) -> str:
+    return f"95% CI {fmt_number(round(lo, digits))} to {fmt_number(round(hi, digits))}"
+
+
+def _unit(parts: dict[str, str]) -> str:
+    return "%MVC" if parts["normalisation_category"] in MVC_CATEGORIES else parts["unit_kind"]
+
+
+def _measure(parts: dict[str, str]) -> str:
+    """'mean, whole repetition, %MVC' for a pool or network key, its population if not healthy."""
+    words = [label("statistic", parts["statistic"]), label("phase", parts["phase"]).lower(), _unit(parts)]
+    if parts["population"] != "healthy":
+        words.append(f"{parts['population'].replace('_', ' ')} participants")
+    return ", ".join(words)
+
+
+def network_for_ranking(db_path: Path, ranking: dict[str, Any], who: str) -> dict[str, Any] | None:
+    """The synthesis's network model for one muscle's ranking: same statistic, the population
+    asked, two or more studies, the most studies first. None where it has none."""
+    populations = WHO.get(who)
+    fits = [
+        n
+        for n in network_for(db_path, ranking["muscle_id"])
+        if n["statistic"] == ranking["main"]["statistic"]
+        and (populations is None or n["population"] in populations)
+        and n["studies"] >= MIN_POOLED
+        and any(lv["rank"] for lv in n["levels"])
+    ]
+    return max(fits, key=lambda n: (n["studies"], n["people"]), default=None)
+
+
+def network_line(db_path: Path, muscle: str, network: dict[str, Any]) -> dict[str, str]:
+    """The network model's top exercise, its estimate with CI, studies, people, grade, reason."""
+    ranked = sorted((lv for lv in network["levels"] if lv["rank"]), key=lambda lv: lv["rank"])
+    top = ranked[0]
+    text = (
+        f"{muscle.capitalize()} ({_measure(network)}): pooled in a network model of "
+        f"{studies_and_people(network['studies'], network['people'])}, the {top['exercise']} ranks first: about {fmt_number(round(top['estimate']))} %MVC"
+        f" ({_interval(top['ci_lb'], top['ci_ub'], 0)}), measured in {studies_and_people(top['studies'], top['people'])}"
+    )
+    if len(ranked) > 1:
+        second = ranked[1]
+        text += f"; then the {second['exercise']} ({fmt_number(round(second['estimate']))} %MVC)"
+    g = cached(db_path).grades[("level", network["key"], top["exercise_id"])]
+    return graded(text + ".", g)
+
+
+def ranking_line(word: str, ranking: dict[str, Any], lead: str = "") -> dict[str, str]:
+    """The bottom line of one muscle's ranking from its studies one by one: its top exercise,
+    the runner-up, how sure (``lead``: words after the muscle's name, as 'study by study, ')."""
     main = ranking["main"]
     ex = main["exercises"]
     top = ex[0]
@@ -55,22 +132,35 @@ def ranking_line(word: str, ranking: dict[str, Any]) -> dict[str, str]:
     unit = main["unit"] or ""
     k = len(top["studies"])
     head = (
-        f"{ranking['muscle'].capitalize()}: the highest {stat} here was in the {top['exercise']} "
-        f"(median {fmt_number(round(top['median']))} {unit} across {studies_and_people(k, top['people'])})"
+        f"{ranking['muscle'].capitalize()}: {lead}the highest {stat} here was in the "
+        f"{top['exercise']} (median {fmt_number(round(top['median']))} {unit} across {studies_and_people(k, top['people'])})"
     )
     if len(ex) > 1:
         second = ex[1]
         head += f", then the {second['exercise']} ({fmt_number(round(second['median']))} {unit})"
     head += "."
-    grade, why = certainty(k, True)
-    if len(ex) > 1:
-        why += "; exercises were measured in different studies, each with its own maximal test"
+    g = one_by_one("level", {s["study_id"]: s for s in top["studies"]})
     return {
-        "text": head,
-        "grade": grade,
-        "why": why,
+        **graded(head, g),
         "basis": f"{studies_and_people(main['studies'], main['people'])} ranked for {ranking['muscle']}",
     }
+
+
+def ranking_bottom(
+    db_path: Path, word: str, rankings: list[dict[str, Any]], who: str
+) -> list[dict[str, str]]:
+    """The ranking page's bottom line: per muscle (the first three), the network model's answer
+    first where one exists, then the studies one by one; "no pooled answer" where none does."""
+    out: list[dict[str, str]] = []
+    networks = [network_for_ranking(db_path, r, who) for r in rankings[:3]]
+    if not any(networks):
+        out.append({"text": NOT_POOLED, "grade": "", "why": ""})
+    for r, network in zip(rankings[:3], networks):
+        if network:
+            out.append(network_line(db_path, r["muscle"], network))
+        lead = "" if not any(networks) else "study by study, " if network else "no pooled answer yet; "
+        out.append(ranking_line(word, r, lead))
+    return out
 
 
 WORDS = {
@@ -119,19 +209,85 @@ def compare_lines(a: str, b: str, studies: list[dict[str, Any]]) -> list[dict[st
             size = f"; in their values, {a} minus {b} = {span} {'/'.join(sorted(units))} points"
         decided = set(found) - {"not_given"}
         agree = len(decided) <= 1
-        grade, why = certainty(len(items), agree)
+        other = [
+            r["normalisation_category"]
+            for st, _ in items
+            for r in st["pairs"]
+            if r["muscle_label"] == muscle and r["normalisation_category"] not in MVC_CATEGORIES
+        ]
+        g = one_by_one("difference", {st["study_id"]: st for st, _ in items}, agree, (other or [None])[0])
         if len(items) > 1 and not agree:
             head = "mixed: "
         elif len(items) == 1:
             head = f"{studies_and_people(1, people)}: "
         else:
             head = ""
-        lines.append({
-            "muscle": muscle,
-            "text": f"{muscle.capitalize()}: {head}{of}{'; '.join(parts)}{size}.",
-            "grade": grade, "why": why,
-        })  # fmt: skip
+        lines.append(
+            {"muscle": muscle, **graded(f"{muscle.capitalize()}: {head}{of}{'; '.join(parts)}{size}.", g)}
+        )
     return lines
+
+
+def pooled_compare_lines(
+    db_path: Path,
+    a_ids: list[str],
+    b_ids: list[str],
+    studies: list[dict[str, Any]],
+    muscle_ids: list[str] | None,
+) -> list[dict[str, str]]:
+    """The synthesis's pools of a version of A against a version of B (two or more studies),
+    per muscle asked (else per muscle the studies measured): the difference A minus B with the
+    95% interval its grade judged, studies, people, grade and main reason; most studies first."""
+    names = {r["muscle_id"]: r["muscle_label"] for st in studies for r in st["pairs"]}
+    muscles = muscle_ids or sorted(names)
+    s = cached(db_path)
+    found = []
+    for a in a_ids:
+        for b in b_ids:
+            if a == b:
+                continue
+            sign = 1.0 if a < b else -1.0  # pairwise_for turns the pool into a - b; so do its bounds
+            for muscle in muscles:
+                for row in pairwise_for(db_path, a, b, muscle):
+                    if row.get("estimate") is None or row["studies"] < MIN_POOLED:
+                        continue
+                    pool = next(p for p in s.pools if p.key == row["key"])
+                    evidence = pool_evidence(pool, s.raw)
+                    assert evidence is not None  # a pool with an estimate has evidence
+                    lo, hi = sorted((sign * evidence.ci_lb, sign * evidence.ci_ub))
+                    parts = key_parts(row["key"].split("/", 1)[1])
+                    muscle_words = names.get(muscle, muscle.replace("_", " "))
+                    robust = ", cluster-robust as a study gave several comparisons" if pool.robust else ""
+                    text = (
+                        f"{muscle_words.capitalize()} ({_measure(parts)}): pooled over "
+                        f"{studies_and_people(row['studies'], row['people'])}, {s.raw.names.get(a, a)} minus "
+                        f"{s.raw.names.get(b, b)} = {fmt_number(round(row['estimate'], 1))} {_unit(parts)} points "
+                        f"({_interval(lo, hi)}{robust})."
+                    )
+                    line = graded(text, s.grades[("pool", row["key"])])
+                    found.append((muscle_words, row["studies"], row["people"], line))
+    # Each muscle's pools together, the muscle with the largest pool first.
+    most = {m: max(k for m2, k, _, _ in found if m2 == m) for m, *_ in found}
+    found.sort(key=lambda f: (-most[f[0]], f[0], -f[1], -f[2], f[3]["text"]))
+    return [line for *_, line in found]
+
+
+def compare_bottom(
+    pooled: list[dict[str, str]], studies: list[dict[str, Any]], per_study: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The compare page's bottom line: the pooled answers first where any exist, then the studies
+    that did both, one by one; [] where no study reports a muscle for both."""
+    if not per_study and not pooled:
+        return []
+    k, people = len(studies), sum(st["n"] or 0 for st in studies)
+    did = f"{studies_and_people(k, people)} did both"
+    if pooled:
+        head = {"text": f"Study by study, {did}:", "grade": "", "why": ""}
+        return [*pooled, head, *per_study]
+    return [
+        {"text": f"No pooled answer exists yet; study by study, {did}.", "grade": "", "why": ""},
+        *per_study,
+    ]
 
 
 def technique_line(factor_words: str, rows: list[dict[str, Any]]) -> dict[str, str] | None:
@@ -169,8 +325,9 @@ def technique_line(factor_words: str, rows: list[dict[str, Any]]) -> dict[str, s
     if not rows:
         return {
             "text": f"{NOT_POOLED} no study reports a direct comparison of the {factor_words}.{extra}",
-            "grade": "very low",
-            "why": "no direct comparison between the versions",
+            # Nothing to grade: "none", as where no study compared two exercises.
+            "grade": "none",
+            "why": "no study compared the versions directly",
         }
     for r in rows:
         per_study.setdefault(r["study_id"], set()).add(
@@ -192,13 +349,13 @@ def technique_line(factor_words: str, rows: list[dict[str, Any]]) -> dict[str, s
         parts.append(f"{len(unchanged)} found no change ({', '.join(names[s] for s in unchanged)})")
     k = len(per_study)
     mixed = bool(unchanged or both) and bool(changed or both)
-    grade, why = certainty(k, not mixed)
+    g = one_by_one("difference", {r["study_id"]: r for r in rows}, not mixed)
     verdict = "Mixed" if mixed and k > 1 else ("One study" if k == 1 else "Consistent")
-    return {
-        "text": f"{NOT_POOLED} {verdict}. Of {studies_and_people(k, sum(people.values()))} that changed the "
+    return graded(
+        f"{NOT_POOLED} {verdict}. Of {studies_and_people(k, sum(people.values()))} that changed the "
         f"{factor_words}: {'; '.join(parts)}.{extra}",
-        "grade": grade, "why": why,
-    }  # fmt: skip
+        g,
+    )
 
 
 def article_line(groups: list[tuple[str, list[dict[str, Any]]]], count: int) -> dict[str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -128,7 +129,7 @@ async def ranking(request: Any, datasette: Any) -> Response:
     ]
     return await _page(datasette, request, "ranking.html", {
         "word": word, "named": named, "rankings": rankings, "who": who, "populations": evidence.POPULATIONS,
-        "bottom": [{"text": lines.NOT_POOLED, "grade": "", "why": ""}] + [lines.ranking_line(word, r) for r in rankings[:3]],
+        "bottom": lines.ranking_bottom(Path(db.path), word, rankings, who),
         "downloads": _downloads(request, study_ids),
         "over_100": any(s["value"] > 100 for r in rankings for t in [r["main"], *r["others"]] for ex in t["exercises"] for s in ex["studies"]),
     })  # fmt: skip
@@ -152,6 +153,11 @@ async def compare(request: Any, datasette: Any) -> Response:
         studies = await evidence.compare_evidence(
             db, side_a.ids, side_b.ids, named_muscle.ids if named_muscle else None
         )
+    pooled: list[dict[str, str]] = []
+    if studies:
+        pooled = lines.pooled_compare_lines(
+            Path(db.path), side_a.ids, side_b.ids, studies, named_muscle.ids if named_muscle else None
+        )
     apart = {}
     if not problems and not studies:
         m = named_muscle.ids if named_muscle else None
@@ -166,8 +172,9 @@ async def compare(request: Any, datasette: Any) -> Response:
         ])  # fmt: skip
     return await _page(datasette, request, "compare.html", {
         "a": a, "b": b, "muscle": muscle, "side_a": side_a, "side_b": side_b, "named_muscle": named_muscle,
-        "problems": problems, "studies": studies, "bottom": lines.compare_lines(a, b, studies), "apart": apart,
-        "people": sum(st["n"] or 0 for st in studies), "found_words": lines.found_words,
+        "problems": problems, "studies": studies, "apart": apart,
+        "bottom": lines.compare_bottom(pooled, studies, lines.compare_lines(a, b, studies)),
+        "found_words": lines.found_words,
         "downloads": _downloads(request, [st["study_id"] for st in studies]),
     })  # fmt: skip
 
