@@ -18,7 +18,9 @@ beside this one:
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
@@ -26,6 +28,7 @@ from datasette.plugins import pm
 
 from emg_evidence.analysis.effect_sizes import register_sql_functions
 from emg_evidence.analysis.queries import names, query_sql
+from emg_evidence.analysis.synthesis import cached
 from emg_evidence.serving import (
     citations,
     forest,
@@ -50,6 +53,23 @@ def asgi_wrapper(datasette: Any) -> Any:
     # harden outermost: a refused request never reaches the cache, and cached answers still go
     # out through its stall check.
     return lambda app: harden.wrap(datasette, response_cache.wrap(datasette, app))
+
+
+@hookimpl
+def startup(datasette: Any) -> Any:
+    # The answer pages read the synthesis (network models, pools, grades: about a second of work
+    # for today's data). Computed once per release before the first request, in a thread, so no
+    # visitor's page waits on it and no request blocks the others while it runs.
+    async def warm() -> None:
+        if "evidence" not in datasette.databases:
+            return
+        path = datasette.get_database("evidence").path
+        try:
+            await asyncio.to_thread(cached, Path(path))
+        except Exception as e:  # the pages still serve; the first answer page will say why
+            print(f"warning: the synthesis could not be computed at startup: {e}", file=sys.stderr)
+
+    return warm
 
 
 @hookimpl
