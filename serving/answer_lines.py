@@ -128,7 +128,12 @@ def ranking_line(word: str, ranking: dict[str, Any], lead: str = "") -> dict[str
     main = ranking["main"]
     ex = main["exercises"]
     top = ex[0]
-    stat = label("statistic", main["statistic"])
+    # 'the highest peak amplitude'; a summary the studies do not state is said so, not named.
+    stat = (
+        "value (how each repetition was summarised is not stated)"
+        if main["statistic"] == "not_reported"
+        else label("statistic", main["statistic"])
+    )
     unit = main["unit"] or ""
     k = len(top["studies"])
     head = (
