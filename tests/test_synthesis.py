@@ -103,8 +103,21 @@ def test_network_equals_metafor_rma_mv(which, request):
 def test_network_reports_unlinked_exercises_apart_and_ranks_the_rest(network_export):
     rows = read_csv(network_export / "network.csv")
     apart = [r for r in rows if r["row"] == "apart"]
-    assert {r["exercise_id"] for r in apart} == set(APART)
+    # The generated unlinked pair is apart; so is any exercise of the real data that no study
+    # links to the ranked ones (derived from the arms of single_conditions.csv).
+    assert set(APART) <= {r["exercise_id"] for r in apart}
     assert all(r["rank"] == "" and r["estimate"] == "" for r in apart)
+    arms = [r for r in read_csv(network_export / "single_conditions.csv")
+            if r["network_key"] and r["yi"] and r["vi"] and float(r["vi"]) > 0]  # fmt: skip
+    for key in {r["key"] for r in rows}:
+        ranked = {r["exercise_id"] for r in rows if r["key"] == key and r["row"] == "level"}
+        away = {r["exercise_id"] for r in apart if r["key"] == key}
+        mine = [r for r in arms if r["network_key"] == key]
+        assert ranked | away == {r["exercise_id"] for r in mine}, key
+        assert len(ranked) != 1, key  # one exercise alone is no network
+        for e in away:
+            studies = {r["study_id"] for r in mine if r["exercise_id"] == e}
+            assert not {r["exercise_id"] for r in mine if r["study_id"] in studies} & ranked, (key, e)
     for key in {r["key"] for r in rows if r["row"] == "level"}:
         levels = sorted(
             (r for r in rows if r["key"] == key and r["row"] == "level"), key=lambda r: int(r["rank"])
