@@ -244,7 +244,10 @@ def test_median_cv_rule_borrows_the_reported_cvs(pooled_db, tmp_path):
     rows = read_csv(tmp_path / "single_conditions.csv")
     imputed = [r for r in rows if r["sd_imputed"] == "1"]
     assert imputed and all(r["sd_source"].startswith("imputed:median_cv=") for r in imputed)
-    reported = [r for r in rows if r["sd_imputed"] == "0" and r["sdi"] and r["central_tendency"] != "median"]
+    # The CVs borrowed: EMG amplitude means whose SD the source reports or converts (not imputed,
+    # not an unlabelled '±' read as SD, not a value whose mean/median status is unstated).
+    reported = [r for r in rows if r["sd_imputed"] == "0" and r["sd_unlabelled"] == "0" and r["sdi"]
+                and r["metric"] == "emg_amplitude" and r["central_tendency"] == "mean"]  # fmt: skip
     group = {(r["metric"], r["normalisation_category"], r["unit"]) for r in imputed}
     for key in group:
         cvs = [float(r["sdi"]) / float(r["mi"]) for r in reported
