@@ -15,7 +15,10 @@ k studies and n people per exercise.
 An exercise no study links to the others (its studies measured none of the other exercises of
 the key) is reported apart with its studies and people, and neither estimated in the network nor
 ranked: the model would compare it to the rest only through differences between studies. The
-network is the linked set with the most studies.
+network is the linked set of at least two exercises with the most studies; where no study
+measured two exercises of the key there is no network, and every exercise is reported apart
+(a single exercise has nothing to be compared or ranked with, and metafor cannot fit
+``factor(exercise_id)`` of one level).
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ class Level:
     studies: int
     people: int
     arms: int
-    p_score: float | None
-    rank: int | None
+    p_score: float
+    rank: int
 
 
 @dataclass(frozen=True)
@@ -172,13 +175,16 @@ def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
         return result
     parts = sorted(
         components(arms),
-        key=lambda c: (-len({r["study_id"] for r in arms if r["exercise_id"] in c}),
+        key=lambda c: (len(c) < 2, -len({r["study_id"] for r in arms if r["exercise_id"] in c}),
                        -sum(r["exercise_id"] in c for r in arms), min(c)),
     )  # fmt: skip
-    linked = parts[0]
-    for part in parts[1:]:
-        for e in sorted(part):
-            result.apart.append(Apart(e, *_count(arms, e)))
+    linked = parts[0] if len(parts[0]) >= 2 else set()
+    for part in parts:
+        if part is not linked:
+            result.apart.extend(Apart(e, *_count(arms, e)) for e in sorted(part))
+    if not linked:
+        result.note = "no study measured two of these exercises: no network to compare them in"
+        return result
     result.rows = [r for r in arms if r["exercise_id"] in linked]
     try:
         fitted = fit(
@@ -192,16 +198,15 @@ def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
         return result
     result.fit = fitted
     total = float(fitted.sigma2.sum())
-    ranked = len(fitted.names) > 1
-    scores = p_scores(fitted.beta, fitted.vcov) if ranked else [None] * len(fitted.names)
-    order = sorted(range(len(fitted.names)), key=lambda i: -(scores[i] or 0))
-    ranks = {i: pos + 1 for pos, i in enumerate(order)} if ranked else {}
+    scores = p_scores(fitted.beta, fitted.vcov)
+    order = sorted(range(len(fitted.names)), key=lambda i: -scores[i])
+    ranks = {i: pos + 1 for pos, i in enumerate(order)}
     for i, name in enumerate(fitted.names):
         b, se = float(fitted.beta[i]), float(fitted.se[i])
         half_pi = Z975 * math.sqrt(se**2 + total)
         result.levels.append(Level(
             name, b, se, b - Z975 * se, b + Z975 * se, b - half_pi, b + half_pi,
-            *_count(result.rows, name), scores[i], ranks.get(i),
+            *_count(result.rows, name), scores[i], ranks[i],
         ))  # fmt: skip
     # A new study's difference of two arms varies by the condition variance of each arm (the
     # study's own effect cancels): the difference's prediction interval adds 2 sigma2_condition.

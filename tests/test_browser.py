@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from emg_evidence.paths import ROOT
+from emg_evidence.schema.comparability import value_to_use_sql
 from emg_evidence.serving.settings import SERVE_SETTINGS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -103,8 +104,9 @@ def test_canned_query_with_parameter(page, db_rows):
     expected = [
         r["value"]
         for r in db_rows(
-            "select value from meta_extract where comparable_mvc = 1 and restates_measurement_id is null"
-            " and value is not null and muscle_id in (select id from muscle where muscle_group = 'hamstrings')"
+            # The values to use, by schema/comparability.py's one rule.
+            f"select value from meta_extract where comparable_mvc = 1 and {value_to_use_sql()} and value"
+            " is not null and muscle_id in (select id from muscle where muscle_group = 'hamstrings')"
         )
     ]
     values = [float(v) for v in page.locator("table.rows-and-columns tbody td.col-value").all_inner_texts()]

@@ -22,6 +22,7 @@ from emg_evidence.analysis import dispersion
 from emg_evidence.analysis.export import export
 from emg_evidence.analysis.imputation import RuleError, parse_rule
 from emg_evidence.analysis.pooling import pool
+from emg_evidence.analysis.preferred import SAME_VALUE
 from emg_evidence.cli import cli
 from emg_evidence.ingest.build import build
 from emg_evidence.paths import DATA_DIR
@@ -123,13 +124,15 @@ def test_no_value_is_counted_twice(real_export, db_path):
         ).fetchone()[0]
     assert both == 0
     assert not (set(ids) & (restated - preferred_restatements) - set(ids))
-    # Filtering meta_extract on preferred = 1 gives each study x condition x muscle x metric x
-    # statistic x phase once.
+    # Filtering on preferred = 1 gives each value once: one row per SAME_VALUE key (condition,
+    # muscle, metric, normalisation, statistic, phase and side: a left and a right leg's values
+    # are two values), the project's one definition of "the same value".
+    columns = ", ".join(f"m.{c}" for c in SAME_VALUE)
     with sqlite3.connect(db_path) as c:
         dupes = c.execute(
-            "select count(*) from (select condition_id, muscle_id, metric, normalisation_category,"
-            " statistic, phase from meta_extract where preferred = 1 group by 1, 2, 3, 4, 5, 6"
-            " having count(*) > 1)"
+            f"select count(*) from (select {columns} from meta_extract e"
+            " join measurement m on m.id = e.measurement_id where e.preferred = 1"
+            f" group by {columns} having count(*) > 1)"
         ).fetchone()[0]
     assert dupes == 0
 
@@ -241,7 +244,10 @@ def test_median_cv_rule_borrows_the_reported_cvs(pooled_db, tmp_path):
     rows = read_csv(tmp_path / "single_conditions.csv")
     imputed = [r for r in rows if r["sd_imputed"] == "1"]
     assert imputed and all(r["sd_source"].startswith("imputed:median_cv=") for r in imputed)
-    reported = [r for r in rows if r["sd_imputed"] == "0" and r["sdi"] and r["central_tendency"] != "median"]
+    # The CVs borrowed: EMG amplitude means whose SD the source reports or converts (not imputed,
+    # not an unlabelled '±' read as SD, not a value whose mean/median status is unstated).
+    reported = [r for r in rows if r["sd_imputed"] == "0" and r["sd_unlabelled"] == "0" and r["sdi"]
+                and r["metric"] == "emg_amplitude" and r["central_tendency"] == "mean"]  # fmt: skip
     group = {(r["metric"], r["normalisation_category"], r["unit"]) for r in imputed}
     for key in group:
         cvs = [float(r["sdi"]) / float(r["mi"]) for r in reported

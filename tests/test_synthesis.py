@@ -103,8 +103,21 @@ def test_network_equals_metafor_rma_mv(which, request):
 def test_network_reports_unlinked_exercises_apart_and_ranks_the_rest(network_export):
     rows = read_csv(network_export / "network.csv")
     apart = [r for r in rows if r["row"] == "apart"]
-    assert {r["exercise_id"] for r in apart} == set(APART)
+    # The generated unlinked pair is apart; so is any exercise of the real data that no study
+    # links to the ranked ones (derived from the arms of single_conditions.csv).
+    assert set(APART) <= {r["exercise_id"] for r in apart}
     assert all(r["rank"] == "" and r["estimate"] == "" for r in apart)
+    arms = [r for r in read_csv(network_export / "single_conditions.csv")
+            if r["network_key"] and r["yi"] and r["vi"] and float(r["vi"]) > 0]  # fmt: skip
+    for key in {r["key"] for r in rows}:
+        ranked = {r["exercise_id"] for r in rows if r["key"] == key and r["row"] == "level"}
+        away = {r["exercise_id"] for r in apart if r["key"] == key}
+        mine = [r for r in arms if r["network_key"] == key]
+        assert ranked | away == {r["exercise_id"] for r in mine}, key
+        assert len(ranked) != 1, key  # one exercise alone is no network
+        for e in away:
+            studies = {r["study_id"] for r in mine if r["exercise_id"] == e}
+            assert not {r["exercise_id"] for r in mine if r["study_id"] in studies} & ranked, (key, e)
     for key in {r["key"] for r in rows if r["row"] == "level"}:
         levels = sorted(
             (r for r in rows if r["key"] == key and r["row"] == "level"), key=lambda r: int(r["rank"])
@@ -243,7 +256,9 @@ def test_printed_differences_replace_the_arms_and_turn_with_the_pair(network_db,
     connection.row_factory = sqlite3.Row
     printed = {
         r["id"]: dict(r)
-        for r in connection.execute("select id, estimate, condition_a_id a, condition_b_id b from contrast")
+        for r in connection.execute(
+            "select id, estimate, ci_low, ci_high, condition_a_id a, condition_b_id b from contrast"
+        )
     }
     connection.close()
     rows = [r for r in read_csv(network_export / "differences.csv") if r["origin"] == "printed"]
@@ -252,7 +267,12 @@ def test_printed_differences_replace_the_arms_and_turn_with_the_pair(network_db,
         source = printed[int(r["contrast_id"])]
         assert {source["a"], source["b"]} == {int(r["condition1_id"]), int(r["condition2_id"])}
         sign = 1 if source["a"] == int(r["condition1_id"]) else -1
-        assert float(r["yi"]) == pytest.approx(sign * source["estimate"])
+        # Where only the interval is printed, its midpoint is the estimate (schema: contrast.estimate).
+        estimate = source["estimate"]
+        if estimate is None:
+            estimate = (source["ci_low"] + source["ci_high"]) / 2
+            assert "midpoint" in r["se_source"]
+        assert float(r["yi"]) == pytest.approx(sign * estimate)
         arms = [x for x in read_csv(network_export / "differences.csv")
                 if x["origin"] == "arms" and x["contrast_key"] == r["contrast_key"]
                 and {x["condition1_id"], x["condition2_id"]} == {r["condition1_id"], r["condition2_id"]}]  # fmt: skip
