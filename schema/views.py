@@ -51,7 +51,9 @@ SELECT
     src.kind AS provenance,
     src.url AS source_url,
     m.locator AS locator,
-    m.restates_id AS restates_measurement_id
+    m.restates_id AS restates_measurement_id,
+    m.side AS side,
+    CAST(m.approximate AS INTEGER) AS approximate
 
 FROM measurement m
 JOIN condition c ON c.id = m.condition_id
