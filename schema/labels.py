@@ -83,6 +83,39 @@ LABELS: dict[str, dict[str, str]] = {
         "from_ci": "SD from the 95% CI",
         "from_iqr:wan2014": "SD estimated from the IQR (Wan 2014)",
     },
+    "dispersion_type": {
+        "sd": "SD",
+        "se": "SE",
+        "iqr": "IQR",
+        "ci95": "95% CI",
+        "range": "range",
+        "unlabelled": "± printed without saying SD or SE",
+    },
+    "side": {
+        "left": "left",
+        "right": "right",
+        "dominant": "dominant side",
+        "non_dominant": "non-dominant side",
+    },
+    "estimate_type": {
+        "mean_difference": "mean difference",
+        "percent_difference": "percent difference",
+        "effect_size_d": "effect size (Cohen's d)",
+        "effect_size_g": "effect size (Hedges' g)",
+        "ratio": "ratio",
+        "other": "difference as printed",
+    },
+    "showed": {
+        "abstract": "the abstract only",
+        "full_text": "the full text",
+        "full_text_cut": "the full text, cut off before the results",
+        "table": "a results table",
+        "poster": "a poster",
+        "record_only": "a bibliographic record only",
+        "not_found": "nothing (not found)",
+        "unrelated": "another paper",
+        "other": "other",
+    },
 }
 LABELS["kind"] = LABELS["provenance"]
 

@@ -1,7 +1,8 @@
 """Row pages that show the rows behind a row, not only Datasette's counts of linking rows.
 
 - A study's page (templates/row-evidence-study.html) calls ``study_evidence(study_id)``: its
-  conditions, measurements and findings.
+  conditions, measurements, findings and printed differences (contrasts), every copy of the
+  paper that was read and what it showed, and the agreement of its two independent extractions.
 - A claim's page (row-evidence-claim.html) calls ``claim_evidence(claim_id)``: the claim, its
   verdict and reason, the cited study, the linked numbers (the article's value beside the
   paper's) and findings; a recommendation's page (row-evidence-recommendation.html) calls
@@ -21,7 +22,7 @@ order by c.id
 
 MEASUREMENTS_SQL = """
 select m.id, c.id as condition_id, c.label as condition, m.muscle_id, m.muscle_label, m.metric,
-       m.statistic, m.phase, m.value, m.unit, m.dispersion, m.dispersion_type, m.n,
+       m.statistic, m.phase, m.value, m.unit, m.dispersion, m.dispersion_type, m.n, m.side, m.approximate,
        m.normalisation_category, s.kind as provenance, s.id as source_id, s.url as source_url,
        m.locator, m.restates_id
 from measurement m
@@ -44,6 +45,33 @@ order by f.id
 """
 
 
+CONTRASTS_SQL = """
+select k.id, ca.label as condition_a, cb.label as condition_b, k.muscle_id, k.metric, k.unit,
+       k.statistic, k.phase, k.estimate_type, k.estimate, k.ci_low, k.ci_high, k.ci_level, k.se,
+       k.p_value, k.p_relation, k.n, s.kind as provenance, s.url as source_url, k.locator, k.notes
+from contrast k
+join condition ca on ca.id = k.condition_a_id
+join condition cb on cb.id = k.condition_b_id
+join source s on s.id = k.source_id
+where k.study_id = :study_id
+order by k.id
+"""
+
+READING_SQL = """
+select url, showed, note from reading_log where study_id = :study_id order by id
+"""
+
+CHECK_SQL = """
+select fields_compared, fields_differed, resolved, method, note
+from extraction_check where study_id = :study_id
+"""
+
+DIFFERENCES_SQL = """
+select field, first, second, resolved, how from extraction_difference
+where study_id = :study_id order by id
+"""
+
+
 def study_vars(datasette: Any, database: str) -> dict[str, Any]:
 
     async def study_evidence(study_id: str) -> dict[str, list[dict[str, Any]]]:
@@ -55,6 +83,10 @@ def study_vars(datasette: Any, database: str) -> dict[str, Any]:
                 ("conditions", CONDITIONS_SQL),
                 ("measurements", MEASUREMENTS_SQL),
                 ("findings", FINDINGS_SQL),
+                ("contrasts", CONTRASTS_SQL),
+                ("reading", READING_SQL),
+                ("check", CHECK_SQL),
+                ("differences", DIFFERENCES_SQL),
             )
         }
 

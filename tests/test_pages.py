@@ -230,3 +230,28 @@ def test_muscle_queries_read_every_word_as_the_views_do(db):
         assert [r[-1] for r in listed] == [r[0] for r in in_order], word
         ranked += len(activation)
     assert ranked
+
+
+async def test_a_study_page_shows_its_printed_differences_reading_log_and_double_extraction(ds, db_rows):
+    # The study with the most printed differences, whichever it is in the data.
+    ((study_id, contrasts),) = db_rows(
+        "select study_id, count(*) from contrast group by study_id order by count(*) desc, study_id limit 1"
+    )
+    ((compared, differed, resolved),) = db_rows(
+        "select fields_compared, fields_differed, resolved from extraction_check where study_id = ?", study_id
+    )
+    ((copies,),) = db_rows("select count(*) from reading_log where study_id = ?", study_id)
+    page = (await ds.client.get(f"/evidence/study/{study_id}")).text
+    assert f"Differences as printed ({contrasts})" in page
+    assert page.count('class="contrast"') == contrasts
+    assert f"How it was read ({copies} copies)" in page
+    assert f"Of {compared} fields compared,\n{differed} differed" in page
+    if differed:
+        assert f"{resolved} of them were settled by reading the source again" in page
+    # Codes in plain words: an unlabelled spread is said to be one.
+    ((unlabelled,),) = db_rows(
+        "select count(*) from measurement m join condition c on c.id = m.condition_id"
+        " where c.study_id = ? and m.dispersion_type = 'unlabelled'",
+        study_id,
+    )
+    assert page.count("printed without saying SD or SE") == unlabelled
