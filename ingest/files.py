@@ -58,6 +58,16 @@ def read_file(path: Path, root: Path | None = None) -> bytes:
     try:
         fd = os.open(path, flags)
     except OSError as e:
+        # A socket cannot even be opened ("No such device or address"): name what it is.
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = 0
+        if mode and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+            raise FileProblem(
+                f"{path}: (file): {kind}, not a regular file: refused without reading it"
+            ) from None
         raise FileProblem(f"{path}: (file): cannot read ({e.strerror})") from None
     try:
         info = os.fstat(fd)

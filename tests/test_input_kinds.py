@@ -119,6 +119,16 @@ def test_a_fifo_is_refused_without_blocking(data, db):
     )
 
 
+def test_a_socket_is_named_as_one(data, db):
+    import socket
+
+    path = data / "extractions" / "sock.extraction.yaml"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(path))
+        result = build(data, db)
+    refused(result, db, f"error: {path}: (file): a socket, not a regular file: refused without reading it")
+
+
 @pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
 def test_dev_zero_is_refused_without_reading_it(data, db):
     link = data / "extractions" / "zero.extraction.yaml"
