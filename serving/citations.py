@@ -91,6 +91,23 @@ def page_range(pages: str | None) -> tuple[str | None, str | None]:
     return first.strip() or None, last.strip() or None
 
 
+#: Fields a citation needs; where the readable copies did not show one, the entry says so.
+NEEDED = (
+    ("authors", "authors"),
+    ("year", "year"),
+    ("title", "title"),
+    ("journal", "journal"),
+    ("pages", "pages"),
+)
+
+
+def missing_note(study: dict[str, Any]) -> str | None:
+    """'Not found in a readable copy: authors, year.' for a study whose copies lacked them: an
+    honest entry instead of a silently incomplete one."""
+    missing = [name for name, column in NEEDED if not study.get(column)]
+    return f"Not found in a readable copy: {', '.join(missing)}." if missing else None
+
+
 def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
     """One @article per study, keyed by the study id."""
     entries = {}
@@ -106,6 +123,7 @@ def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
             "pages": f"{first_page}--{last_page}" if last_page else first_page,
             "doi": study.get("doi"),
             "pmid": study.get("pmid"),
+            "note": missing_note(study),
         }
         persons = {
             "author": [
@@ -161,6 +179,7 @@ def to_ris(studies: Iterable[dict[str, Any]]) -> str:
             "accession_number": study.get("pmid"),
             "name_of_database": "PubMed" if study.get("pmid") else None,
             "urls": urls,
+            "notes": [missing_note(study)] if missing_note(study) else None,
         }
         records.append({k: _ris_value(v) for k, v in record.items() if v not in (None, "", [])})
     if not records:

@@ -229,3 +229,20 @@ def test_a_measurement_export_cites_every_page_through_conditions(server, db_row
         bib = client.get("/evidence/measurement.bib?muscle_id=gluteus_maximus&_size=5")
     assert bib.status_code == 200, bib.text[:300]
     assert list(parse_bibtex(bib.text)) == expected
+
+
+async def test_an_incomplete_study_says_what_was_not_found(ds, db_rows):
+    # A study whose readable copies lacked authors, year or title, whichever it is in the data.
+    rows = db_rows(
+        "select id, authors, year, title from study where authors is null or year is null or title is null"
+        " order by id limit 1"
+    )
+    if not rows:
+        pytest.skip("every study has authors, year and title")
+    (study_id, authors, year, title) = rows[0]
+    bib = (await ds.client.get(f"/evidence/study/{study_id}.bib")).text
+    ris = (await ds.client.get(f"/evidence/study/{study_id}.ris")).text
+    for name, value in (("authors", authors), ("year", year), ("title", title)):
+        if not value:
+            assert name in bib.split("note")[1] and name in ris.split("N1  -")[1]
+    assert "Not found in a readable copy" in bib and "N1  - Not found in a readable copy" in ris
