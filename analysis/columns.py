@@ -16,6 +16,7 @@ from ..schema.allowed_values import (
     PHASES,
     POPULATION_GROUPS,
     PROVENANCES,
+    SIDES,
     STATISTICS,
 )
 from ..schema.comparability import MVC_CATEGORIES
@@ -76,6 +77,13 @@ FIELDS: dict[str, dict] = {
         enum=list(STATISTICS),
     ),
     "phase": _f("string", "Part of the movement.", enum=list(PHASES)),
+    "side": _f(
+        "string",
+        "left, right, dominant or non_dominant where a study reports the limbs apart (two values, "
+        "not one restated); empty for both or not stated.",
+        enum=list(SIDES),
+    ),
+    "approximate": _f("integer", "1 where the source printed the value as approximate (~50%).", enum=[0, 1]),
     "provenance": _f(
         "string",
         "Source rank of the values: primary (the paper) > review > article. A pair never mixes ranks.",

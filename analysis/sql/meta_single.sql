@@ -6,7 +6,7 @@ select v.measurement_id, e.study_id, e.citation, e.year, e.doi, e.pmid,
        e.exercise_id, e.exercise, e.condition_id, e.condition, e.load,
        e.muscle_id, e.muscle, e.muscle_region, e.muscle_group,
        e.metric, e.unit, e.normalisation_category, e.comparable_mvc, e.statistic,
-       e.central_tendency, e.phase, e.provenance, e.preferred,
+       e.central_tendency, e.phase, e.side, e.approximate, e.provenance, e.preferred,
        -- The network model a row enters (schema/comparability.py's level key: MVC-normalised
        -- EMG, one muscle, stated statistic and central tendency, phase, normalisation and unit
        -- kind, population); rows with an SD enter it.
