@@ -33,7 +33,7 @@ ALPHA = 0.05
 CLEARLY_SIGNIFICANT = 0.001
 
 
-def check_measurement(m: MeasurementIn, where: str, error: Say, warn: Say) -> None:
+def check_measurement(m: MeasurementIn, where: str, error: Say) -> None:
     unit = (m.unit or "").strip().lower()
     if m.metric == "emg_amplitude" and unit in MVC_UNITS and m.normalisation_category == "not_normalised":
         error(
@@ -124,7 +124,7 @@ def check_study(st: StudyIn, error: Say, warn: Say) -> None:
 def check_extraction(data: ExtractionIn, error: Say, warn: Say) -> None:
     check_study(data.study, error, warn)
     for i, m in enumerate(data.measurements):
-        check_measurement(m, f"measurements[{i}]", error, warn)
+        check_measurement(m, f"measurements[{i}]", error)
     check_units_in_file(data.measurements, warn)
     for i, f in enumerate(data.findings):
         check_finding(f, f"findings[{i}]", error)

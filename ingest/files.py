@@ -37,6 +37,11 @@ _KINDS = {
 }
 
 
+def _not_regular(path: Path, mode: int) -> FileProblem:
+    kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return FileProblem(f"{path}: (file): {kind}, not a regular file: refused without reading it")
+
+
 def read_file(path: Path, root: Path | None = None) -> bytes:
     """The bytes of ``path``, a regular file of at most MAX_FILE_BYTES inside ``root``.
 
@@ -64,18 +69,14 @@ def read_file(path: Path, root: Path | None = None) -> bytes:
         except OSError:
             mode = 0
         if mode and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-            kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-            raise FileProblem(
-                f"{path}: (file): {kind}, not a regular file: refused without reading it"
-            ) from None
+            raise _not_regular(path, mode) from None
         raise FileProblem(f"{path}: (file): cannot read ({e.strerror})") from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise FileProblem(f"{path}: (file): a folder, not a file: refused")
         if not stat.S_ISREG(info.st_mode):
-            kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
-            raise FileProblem(f"{path}: (file): {kind}, not a regular file: refused without reading it")
+            raise _not_regular(path, info.st_mode)
         if info.st_size > MAX_FILE_BYTES:
             raise FileProblem(
                 f"{path}: (file): too large: {info.st_size:,} bytes, more than the"

@@ -156,6 +156,7 @@ def to_ris(studies: Iterable[dict[str, Any]]) -> str:
     records = []
     for study in studies:
         first_page, last_page = page_range(study.get("pages"))
+        note = missing_note(study)
         urls = []
         if study.get("doi"):
             urls.append("https://doi.org/" + quote(str(study["doi"]), safe="/:;()._-<>"))
@@ -179,7 +180,7 @@ def to_ris(studies: Iterable[dict[str, Any]]) -> str:
             "accession_number": study.get("pmid"),
             "name_of_database": "PubMed" if study.get("pmid") else None,
             "urls": urls,
-            "notes": [missing_note(study)] if missing_note(study) else None,
+            "notes": [note] if note else None,
         }
         records.append({k: _ris_value(v) for k, v in record.items() if v not in (None, "", [])})
     if not records:
