@@ -26,7 +26,7 @@ _NUMBERED = {
 }
 
 
-def _row(table: str, fields: dict[str, Any], **given: Any) -> dict[str, Any]:
+def make_row(table: str, fields: dict[str, Any], **given: Any) -> dict[str, Any]:
     """A row of ``table``: each column takes the value ``given``, else the field of its name, or
     of its name without ``_id`` (``muscle`` for ``muscle_id``); None where there is none."""
     return {
@@ -74,16 +74,17 @@ def population(study: StudyIn) -> str | None:
 def to_rows(ds: Dataset) -> Rows:
     """Every table's rows, as dicts keyed by column name (the claims' tables empty: claims.py)."""
     rows: Rows = {t: [] for t in _COLUMNS}
-    rows["muscle"] = [_row("muscle", vars(m), muscle_group=m.group) for m in ds.muscles]
-    rows["muscle_synonym"] = [_row("muscle_synonym", vars(s), id=i) for i, s in enumerate(ds.synonyms, 1)]
-    rows["exercise"] = [_row("exercise", vars(e)) for e in ds.exercises]
+    rows["muscle"] = [make_row("muscle", vars(m), muscle_group=m.group) for m in ds.muscles]
+    rows["muscle_synonym"] = [make_row("muscle_synonym", vars(s), id=i) for i, s in enumerate(ds.synonyms, 1)]
+    rows["exercise"] = [make_row("exercise", vars(e)) for e in ds.exercises]
     words = dict.fromkeys((w, e.id) for e in ds.exercises for w in e.words)
     rows["exercise_synonym"] = [
         {"id": i, "term": term, "exercise_id": exercise_id} for i, (term, exercise_id) in enumerate(words, 1)
     ]
-    rows["source"] = [_row("source", vars(s)) for s in ds.shared_sources]
+    rows["source"] = [make_row("source", vars(s)) for s in ds.shared_sources]
     rows["review_pooled"] = [
-        _row("review_pooled", vars(r), id=i, source_id=r.review) for i, r in enumerate(ds.review_pooled, 1)
+        make_row("review_pooled", vars(r), id=i, source_id=r.review)
+        for i, r in enumerate(ds.review_pooled, 1)
     ]
     for ex in sorted(ds.extractions, key=lambda e: e.data.study.id):
         _extraction_rows(ex.data, rows)
@@ -108,7 +109,7 @@ def _extraction_rows(data: ExtractionIn, rows: Rows) -> None:
     def add(table: str, fields: dict[str, Any], **given: Any) -> int:
         if table in _NUMBERED:
             given["id"] = len(rows[table]) + 1
-        rows[table].append(_row(table, fields, study_id=st.id, **given))
+        rows[table].append(make_row(table, fields, study_id=st.id, **given))
         return given.get("id", 0)
 
     st, p = data.study, data.study.participants
