@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from ..analysis.verdicts import agreement, compute_verdict, decimals, fmt_number, same_at_precision, support
-from ..schema.allowed_values import DIRECTIONS, METRICS, STATISTICS, VERDICTS
+from ..schema import allowed_values as av
 from .records import Number, Record, Slug, Text
 from .rows import Rows, make_row
 from .text import Word, word_key
@@ -41,9 +41,9 @@ class FindingRef(Record):
     b: Slug | None = None
     muscle: Slug | None = None
     muscle_b: Slug | None = None
-    metric: Literal[METRICS] | None = None  # type: ignore[valid-type]
-    statistic: Literal[STATISTICS] | None = None  # type: ignore[valid-type]
-    asserts: Literal[DIRECTIONS]  # type: ignore[valid-type]
+    metric: Literal[av.METRICS] | None = None  # type: ignore[valid-type]
+    statistic: Literal[av.STATISTICS] | None = None  # type: ignore[valid-type]
+    asserts: Literal[av.DIRECTIONS]  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _selects(self) -> FindingRef:
@@ -53,7 +53,7 @@ class FindingRef(Record):
 
 
 class JudgementIn(Record):
-    verdict: Literal[VERDICTS]  # type: ignore[valid-type]
+    verdict: Literal[av.VERDICTS]  # type: ignore[valid-type]
     reason: Text
 
 
