@@ -49,8 +49,7 @@ class Dataset:
 
 
 def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
-    """The folder's files other than the extractions and claims, read and checked: a Dataset
-    without extractions, and the problems found (each file's problems, then the checks')."""
+    """A Dataset without extractions, and the problems found."""
     problems: list[str] = []
 
     def attempt(fn, *args):
