@@ -50,8 +50,7 @@ class BuildResult:
     path: Path
     content_hash: str
     counts: dict[str, int]
-    #: `<file>: <field>: <message>` of what the data has that is possible but suspicious.
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # possible but suspicious, `file: field: message`
 
 
 def build(
@@ -62,7 +61,6 @@ def build(
 ) -> BuildResult:
     """Build ``db_path`` from ``data_dir``; on any error the old file is left untouched.
 
-    :param progress: called with a line of text after each step
     :param strict: refuse warnings as errors (CI): nothing is written if there is any
     """
     try:
@@ -79,10 +77,7 @@ def build(
 
 def validated_rows(data_dir: Path = DATA_DIR) -> tuple[Dataset, Rows]:
     """Validate ``data_dir`` and turn it into every table's rows; raise DataError on problems.
-
-    The dataset's ``warnings`` (and a DataError's) list what is suspicious but possible. The
-    build and the PostgreSQL load (ingest/postgres.py) both start here.
-    """
+    The build and the PostgreSQL load (ingest/postgres.py) both start here."""
     dataset = load_dataset(data_dir)
     rows = to_rows(dataset)
     claims_path = data_dir / "claims.yaml"
@@ -136,7 +131,6 @@ def write_database(
 
 
 def alembic_config(connection: Any = None) -> Config:
-    """Alembic's config for this project, optionally bound to an open connection."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -145,7 +139,6 @@ def alembic_config(connection: Any = None) -> Config:
 
 
 def migrate(url: str) -> None:
-    """Bring the database at ``url`` to the newest schema revision."""
     engine = create_engine(url)
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), "head")
@@ -165,7 +158,6 @@ def ingest_engine(url: str):
 
 
 def enable_fts(connection: sqlite3.Connection) -> None:
-    """Full-text indexes (FTS_COLUMNS), on a connection in autocommit mode."""
     db = sqlite_utils.Database(connection)
     for table, columns in FTS_COLUMNS.items():
         # Porter stemming, so that 'squats' finds 'squat' and 'activated' finds 'activation'.

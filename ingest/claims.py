@@ -12,9 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 
 from ..analysis.verdicts import agreement, compute_verdict, decimals, fmt_number, same_at_precision, support
-from ..schema.allowed_values import DIRECTIONS, METRICS, STATISTICS, VERDICTS
+from ..schema import allowed_values as av
 from .records import Number, Record, Slug, Text
-from .rows import Rows
+from .rows import Rows, make_row
 from .text import Word, word_key
 from .yaml_reader import DataError, parse, read_yaml
 
@@ -41,9 +41,9 @@ class FindingRef(Record):
     b: Slug | None = None
     muscle: Slug | None = None
     muscle_b: Slug | None = None
-    metric: Literal[METRICS] | None = None  # type: ignore[valid-type]
-    statistic: Literal[STATISTICS] | None = None  # type: ignore[valid-type]
-    asserts: Literal[DIRECTIONS]  # type: ignore[valid-type]
+    metric: Literal[av.METRICS] | None = None  # type: ignore[valid-type]
+    statistic: Literal[av.STATISTICS] | None = None  # type: ignore[valid-type]
+    asserts: Literal[av.DIRECTIONS]  # type: ignore[valid-type]
 
     @model_validator(mode="after")
     def _selects(self) -> FindingRef:
@@ -53,7 +53,7 @@ class FindingRef(Record):
 
 
 class JudgementIn(Record):
-    verdict: Literal[VERDICTS]  # type: ignore[valid-type]
+    verdict: Literal[av.VERDICTS]  # type: ignore[valid-type]
     reason: Text
 
 
@@ -95,42 +95,33 @@ def load_claims(path: Path, root: Path | None = None, lines: dict[str, int] | No
 
 # --- linking -----------------------------------------------------------------------------------
 
-#: The tables claim_rows fills.
-CLAIM_TABLES = ("claim", "claim_muscle", "claim_exercise", "claim_evidence", "recommendation",
-                "recommendation_claim")  # fmt: skip
-
-
-def claimed_studies(doc: ClaimsFileIn) -> set[str]:
-    """The studies whose conditions, values and findings the claims are linked to: claim_rows
-    needs their rows, and of the other studies only the study and source rows."""
-    return {s for c in doc.claims for s in (c.study, *(f.study for f in c.findings)) if s is not None}
-
 
 def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
-    """Resolve every claim against ``rows`` (from load.to_rows) and add the claim tables' rows.
+    """Resolve every claim against ``rows`` (rows.to_rows) and add the claim tables' rows.
 
     Raises DataError naming the file and field for anything that does not resolve.
     """
-    # Long on purpose: one pass over claims.yaml that links and validates each claim in file order, so every problem is reported with its position; split, the checks would need the same lookups passed around.
     problems: list[str] = []
     studies = {s["id"]: s for s in rows["study"]}
     muscles = {m["id"] for m in rows["muscle"]}
     exercises = {e["id"] for e in rows["exercise"]}
-    sources = {s["id"]: s for s in rows["source"]}
+    kind = {s["id"]: s["kind"] for s in rows["source"]}
     measurements = {m["id"]: m for m in rows["measurement"]}
     conditions = {(c["study_id"], c["key"]): c["id"] for c in rows["condition"]}
     # Compared as the synonyms' duplicate check compares them (NFKC, casefolded).
     words = {(word_key(s["term"]), s["muscle_id"]) for s in rows["muscle_synonym"]}
     words |= {(word_key(m["name"]), m["id"]) for m in rows["muscle"]}
 
-    for table in CLAIM_TABLES:
+    def add(table: str, fields: dict[str, Any], **given: Any) -> None:
+        rows[table].append(make_row(table, fields, id=len(rows[table]) + 1, **given))
+
+    for table in ("claim", "claim_muscle", "claim_exercise", "claim_evidence", "recommendation"):
         rows[table] = []
-    seen: set[str] = set()
+    rows["recommendation_claim"] = []
     for i, claim in enumerate(doc.claims):
         where = f"{path}: claims[{i}]"
-        if claim.id in seen:
+        if claim.id in (c.id for c in doc.claims[:i]):
             problems.append(f"{where}.id: duplicate claim id {claim.id!r}")
-        seen.add(claim.id)
         if claim.study is not None and claim.study not in studies:
             problems.append(f"{where}.study: unknown study {claim.study!r}")
             continue
@@ -153,7 +144,7 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
             matches = [
                 m for m in rows["measurement"]
                 if m["condition_id"] == cid and m["muscle_id"] == number.muscle
-                and m["value"] == number.value and sources[m["source_id"]]["kind"] == "article"
+                and m["value"] == number.value and kind[m["source_id"]] == "article"
             ]  # fmt: skip
             if len(matches) != 1:
                 problems.append(
@@ -166,21 +157,19 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
             primary = measurements.get(article["restates_id"]) if article["restates_id"] else None
             numbers.append({"article": number.value, "primary": primary})
             if primary is None:
-                kind, note = "unchecked", f"article {fmt_number(number.value)}; no readable primary value"
+                agrees, note = "unchecked", f"article {fmt_number(number.value)}; no readable primary value"
             else:
                 # A number rounded to the precision the other prints matches at that precision.
-                kind = "match" if same_at_precision(number.value, primary["value"]) else "differs"
+                agrees = "match" if same_at_precision(number.value, primary["value"]) else "differs"
                 note = (
                     f"article {fmt_number(number.value)} vs paper {fmt_number(primary['value'])} "
                     f"({primary['metric']}, {primary['statistic']}, {primary['locator']})"
                 )
-                if kind == "match" and number.value != primary["value"]:
+                if agrees == "match" and number.value != primary["value"]:
                     places = decimals(primary["value"])
                     note += f"; equal to {places} decimal place{'s' if places != 1 else ''}"
-            evidence.append({"measurement_id": article["id"],
-                             "primary_measurement_id": primary["id"] if primary else None,
-                             "finding_id": None, "asserted_direction": None,
-                             "agreement": kind, "note": note})  # fmt: skip
+            evidence.append({"measurement_id": article["id"], "primary_measurement_id": primary and primary["id"],
+                             "agreement": agrees, "note": note})  # fmt: skip
 
         findings = []
         for j, ref in enumerate(claim.findings):
@@ -197,23 +186,18 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
                     if (study, value) not in conditions:
                         problems.append(f"{where}.findings[{j}].{name}: unknown condition {value!r}")
                     wanted[f"condition_{name}_id"] = conditions.get((study, value))
-            for name, column in (("muscle", "muscle_id"), ("muscle_b", "muscle_b_id"),
-                                 ("metric", "metric"), ("statistic", "statistic")):  # fmt: skip
+            for name in ("muscle", "muscle_b", "metric", "statistic"):
                 if getattr(ref, name) is not None:
-                    wanted[column] = getattr(ref, name)
+                    wanted[name + "_id" if name.startswith("muscle") else name] = getattr(ref, name)
             matches = [f for f in rows["finding"] if all(f[k] == v for k, v in wanted.items())]
             if not matches:
                 problems.append(f"{where}.findings[{j}]: no finding of {study} matches {wanted}")
             for f in matches:
-                kind = agreement(ref.asserts, f["direction"], sources[f["source_id"]]["kind"])
-                findings.append(
-                    {"agreement": kind, "finding": f, "source_kind": sources[f["source_id"]]["kind"]}
-                )
-                evidence.append({"measurement_id": None, "primary_measurement_id": None,
-                                 "finding_id": f["id"], "asserted_direction": ref.asserts,
-                                 "agreement": kind,
-                                 "note": f"claim asserts {ref.asserts}; source reports "
-                                         f"{f['direction']}"})  # fmt: skip
+                agrees = agreement(ref.asserts, f["direction"], kind[f["source_id"]])
+                findings.append({"agreement": agrees, "finding": f, "source_kind": kind[f["source_id"]]})
+                note = f"claim asserts {ref.asserts}; source reports {f['direction']}"
+                evidence.append({"finding_id": f["id"], "asserted_direction": ref.asserts, "agreement": agrees,
+                                 "note": note})  # fmt: skip
 
         identification = studies[claim.study]["identification"] if claim.study else None
         verdict, reason, basis = compute_verdict(
@@ -225,47 +209,32 @@ def claim_rows(path: Path, doc: ClaimsFileIn, rows: Rows) -> None:
             claim.gaps,
         )
         rows["claim"].append(
-            {
-                "id": claim.id,
-                "position": i + 1,
-                "section": claim.section,
-                "paragraph": claim.paragraph,
-                "assertion": claim.asserts,
-                "quoted_numbers": "; ".join(fmt_number(n.value) for n in claim.numbers) or None,
-                "article_terms": "; ".join(dict.fromkeys(t.term for t in claim.terms)) or None,
-                "study_id": claim.study,
-                "reads_as_mvc": claim.reads_as_mvc,
-                "gaps": claim.gaps,
-                "verdict": verdict,
-                "verdict_reason": reason,
-                "verdict_basis": basis,
-            }
-        )
+            make_row("claim", vars(claim), position=i + 1, assertion=claim.asserts,
+                 quoted_numbers="; ".join(fmt_number(n.value) for n in claim.numbers) or None,
+                 article_terms="; ".join(dict.fromkeys(t.term for t in claim.terms)) or None,
+                 verdict=verdict, verdict_reason=reason, verdict_basis=basis)
+        )  # fmt: skip
         for word, muscle_id in dict.fromkeys((t.term, t.muscle) for t in claim.terms):
-            rows["claim_muscle"].append({"id": len(rows["claim_muscle"]) + 1, "claim_id": claim.id,
-                                         "muscle_id": muscle_id, "article_term": word})  # fmt: skip
+            add("claim_muscle", {}, claim_id=claim.id, muscle_id=muscle_id, article_term=word)
         for exercise_id in dict.fromkeys(claim.exercises):
-            rows["claim_exercise"].append({"id": len(rows["claim_exercise"]) + 1,
-                                           "claim_id": claim.id, "exercise_id": exercise_id})  # fmt: skip
+            add("claim_exercise", {}, claim_id=claim.id, exercise_id=exercise_id)
         for link in evidence:
-            rows["claim_evidence"].append({"id": len(rows["claim_evidence"]) + 1,
-                                           "claim_id": claim.id, **link})  # fmt: skip
+            add("claim_evidence", link, claim_id=claim.id)
 
     verdicts = {c["id"]: c["verdict"] for c in rows["claim"]}
-    recommended: set[str] = set()
     for i, rec in enumerate(doc.recommendations):
         where = f"{path}: recommendations[{i}]"
-        if rec.id in recommended:
+        if rec.id in (r.id for r in doc.recommendations[:i]):
             problems.append(f"{where}.id: duplicate recommendation id {rec.id!r}")
             continue
-        recommended.add(rec.id)
         missing = [c for c in rec.claims if c not in verdicts]
         if missing:
             problems.append(f"{where}.claims: unknown claim(s) {', '.join(missing)}")
             continue
         level, summary = support([verdicts[c] for c in rec.claims])
-        rows["recommendation"].append({"id": rec.id, "position": i + 1, "advice": rec.advice,
-                                       "support": level, "support_summary": summary})  # fmt: skip
+        rows["recommendation"].append(
+            make_row("recommendation", vars(rec), position=i + 1, support=level, support_summary=summary)
+        )
         for c in dict.fromkeys(rec.claims):
             rows["recommendation_claim"].append({"recommendation_id": rec.id, "claim_id": c})
     if problems:

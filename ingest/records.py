@@ -11,29 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from ..schema.allowed_values import (
-    BIBLIOGRAPHIC_FIELDS,
-    CENTRAL_TENDENCIES,
-    COPY_SHOWED,
-    DIRECTIONS,
-    DISPERSION_TYPES,
-    ELECTRODES,
-    ESTIMATE_TYPES,
-    EXERCISE_PATTERNS,
-    IDENTIFICATIONS,
-    METRICS,
-    NORMALISATION_CATEGORIES,
-    P_RELATIONS,
-    PHASES,
-    PLAUSIBLE_RANGES,
-    POPULATION_GROUPS,
-    PROVENANCES,
-    SEXES,
-    SIDES,
-    SIZE_TYPES,
-    STATISTICS,
-    SYNONYM_KINDS,
-)
+from ..schema import allowed_values as av
 from ..schema.comparability import EMG_METRICS
 from .text import Word
 
@@ -80,14 +58,14 @@ class MuscleIn(Record):
 class SynonymIn(Record):
     term: Word
     muscle: Slug
-    kind: Literal[SYNONYM_KINDS]  # type: ignore[valid-type]
+    kind: Literal[av.SYNONYM_KINDS]  # type: ignore[valid-type]
     note: Text | None = None
 
 
 class ExerciseIn(Record):
     id: Slug
     name: Word
-    pattern: Literal[EXERCISE_PATTERNS]  # type: ignore[valid-type]
+    pattern: Literal[av.EXERCISE_PATTERNS]  # type: ignore[valid-type]
     #: Words people use for it, e.g. 'hip thrust' or 'RDL' (the pages accept them).
     words: list[Word] = []
 
@@ -114,7 +92,7 @@ Url = Annotated[str, Field(max_length=2000), AfterValidator(_plain_url)]
 
 class SourceIn(Record):
     id: Slug
-    kind: Literal[PROVENANCES]  # type: ignore[valid-type]
+    kind: Literal[av.PROVENANCES]  # type: ignore[valid-type]
     citation: Text
     url: Url | None = None
 
@@ -130,10 +108,10 @@ Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 
 class ParticipantsIn(Record):
     n: Annotated[int, Field(strict=True, gt=0)] | None = None
-    sex: Literal[SEXES] | None = None  # type: ignore[valid-type]
+    sex: Literal[av.SEXES] | None = None  # type: ignore[valid-type]
     training_status: Text | None = None
     #: Required: queries and pools filter by it.
-    population: Literal[POPULATION_GROUPS]  # type: ignore[valid-type]
+    population: Literal[av.POPULATION_GROUPS]  # type: ignore[valid-type]
     clinical_condition: Text | None = None
     age_mean: Amount | None = None
     age_sd: Amount | None = None
@@ -169,11 +147,11 @@ class StudyIn(Record):
     doi: Annotated[str, Field(pattern=DOI_PATTERN)] | None = None
     pmid: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")] | None = None
     design: Text | None = None
-    identification: Literal[IDENTIFICATIONS]  # type: ignore[valid-type]
+    identification: Literal[av.IDENTIFICATIONS]  # type: ignore[valid-type]
     identification_note: Text | None = None
     cited_as: Text | None = None
     #: Which of the file's sources each bibliographic field was read on.
-    read_on: dict[Literal[BIBLIOGRAPHIC_FIELDS], Slug] = {}  # type: ignore[valid-type]
+    read_on: dict[Literal[av.BIBLIOGRAPHIC_FIELDS], Slug] = {}  # type: ignore[valid-type]
     #: PEDro score where a review tabulates it, with that review (a source id) and its locator.
     pedro_score: Annotated[int, Field(strict=True, ge=0, le=10)] | None = None
     pedro_source: Slug | None = None
@@ -207,23 +185,23 @@ class MeasurementIn(Record):
     condition: Slug
     muscle: Slug
     muscle_label: Text | None = None
-    metric: Literal[METRICS]  # type: ignore[valid-type]
+    metric: Literal[av.METRICS]  # type: ignore[valid-type]
     unit: Text | None = None
     normalisation: Text | None = None
-    normalisation_category: Literal[NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
-    electrode: Literal[ELECTRODES]  # type: ignore[valid-type]
-    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
+    normalisation_category: Literal[av.NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
+    electrode: Literal[av.ELECTRODES]  # type: ignore[valid-type]
+    statistic: Literal[av.STATISTICS]  # type: ignore[valid-type]
     #: Required, null where the source does not say: mean or median across participants.
-    central_tendency: Literal[CENTRAL_TENDENCIES] | None  # type: ignore[valid-type]
-    phase: Literal[PHASES]  # type: ignore[valid-type]
+    central_tendency: Literal[av.CENTRAL_TENDENCIES] | None  # type: ignore[valid-type]
+    phase: Literal[av.PHASES]  # type: ignore[valid-type]
     value: Number
     dispersion: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] | None = None
-    dispersion_type: Literal[DISPERSION_TYPES] | None = None  # type: ignore[valid-type]
+    dispersion_type: Literal[av.DISPERSION_TYPES] | None = None  # type: ignore[valid-type]
     #: Where the source says what the spread is (a caption, a methods sentence).
     dispersion_locator: Text | None = None
     #: Printed as approximate ('~50%').
     approximate: Annotated[bool, Field(strict=True)] = False
-    side: Literal[SIDES] | None = None  # type: ignore[valid-type]
+    side: Literal[av.SIDES] | None = None  # type: ignore[valid-type]
     n: Annotated[int, Field(strict=True, gt=0)] | None = None
     source: Slug
     locator: Text
@@ -238,7 +216,7 @@ class MeasurementIn(Record):
             raise ValueError("dispersion_type: give dispersion and dispersion_type, or neither")
         if self.dispersion_locator is not None and self.dispersion is None:
             raise ValueError("dispersion_locator: only with a dispersion")
-        low, high = PLAUSIBLE_RANGES[self.metric]
+        low, high = av.PLAUSIBLE_RANGES[self.metric]
         if self.metric == "emg_amplitude" and self.normalisation_category == "not_normalised":
             # Raw EMG in µV runs into the thousands; the %MVIC range is not its range.
             low, high = RAW_EMG_RANGE
@@ -262,14 +240,14 @@ class FindingIn(Record):
     b: Slug | None = None
     muscle: Slug
     muscle_b: Slug | None = None
-    metric: Literal[METRICS]  # type: ignore[valid-type]
-    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
-    phase: Literal[PHASES]  # type: ignore[valid-type]
-    direction: Literal[DIRECTIONS]  # type: ignore[valid-type]
+    metric: Literal[av.METRICS]  # type: ignore[valid-type]
+    statistic: Literal[av.STATISTICS]  # type: ignore[valid-type]
+    phase: Literal[av.PHASES]  # type: ignore[valid-type]
+    direction: Literal[av.DIRECTIONS]  # type: ignore[valid-type]
     size: Number | None = None
-    size_type: Literal[SIZE_TYPES] | None = None  # type: ignore[valid-type]
+    size_type: Literal[av.SIZE_TYPES] | None = None  # type: ignore[valid-type]
     p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
-    p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
+    p_relation: Literal[av.P_RELATIONS] | None = None  # type: ignore[valid-type]
     summary: Text
     source: Slug
     locator: Text
@@ -294,12 +272,12 @@ class ContrastIn(Record):
     b: Slug
     muscle: Slug
     muscle_label: Text | None = None
-    metric: Literal[METRICS]  # type: ignore[valid-type]
+    metric: Literal[av.METRICS]  # type: ignore[valid-type]
     unit: Text | None = None
-    normalisation_category: Literal[NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
-    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
-    phase: Literal[PHASES]  # type: ignore[valid-type]
-    estimate_type: Literal[ESTIMATE_TYPES]  # type: ignore[valid-type]
+    normalisation_category: Literal[av.NORMALISATION_CATEGORIES]  # type: ignore[valid-type]
+    statistic: Literal[av.STATISTICS]  # type: ignore[valid-type]
+    phase: Literal[av.PHASES]  # type: ignore[valid-type]
+    estimate_type: Literal[av.ESTIMATE_TYPES]  # type: ignore[valid-type]
     #: Null where the source prints only the interval.
     estimate: Number | None = None
     ci_low: Number | None = None
@@ -307,7 +285,7 @@ class ContrastIn(Record):
     ci_level: Annotated[float, Field(strict=True, gt=0, lt=1)] | None = None
     se: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
     p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
-    p_relation: Literal[P_RELATIONS] | None = None  # type: ignore[valid-type]
+    p_relation: Literal[av.P_RELATIONS] | None = None  # type: ignore[valid-type]
     n: Annotated[int, Field(strict=True, gt=0)] | None = None
     source: Slug
     locator: Text
@@ -337,7 +315,7 @@ class ContrastIn(Record):
 
 class ReadingLogIn(Record):
     url: Url
-    showed: Literal[COPY_SHOWED]  # type: ignore[valid-type]
+    showed: Literal[av.COPY_SHOWED]  # type: ignore[valid-type]
     note: Text | None = None
 
 
@@ -388,10 +366,10 @@ class ReviewPooledIn(Record):
     exercise: Slug
     exercise_label: Text
     muscle: Slug
-    metric: Literal[METRICS]  # type: ignore[valid-type]
+    metric: Literal[av.METRICS]  # type: ignore[valid-type]
     unit: Text | None = None
-    statistic: Literal[STATISTICS]  # type: ignore[valid-type]
-    central_tendency: Literal[CENTRAL_TENDENCIES] | None = None  # type: ignore[valid-type]
+    statistic: Literal[av.STATISTICS]  # type: ignore[valid-type]
+    central_tendency: Literal[av.CENTRAL_TENDENCIES] | None = None  # type: ignore[valid-type]
     pooled_mean: Number | None = None
     sd: Amount | None = None
     range_low: Number | None = None

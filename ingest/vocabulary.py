@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..schema.allowed_values import MUSCLE_GROUPS
-from . import consistency
+from . import plausibility
 from .files import extraction_paths, skipped_files
 from .records import (
     EXTRACTION_SUFFIX,
@@ -49,8 +49,7 @@ class Dataset:
 
 
 def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
-    """The folder's files other than the extractions and claims, read and checked: a Dataset
-    without extractions, and the problems found (each file's problems, then the checks')."""
+    """A Dataset without extractions, and the problems found."""
     problems: list[str] = []
 
     def attempt(fn, *args):
@@ -181,7 +180,7 @@ def _check_review_pooled(data_dir: Path, ds: Dataset) -> list[str]:
     problems += duplicate_records(data_dir / REVIEW_POOLED_FILE, "rows", list(ds.review_pooled))
     for i, r in enumerate(ds.review_pooled):
         where = f"{data_dir / REVIEW_POOLED_FILE}: [{i}]"
-        consistency.check_review_row(r, where, lambda field, message: problems.append(f"{field}: {message}"))
+        plausibility.check_review_row(r, where, lambda field, message: problems.append(f"{field}: {message}"))
         source = sources.get(r.review)
         if source is None:
             problems.append(f"{where}.review: unknown source {r.review!r}")

@@ -101,19 +101,20 @@ def _path(where: str, name: str) -> str:
     return f"{where}.{name}" if where else name
 
 
-class _Loader(_Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
-    """PyYAML's safe loader with a composer of its own (``get_single_node`` and ``_compose``
-    replace PyYAML's): each node is checked as it is composed, and its problems are collected
-    as (line, field, message) in ``problems``; ``lines`` maps each field path to its line."""
+class _Loader(yaml.composer.Composer, _Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
+    """PyYAML's safe loader whose composer (``compose_node``, before libyaml's) checks each node
+    as it composes it, knowing its field path and line: its problems are collected as (line,
+    field, message) in ``problems``; ``lines`` maps each field path to its line."""
 
     def __init__(self, text: str) -> None:
         _Parser.__init__(self, text)
+        yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
         self.problems: list[tuple[int, str, str]] = []
         self.lines: dict[str, int] = {}
         #: anchor -> (its node, its size once aliases are expanded; None while it is being read)
-        self.anchors: dict[str, tuple[Node, int | None]] = {}
+        self.anchors: dict[str, tuple[Node, int | None]] = {}  # type: ignore[assignment]
         self.size = 0  # characters so far, aliases expanded
         self.depth = 0
 
@@ -128,21 +129,8 @@ class _Loader(_Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver)
                 f" than the {MAX_EXPANDED_CHARS:,} characters a data file may hold"
             ))  # fmt: skip
 
-    def get_single_node(self) -> Node | None:
-        self.get_event()  # the stream's start
-        node = None
-        if not self.check_event(yaml.StreamEndEvent):
-            start: Any = self.get_event()  # the document's start
-            node = self._compose("")
-            self.get_event()  # the document's end
-            if not self.check_event(yaml.StreamEndEvent):
-                other: Any = self.get_event()
-                raise yaml.composer.ComposerError(
-                    "expected a single document in the stream", start.start_mark,
-                    "but found another document", other.start_mark,
-                )  # fmt: skip
-        self.get_event()  # the stream's end
-        return node
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        return self._compose("")  # the root: PyYAML's get_single_node and compose_document call it
 
     def _compose(self, where: str, key: bool = False, merge: bool = False) -> Node:
         """The next node, read into the tree at ``where``; ``key``: it is a mapping's key;

@@ -1,7 +1,10 @@
-"""The declarative base, with the constraint naming convention every model inherits."""
+"""The declarative base, with the constraint naming convention every model inherits, and the
+column shapes several models share."""
 
-from sqlalchemy import CheckConstraint, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from typing import Annotated
+
+from sqlalchemy import CheckConstraint, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 
 from .allowed_values import sql_in
 
@@ -23,3 +26,8 @@ class Base(DeclarativeBase):
 def check_in(column: str, values: tuple[str, ...]) -> CheckConstraint:
     """A CHECK constraint named after the column it keeps within a vocabulary."""
     return CheckConstraint(sql_in(column, values), name=f"{column}_vocabulary")
+
+
+#: A readable slug, e.g. ``contreras2015`` or ``gluteus_maximus_upper``; as a primary key.
+slug = Annotated[str, mapped_column(String(80))]
+slugpk = Annotated[str, mapped_column(String(80), primary_key=True)]

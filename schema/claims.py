@@ -1,14 +1,10 @@
 """The seed article as a citing document: its claims, the evidence linked to them, verdicts."""
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from .allowed_values import AGREEMENTS, VERDICT_BASES, VERDICTS
-from .base import Base, check_in
-from .lexicon import Exercise, Muscle
-from .measurement import Finding, Measurement
-from .study import Study
-from .types import slug, slugpk
+from .base import Base, check_in, slug, slugpk
 
 
 class Claim(Base):
@@ -41,10 +37,6 @@ class Claim(Base):
     verdict_reason: Mapped[str]
     verdict_basis: Mapped[str]
 
-    study: Mapped[Study | None] = relationship()
-    muscles: Mapped[list["ClaimMuscle"]] = relationship(back_populates="claim")
-    evidence: Mapped[list["ClaimEvidence"]] = relationship(back_populates="claim")
-
 
 class ClaimMuscle(Base):
     """A muscle a claim names: the article's word, resolved through muscle_synonym."""
@@ -57,9 +49,6 @@ class ClaimMuscle(Base):
     muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
     article_term: Mapped[str]
 
-    claim: Mapped[Claim] = relationship(back_populates="muscles")
-    muscle: Mapped[Muscle] = relationship()
-
 
 class ClaimExercise(Base):
     """An exercise a claim names."""
@@ -70,8 +59,6 @@ class ClaimExercise(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[slug] = mapped_column(ForeignKey("claim.id"), index=True)
     exercise_id: Mapped[slug] = mapped_column(ForeignKey("exercise.id"), index=True)
-
-    exercise: Mapped[Exercise] = relationship()
 
 
 class ClaimEvidence(Base):
@@ -95,11 +82,6 @@ class ClaimEvidence(Base):
     agreement: Mapped[str]
     note: Mapped[str]
 
-    claim: Mapped[Claim] = relationship(back_populates="evidence")
-    measurement: Mapped[Measurement | None] = relationship(foreign_keys=[measurement_id])
-    primary_measurement: Mapped[Measurement | None] = relationship(foreign_keys=[primary_measurement_id])
-    finding: Mapped[Finding | None] = relationship()
-
 
 class Recommendation(Base):
     """One of the article's closing recommendations, with how well its claims are supported."""
@@ -113,8 +95,6 @@ class Recommendation(Base):
     support: Mapped[str]
     support_summary: Mapped[str]
 
-    claims: Mapped[list["RecommendationClaim"]] = relationship(back_populates="recommendation")
-
 
 class RecommendationClaim(Base):
     """A claim a recommendation rests on."""
@@ -123,6 +103,3 @@ class RecommendationClaim(Base):
 
     recommendation_id: Mapped[slug] = mapped_column(ForeignKey("recommendation.id"), primary_key=True)
     claim_id: Mapped[slug] = mapped_column(ForeignKey("claim.id"), primary_key=True, index=True)
-
-    recommendation: Mapped[Recommendation] = relationship(back_populates="claims")
-    claim: Mapped[Claim] = relationship()

@@ -4,7 +4,7 @@ Each rule is a Python function over a row of ``meta_extract`` (plus the study's
 ``clinical_condition``) and an SQL expression made from the same constants; the canned queries
 (analysis/sql/, through analysis/queries.py's placeholders), the derived tables
 (analysis/derived.py), the question pages and the pools take them from here, and
-tests/test_rules.py checks that the Python rule and the SQL select the same rows on the real data.
+tests/test_synthesis.py checks that the Python rule and the SQL select the same rows on the real data.
 
 - **MVC**: EMG amplitude is comparable across studies only when normalised to a maximal
   voluntary contraction (the CEDE matrix's MVC categories). A share of summed EMG, a joint moment
@@ -119,11 +119,6 @@ def population_sql(group: str, clinical_condition: str) -> str:
     )
 
 
-def provenance_rank_sql(column: str) -> str:
-    whens = " ".join(f"WHEN '{k}' THEN {v}" for k, v in PROVENANCE_RANK.items())
-    return f"(CASE {column} {whens} END)"
-
-
 def is_value_to_use(row: Mapping[str, Any]) -> bool:
     """The one value of several sources' to use (preferred), never the seed article's."""
     return bool(row["preferred"]) and row["provenance"] != "article"
@@ -206,13 +201,6 @@ def key_parts(key: str) -> dict[str, str]:
 def paired(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two values of one study may be compared within it (two different conditions)."""
     return a["condition_id"] != b["condition_id"] and all(a[c] == b[c] for c in PAIRED_COLUMNS)
-
-
-def paired_sql(a: str, b: str) -> str:
-    """:func:`paired` as a join condition between aliases ``a`` and ``b``."""
-    return " AND ".join(
-        [f"{b}.condition_id <> {a}.condition_id"] + [f"{b}.{c} IS {a}.{c}" for c in PAIRED_COLUMNS]
-    )
 
 
 def people(rows: Iterable[Mapping[str, Any]]) -> tuple[int, int]:

@@ -1,16 +1,10 @@
 """The lexicon as tables: canonical muscles, their synonyms (words people use), and exercises."""
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from .allowed_values import EXERCISE_PATTERNS, SYNONYM_KINDS
-from .base import Base, check_in
-from .types import slug, slugpk
-
-if TYPE_CHECKING:
-    from .study import Condition
+from .base import Base, check_in, slug, slugpk
 
 
 class Muscle(Base):
@@ -22,8 +16,6 @@ class Muscle(Base):
     name: Mapped[str]
     region: Mapped[str | None]
     muscle_group: Mapped[str] = mapped_column(index=True)
-
-    synonyms: Mapped[list["MuscleSynonym"]] = relationship(back_populates="muscle")
 
 
 class MuscleSynonym(Base):
@@ -42,8 +34,6 @@ class MuscleSynonym(Base):
     kind: Mapped[str]
     note: Mapped[str | None]
 
-    muscle: Mapped[Muscle] = relationship(back_populates="synonyms")
-
 
 class ExerciseSynonym(Base):
     """A word people use for an exercise ('hip thrust', 'RDL', 'Bulgarian split squat')."""
@@ -55,8 +45,6 @@ class ExerciseSynonym(Base):
     term: Mapped[str]
     exercise_id: Mapped[slug] = mapped_column(ForeignKey("exercise.id"), index=True)
 
-    exercise: Mapped["Exercise"] = relationship(back_populates="synonyms")
-
 
 class Exercise(Base):
     """A canonical exercise; a study's own variant of it is a Condition."""
@@ -67,6 +55,3 @@ class Exercise(Base):
     id: Mapped[slugpk]
     name: Mapped[str]
     pattern: Mapped[str]
-
-    conditions: Mapped[list["Condition"]] = relationship(back_populates="exercise")
-    synonyms: Mapped[list[ExerciseSynonym]] = relationship(back_populates="exercise")

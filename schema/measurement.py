@@ -1,32 +1,17 @@
-"""The numbers: measurements (condition x muscle) and reported comparisons (findings)."""
+"""The numbers: measurements (condition x muscle), reported comparisons (findings), within-study
+differences (contrasts), and what systematic reviews report in pooled form (review_pooled).
 
-from typing import Optional
+A review's pooled estimate sits beside the project's own pools on the pages, never inside them:
+its studies overlap ours and its methods differ, so its rows are kept apart from measurement.
+"""
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from .allowed_values import (
-    CENTRAL_TENDENCIES,
-    DIRECTIONS,
-    DISPERSION_TYPES,
-    ELECTRODES,
-    ESTIMATE_TYPES,
-    METRICS,
-    NON_NEGATIVE_METRICS,
-    NORMALISATION_CATEGORIES,
-    P_RELATIONS,
-    PHASES,
-    SD_SOURCES,
-    SIDES,
-    SIZE_TYPES,
-    STATISTICS,
-    sql_in,
-)
-from .base import Base, check_in
+from . import allowed_values as av
+from .allowed_values import sql_in
+from .base import Base, check_in, slug
 from .comparability import EMG_METRICS, PRIMARY_MVC_VALUE
-from .lexicon import Muscle
-from .study import Condition, Source, Study
-from .types import slug
 
 
 class Measurement(Base):
@@ -34,14 +19,14 @@ class Measurement(Base):
 
     __tablename__ = "measurement"
     __table_args__ = (
-        check_in("metric", METRICS),
-        check_in("normalisation_category", NORMALISATION_CATEGORIES),
-        check_in("electrode", ELECTRODES),
-        check_in("statistic", STATISTICS),
-        check_in("central_tendency", CENTRAL_TENDENCIES),
-        check_in("phase", PHASES),
-        check_in("dispersion_type", DISPERSION_TYPES),
-        check_in("side", SIDES),
+        check_in("metric", av.METRICS),
+        check_in("normalisation_category", av.NORMALISATION_CATEGORIES),
+        check_in("electrode", av.ELECTRODES),
+        check_in("statistic", av.STATISTICS),
+        check_in("central_tendency", av.CENTRAL_TENDENCIES),
+        check_in("phase", av.PHASES),
+        check_in("dispersion_type", av.DISPERSION_TYPES),
+        check_in("side", av.SIDES),
         # A ratio names its denominator muscle; no other metric has one.
         CheckConstraint("(metric = 'emg_ratio') = (muscle_b_id IS NOT NULL)", name="ratio_has_denominator"),
         CheckConstraint("dispersion >= 0", name="dispersion_non_negative"),
@@ -49,9 +34,9 @@ class Measurement(Base):
         CheckConstraint("n > 0", name="n_positive"),
         CheckConstraint("sd >= 0", name="sd_non_negative"),
         CheckConstraint("(sd IS NULL) = (sd_source IS NULL)", name="sd_has_source"),
-        check_in("sd_source", SD_SOURCES),
+        check_in("sd_source", av.SD_SOURCES),
         CheckConstraint(
-            "NOT " + sql_in("metric", NON_NEGATIVE_METRICS) + " OR value >= 0",
+            "NOT " + sql_in("metric", av.NON_NEGATIVE_METRICS) + " OR value >= 0",
             name="value_non_negative",
         ),
         CheckConstraint("metric <> 'emg_share_of_sum' OR value <= 100", name="share_at_most_100"),
@@ -127,13 +112,6 @@ class Measurement(Base):
     #: to use in a meta-analysis, so that restatements are never counted twice.
     preferred: Mapped[bool]
 
-    condition: Mapped[Condition] = relationship(back_populates="measurements")
-    muscle: Mapped[Muscle] = relationship(foreign_keys=[muscle_id])
-    muscle_b: Mapped[Muscle | None] = relationship(foreign_keys=[muscle_b_id])
-    source: Mapped[Source] = relationship(back_populates="measurements")
-    restates: Mapped[Optional["Measurement"]] = relationship(remote_side=[id], back_populates="restated_by")
-    restated_by: Mapped[list["Measurement"]] = relationship(back_populates="restates")
-
 
 # Declared after the class, as value.desc() needs the column: rank from the highest value.
 Index(
@@ -151,12 +129,12 @@ class Finding(Base):
 
     __tablename__ = "finding"
     __table_args__ = (
-        check_in("metric", METRICS),
-        check_in("statistic", STATISTICS),
-        check_in("phase", PHASES),
-        check_in("direction", DIRECTIONS),
-        check_in("size_type", SIZE_TYPES),
-        check_in("p_relation", P_RELATIONS),
+        check_in("metric", av.METRICS),
+        check_in("statistic", av.STATISTICS),
+        check_in("phase", av.PHASES),
+        check_in("direction", av.DIRECTIONS),
+        check_in("size_type", av.SIZE_TYPES),
+        check_in("p_relation", av.P_RELATIONS),
         CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
         CheckConstraint("(size IS NULL) OR (size_type IS NOT NULL)", name="size_has_type"),
         # Either two conditions on one muscle, or two muscles within one condition.
@@ -185,13 +163,6 @@ class Finding(Base):
     #: The finding's key within its extraction file, where it has one.
     key: Mapped[str | None]
 
-    study: Mapped[Study] = relationship(back_populates="findings")
-    condition_a: Mapped[Condition] = relationship(foreign_keys=[condition_a_id])
-    condition_b: Mapped[Condition | None] = relationship(foreign_keys=[condition_b_id])
-    muscle: Mapped[Muscle] = relationship(foreign_keys=[muscle_id])
-    muscle_b: Mapped[Muscle | None] = relationship(foreign_keys=[muscle_b_id])
-    source: Mapped[Source] = relationship()
-
 
 class Contrast(Base):
     """A difference between two conditions of one study for one muscle, as the source prints it
@@ -201,12 +172,12 @@ class Contrast(Base):
 
     __tablename__ = "contrast"
     __table_args__ = (
-        check_in("metric", METRICS),
-        check_in("normalisation_category", NORMALISATION_CATEGORIES),
-        check_in("statistic", STATISTICS),
-        check_in("phase", PHASES),
-        check_in("estimate_type", ESTIMATE_TYPES),
-        check_in("p_relation", P_RELATIONS),
+        check_in("metric", av.METRICS),
+        check_in("normalisation_category", av.NORMALISATION_CATEGORIES),
+        check_in("statistic", av.STATISTICS),
+        check_in("phase", av.PHASES),
+        check_in("estimate_type", av.ESTIMATE_TYPES),
+        check_in("p_relation", av.P_RELATIONS),
         CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
         CheckConstraint("(p_value IS NULL) = (p_relation IS NULL)", name="p_has_relation"),
         CheckConstraint("se > 0", name="se_positive"),
@@ -245,12 +216,6 @@ class Contrast(Base):
     locator: Mapped[str]
     notes: Mapped[str | None]
 
-    study: Mapped[Study] = relationship()
-    condition_a: Mapped[Condition] = relationship(foreign_keys=[condition_a_id])
-    condition_b: Mapped[Condition] = relationship(foreign_keys=[condition_b_id])
-    muscle: Mapped[Muscle] = relationship()
-    source: Mapped[Source] = relationship()
-
 
 class BuildInfo(Base):
     """Facts about the build that made this file: its content hash is the release identifier."""
@@ -259,3 +224,36 @@ class BuildInfo(Base):
 
     key: Mapped[str] = mapped_column(primary_key=True)
     value: Mapped[str]
+
+
+class ReviewPooled(Base):
+    """A review's pooled value for one exercise and muscle, as its table prints it."""
+
+    __tablename__ = "review_pooled"
+    __table_args__ = (
+        check_in("metric", av.METRICS),
+        check_in("statistic", av.STATISTICS),
+        check_in("central_tendency", av.CENTRAL_TENDENCIES),
+        CheckConstraint("sd >= 0", name="sd_non_negative"),
+        CheckConstraint("range_low <= range_high", name="range_ordered"),
+        CheckConstraint("subjects > 0 AND studies > 0", name="counts_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[slug] = mapped_column(ForeignKey("source.id"), index=True)
+    exercise_id: Mapped[slug] = mapped_column(ForeignKey("exercise.id"), index=True)
+    #: The review's own name for the exercise.
+    exercise_label: Mapped[str]
+    muscle_id: Mapped[slug] = mapped_column(ForeignKey("muscle.id"), index=True)
+    metric: Mapped[str]
+    unit: Mapped[str | None]
+    statistic: Mapped[str]
+    central_tendency: Mapped[str | None]
+    pooled_mean: Mapped[float | None]
+    sd: Mapped[float | None]
+    range_low: Mapped[float | None]
+    range_high: Mapped[float | None]
+    subjects: Mapped[int | None]
+    studies: Mapped[int | None]
+    locator: Mapped[str]
+    notes: Mapped[str | None]

@@ -1,23 +1,12 @@
-"""Studies, the sources their numbers were read from, and the conditions they tested."""
-
-from typing import TYPE_CHECKING
+"""Studies, the sources their numbers were read from, the conditions they tested, and how each
+study was read: every copy tried (reading_log), and the independent second extraction its
+numbers were checked against (extraction_check, extraction_difference)."""
 
 from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from .allowed_values import (
-    IDENTIFICATIONS,
-    POPULATION_GROUPS,
-    PROVENANCES,
-    SEXES,
-    STUDY_FIELDS,
-)
-from .base import Base, check_in
-from .lexicon import Exercise
-from .types import slug, slugpk
-
-if TYPE_CHECKING:
-    from .measurement import Finding, Measurement
+from . import allowed_values as av
+from .base import Base, check_in, slug, slugpk
 
 
 class Study(Base):
@@ -25,11 +14,11 @@ class Study(Base):
 
     __tablename__ = "study"
     __table_args__ = (
-        check_in("sex", SEXES),
-        check_in("identification", IDENTIFICATIONS),
+        check_in("sex", av.SEXES),
+        check_in("identification", av.IDENTIFICATIONS),
         CheckConstraint("n > 0", name="n_positive"),
         CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
-        check_in("population_group", POPULATION_GROUPS),
+        check_in("population_group", av.POPULATION_GROUPS),
         CheckConstraint(
             "population_group <> 'clinical' OR clinical_condition IS NOT NULL",
             name="clinical_names_condition",
@@ -59,7 +48,7 @@ class Study(Base):
     training_status: Mapped[str | None]
     #: A one-line summary of who took part ('13 female, trained'), for pages and citations.
     population: Mapped[str | None]
-    #: The label queries and pools filter by (allowed_values.POPULATION_GROUPS).
+    #: The label queries and pools filter by (allowed_values.av.POPULATION_GROUPS).
     population_group: Mapped[str] = mapped_column(index=True)
     clinical_condition: Mapped[str | None]
     age_mean: Mapped[float | None]
@@ -73,16 +62,12 @@ class Study(Base):
     identification_note: Mapped[str | None]
     cited_as: Mapped[str | None]
 
-    sources: Mapped[list["Source"]] = relationship(back_populates="study")
-    conditions: Mapped[list["Condition"]] = relationship(back_populates="study")
-    findings: Mapped[list["Finding"]] = relationship(back_populates="study")
-
 
 class Source(Base):
     """A page numbers were read from: the paper (primary), a review's table, or the seed article."""
 
     __tablename__ = "source"
-    __table_args__ = (check_in("kind", PROVENANCES),)
+    __table_args__ = (check_in("kind", av.PROVENANCES),)
 
     id: Mapped[slugpk]
     kind: Mapped[str]
@@ -90,9 +75,6 @@ class Source(Base):
     url: Mapped[str | None]
     #: NULL for sources shared by several studies (the article, reviews).
     study_id: Mapped[str | None] = mapped_column(ForeignKey("study.id"), index=True)
-
-    study: Mapped[Study | None] = relationship(back_populates="sources")
-    measurements: Mapped[list["Measurement"]] = relationship(back_populates="source")
 
 
 class StudyFieldSource(Base):
@@ -103,7 +85,7 @@ class StudyFieldSource(Base):
     """
 
     __tablename__ = "study_field_source"
-    __table_args__ = (UniqueConstraint("study_id", "field"), check_in("field", STUDY_FIELDS))
+    __table_args__ = (UniqueConstraint("study_id", "field"), check_in("field", av.STUDY_FIELDS))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), index=True)
@@ -139,6 +121,50 @@ class Condition(Base):
     cue: Mapped[str | None]
     notes: Mapped[str | None]
 
-    study: Mapped[Study] = relationship(back_populates="conditions")
-    exercise: Mapped[Exercise] = relationship(back_populates="conditions")
-    measurements: Mapped[list["Measurement"]] = relationship(back_populates="condition")
+
+class ReadingLog(Base):
+    """One copy of a paper that was tried, and what it showed (the abstract only, a table, a
+    full text cut off at some point): why a study has the numbers it has, and where the next
+    reader should start."""
+
+    __tablename__ = "reading_log"
+    __table_args__ = (check_in("showed", av.COPY_SHOWED),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), index=True)
+    url: Mapped[str]
+    showed: Mapped[str]
+    note: Mapped[str | None]
+
+
+class ExtractionCheck(Base):
+    """The agreement of a study's two independent extractions: fields compared, fields that
+    differed, and how many of those were resolved from the source."""
+
+    __tablename__ = "extraction_check"
+    __table_args__ = (
+        CheckConstraint("fields_differed <= fields_compared", name="differed_within_compared"),
+        CheckConstraint("fields_compared >= 0 AND fields_differed >= 0", name="counts_non_negative"),
+    )
+
+    study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), primary_key=True)
+    fields_compared: Mapped[int]
+    fields_differed: Mapped[int]
+    #: Differences resolved from the source; the build refuses a file with any left unresolved.
+    resolved: Mapped[int]
+    method: Mapped[str]
+    note: Mapped[str | None]
+
+
+class ExtractionDifference(Base):
+    """One field on which the two extractions differed, both readings, and the resolution."""
+
+    __tablename__ = "extraction_difference"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[slug] = mapped_column(ForeignKey("extraction_check.study_id"), index=True)
+    field: Mapped[str]
+    first: Mapped[str | None]
+    second: Mapped[str | None]
+    resolved: Mapped[str | None]
+    how: Mapped[str]
