@@ -99,7 +99,7 @@ def pooled_table(s: Synthesis, reruns: list[dict[str, Any]]) -> list[dict[str, A
         row: dict[str, Any] = {
             "key": p.key, "kind": "technique" if p.factor else "exercises", "pair": p.pair,
             "factor": p.factor, "direction": direction_words(p.pair, s.raw.names),
-            **key_parts(p.key.split("/", 1)[1]),
+            **p.parts,
             "studies": p.studies, "differences": len(p.rows), "people": p.people,
             "rows_without_vi": p.without_vi,
             "printed": sum(1 for r in p.rows if r["origin"] == "printed"),

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..schema.comparability import contrast_key, people
+from ..schema.comparability import contrast_key, key_parts, people
 from .contrasts import orient, printed_se
 from .effect_sizes import mc_vi
 from .pooling import Pooled, Robust, pool, robust
@@ -48,6 +48,11 @@ class PairPool:
     @property
     def people(self) -> int:
         return people(self.rows)[1]
+
+    @property
+    def parts(self) -> dict[str, str]:
+        """The parts of its key after the pair (schema/comparability.py's key_parts)."""
+        return key_parts(self.key.split("/", 1)[1])
 
     @property
     def several_per_study(self) -> bool:

@@ -26,7 +26,7 @@ from .network import Network
 from .pairwise import PairPool
 from .pooling import METHODS
 from .reml import Z975
-from .synthesis import Options, Synthesis, cached
+from .synthesis import Options, Synthesis, cached, pools_of
 
 FORMATS = (".png", ".svg")
 #: Each statistic's marker, and the same shape as a character for the footnote's key (a legend
@@ -248,7 +248,7 @@ def _figure_pair(s: Synthesis, p: PairPool, width_in: float) -> tuple[Any, tuple
     _diamond(ax, 1, lb, q.estimate, ub, q.pi_lb, q.pi_ub)
     _frame(ax, len(lines) + 1)
     ax.axvline(0, color="grey", linewidth=0.6, linestyle=":")
-    parts = key_parts(p.key.split("/", 1)[1])
+    parts = p.parts
     words = direction_words(p.pair, s.raw.names)
     ax.set_xlabel(f"Difference, %MVIC ({words})")
     head = (f"{parts['muscle_id'].replace('_', ' ')}, {label('statistic', parts['statistic'])}: {words}. "
@@ -353,9 +353,7 @@ def pair_plot(a: str, b: str, muscle_id: str, out_path: Path, db_path: Path = DB
     """Draw every pool of exercises ``a`` and ``b`` for one muscle: one file per pool (statistic,
     phase...), ``out_path`` itself where there is one, else numbered."""
     s = _synthesis(db_path, impute_sd, method, unlabelled_as_sd)
-    first, second = sorted((a, b))
-    pools = [p for p in s.pools if p.pair == f"{first}-vs-{second}" and p.pooled
-             and key_parts(p.key.split("/", 1)[1])["muscle_id"] == muscle_id]  # fmt: skip
+    pools = [p for p in pools_of(s, a, b, muscle_id) if p.pooled]
     if not pools:
         raise ExportError(f"--pair: no study gives a difference with an SD of {a} and {b} for {muscle_id}")
     results = []
