@@ -1,19 +1,11 @@
 """Pairwise pools per exercise pair (or technique factor) and muscle key, from within-study
-differences on one scale (the raw difference in the values' unit, %MVIC for MVC-normalised EMG)
-and in each pair's common direction (analysis/contrasts.py).
+differences in the values' unit and each pair's common direction (analysis/contrasts.py).
 
-Two kinds of difference enter a pool:
-
-- **from arms**: two values of one study (meta_contrasts' MC rows): ``yi = m1i - m2i``,
-  ``vi = (sd1i² + sd2i² - 2 ri sd1i sd2i) / ni`` with the imputed correlation ``ri``;
-- **as printed**: a difference the source reports with its CI, SE or exact p (the ``contrast``
-  table, generic inverse variance: ``yi`` the difference turned into the pair's direction,
-  ``vi = sei²``). It replaces the difference computed from the same two conditions' arms,
-  because it carries the real within-participant correlation that ``ri`` only guesses.
-
-One row per difference: a study's several conditions all enter. The pool is ``rma`` (REML, DL
-or PM, Knapp-Hartung on request) with its prediction interval; where a study gives several
-differences, the cluster-robust (CR2) interval by study is given beside it (analysis/pooling.py).
+A difference comes from a study's two values (meta_contrasts' MC rows, with the imputed ``ri``)
+or as printed (the ``contrast`` table, vi = SE²), which replaces the one from the same two
+conditions' arms: it carries the real within-participant correlation that ``ri`` only guesses.
+Every difference of a study enters; where a study gives several, the pool has a cluster-robust
+interval beside it (analysis/pooling.py).
 """
 
 from __future__ import annotations
@@ -152,7 +144,6 @@ def _usable(r: Mapping[str, Any]) -> bool:
 
 
 def pair_pool(key: str, rows: list[dict[str, Any]], method: str = "REML", knha: bool = False) -> PairPool:
-    """The pool of one contrast key's rows."""
     first = rows[0]
     result = PairPool(key, first["pair"], first.get("factor"))
     result.rows = [r for r in rows if _usable(r)]

@@ -1,14 +1,7 @@
-"""Sensitivity analyses of every pool and network, each row a re-run under one other choice.
-
-- **leave-one-out**: the pool (each network exercise's estimate) without each study in turn;
-- **ri**: the pools again with the within-participant correlation at 0.3, 0.5 and 0.7 (the
-  networks do not use it; printed differences carry their own);
-- **SD basis**: reported SDs only, then with unlabelled '±' read as SDs, then (only when the
-  export was asked to impute) with imputed SDs (analysis/imputation.py).
-
-:func:`rows` gives one row per re-run (sensitivity.csv), :func:`summary` a line of words per
-answer (pooled.csv's and network.csv's ``sensitivity`` column).
-"""
+"""Sensitivity analyses of every pool and network, each row a re-run under one other choice:
+leaving out each study, ri at 0.3, 0.5 and 0.7 (the pools only), and each SD basis
+(analysis/imputation.py; imputed only where the export asked). :func:`rows` is sensitivity.csv,
+:func:`summary` the words of an answer's ``sensitivity`` column."""
 
 from __future__ import annotations
 
