@@ -19,6 +19,7 @@ from typing import Any
 from ..schema.comparability import contrast_key, key_parts, people
 from .contrasts import orient, printed_se
 from .effect_sizes import mc_vi
+from .network import usable
 from .pooling import Pooled, Robust, pool, robust
 
 
@@ -45,6 +46,13 @@ class PairPool:
     def parts(self) -> dict[str, str]:
         """The parts of its key after the pair (schema/comparability.py's key_parts)."""
         return key_parts(self.key.split("/", 1)[1])
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The pool's 95% CI: the cluster-robust one where there is one."""
+        assert self.pooled is not None
+        r = self.robust or self.pooled
+        return r.ci_lb, r.ci_ub
 
     @property
     def several_per_study(self) -> bool:
@@ -139,14 +147,10 @@ def combine(arms: list[dict[str, Any]], printed_rows: list[dict[str, Any]]) -> l
     return [r for r in arms if same(r) not in taken] + list(printed_rows)
 
 
-def _usable(r: Mapping[str, Any]) -> bool:
-    return r["yi"] is not None and r["vi"] is not None and r["vi"] > 0
-
-
 def pair_pool(key: str, rows: list[dict[str, Any]], method: str = "REML", knha: bool = False) -> PairPool:
     first = rows[0]
     result = PairPool(key, first["pair"], first.get("factor"))
-    result.rows = [r for r in rows if _usable(r)]
+    result.rows = [r for r in rows if usable(r)]
     result.without_vi = len(rows) - len(result.rows)
     if result.rows:
         yi = [r["yi"] for r in result.rows]

@@ -242,7 +242,7 @@ def _figure_pair(s: Synthesis, p: PairPool, width_in: float) -> tuple[Any, tuple
                bool(_assumed(r)))  # fmt: skip
     q = p.pooled
     assert q is not None
-    lb, ub = (p.robust.ci_lb, p.robust.ci_ub) if p.robust else (q.ci_lb, q.ci_ub)
+    lb, ub = p.interval
     g = s.grades[("pool", p.key)]
     _label(ax, 1, "pool", f"Pooled: {p.studies} studies, {p.people} people, {g.level}")
     _diamond(ax, 1, lb, q.estimate, ub, q.pi_lb, q.pi_ub)

@@ -126,7 +126,7 @@ def pool_evidence(p: PairPool, raw: Raw) -> Evidence | None:
     if (q := p.pooled) is None:
         return None
     parts = p.parts
-    lb, ub = (p.robust.ci_lb, p.robust.ci_ub) if p.robust else (q.ci_lb, q.ci_ub)
+    lb, ub = p.interval
     intervals = [(r["yi"] - Z975 * r["vi"] ** 0.5, r["yi"] + Z975 * r["vi"] ** 0.5) for r in p.rows]
     return Evidence(
         "difference", q.estimate, lb, ub, p.studies, _pedro(raw, {r["study_id"] for r in p.rows}),
