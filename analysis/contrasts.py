@@ -1,22 +1,11 @@
 """Within-study contrasts in one documented direction: which pairs, which way round, which factor.
 
-**Direction.** A contrast of two exercises is always ``first - second`` with the exercises in
-alphabetical order of their ids (``back_squat`` before ``barbell_hip_thrust``): every study's
-difference of the same two exercises has the same sign convention, however the study listed
-them. Pages that ask "a vs b" turn the sign at the end (:func:`turned`).
-
-**Technique.** Two conditions of one exercise are a technique contrast, labelled by what
-differs between them (:data:`FACTORS`, checked in that order; 'variant' where none of them
-does, 'a+b' where several do) and pooled only with contrasts of the same exercise and factor.
-Its direction is the higher level minus the lower where the factor has an ordered level in both
-conditions (load: % 1RM, else kg; depth: knee flexion in degrees, else the depth word's order
-partial < parallel < full); a technique contrast without one (stance, cue, variant, or levels
-not given as numbers) is kept, listed in the study's order, and pooled with nothing: no common
-direction exists for it.
-
-**Every condition kept.** Every pair of a study's conditions that may be compared
-(schema/comparability.py's ``paired``) is a contrast; the pools count the study once and take
-the dependence between its contrasts into account (cluster-robust variance).
+Two exercises: always ``first - second`` with the ids in alphabetical order, however a study
+listed them, so every study's difference of the same pair has the same sign. Two conditions of
+one exercise: a technique contrast, labelled by what differs (:data:`FACTORS`; 'variant' where
+none does), the higher level minus the lower where the factor has an ordered level in both (load:
+% 1RM, else kg; depth: knee angle, else the depth word's order); without one it keeps the study's
+order and is pooled with nothing, as no common direction exists for it.
 """
 
 from __future__ import annotations
@@ -29,9 +18,9 @@ from typing import Any
 
 from ..schema.comparability import PAIRED_COLUMNS, paired
 
-#: What may differ between two conditions of one exercise, and the columns that say it. Load
-#: differs by its numbers; its text only counts where nothing else differs (a '10RM for the
-#: full range' beside '10RM for the partial range' is a depth study, not a load study).
+#: What may differ between two conditions of one exercise, and the columns that say it. Load's
+#: text only counts where nothing else differs ('10RM, full range' beside '10RM, partial range'
+#: is a depth study).
 FACTORS: dict[str, tuple[str, ...]] = {
     "depth": ("depth", "knee_angle_deg"),
     "stance": ("stance",),
@@ -88,14 +77,11 @@ def level(condition: Mapping[str, Any], factor: str, other: Mapping[str, Any]) -
     def number(value: Any) -> float | None:
         return None if value is None else float(value)
 
-    candidates: list[tuple[str, Callable[[Any], float | None]]]
-    if factor == "load":
-        candidates = [("load_pct_1rm", number), ("load_kg", number)]
-    elif factor == "depth":
-        candidates = [("knee_angle_deg", number), ("depth", _depth_word)]
-    else:
-        return None
-    for column, read in candidates:
+    scales: dict[str, list[tuple[str, Callable[[Any], float | None]]]] = {
+        "load": [("load_pct_1rm", number), ("load_kg", number)],
+        "depth": [("knee_angle_deg", number), ("depth", _depth_word)],
+    }
+    for column, read in scales.get(factor, []):
         a, b = read(condition.get(column)), read(other.get(column))
         if a is not None and b is not None and a != b:
             return a, b
@@ -148,48 +134,29 @@ def direction_words(pair: str, names: Mapping[str, str] | None = None) -> str:
     return f"{names.get(first, first)} minus {names.get(second, second)}"
 
 
-def turned(pair: str, a: str, b: str) -> int:
-    """+1 if the pair's direction is ``a - b``, -1 if it is ``b - a`` (for 'a vs b' questions)."""
-    return 1 if pair == f"{a}-vs-{b}" else -1
-
-
 # --- differences as printed (the contrast table): generic inverse variance ----------------------
 
 
-def _crit(level: float, n: int | None) -> float:
+def _crit(q: float, n: int | None) -> float:
+    """The quantile ``q`` of t with n - 1 df for a paired difference (Cochrane Handbook
+    6.5.2.3), of z where n is not known."""
     from scipy import stats
 
-    q = 0.5 + level / 2
-    # A paired difference's interval uses t with n - 1 df (Cochrane Handbook 6.5.2.3); z when n
-    # is not known.
     return float(stats.t.ppf(q, n - 1)) if n and n > 1 else float(stats.norm.ppf(q))
-
-
-def se_from_ci(low: float, high: float, level: float | None, n: int | None) -> float:
-    """SE of a difference from its confidence interval (level 0.95 unless stated)."""
-    lv = level if level is not None else 0.95
-    lv = lv / 100 if lv > 1 else lv
-    return (high - low) / (2 * _crit(lv, n))
-
-
-def se_from_p(estimate: float, p: float, n: int | None) -> float | None:
-    """SE of a difference from its exact two-sided p value (Cochrane Handbook 6.5.2.3)."""
-    if not 0 < p < 1 or estimate == 0:
-        return None
-    from scipy import stats
-
-    crit = float(stats.t.ppf(1 - p / 2, n - 1)) if n and n > 1 else float(stats.norm.ppf(1 - p / 2))
-    return abs(estimate) / crit
 
 
 def printed_se(row: Mapping[str, Any]) -> tuple[float | None, str]:
     """(SE, how it was obtained) of a contrast-table row; (None, why) where none can be."""
     if row.get("se") is not None and row["se"] > 0:
         return float(row["se"]), "se printed"
-    if row.get("ci_low") is not None and row.get("ci_high") is not None and row["ci_high"] > row["ci_low"]:
-        return se_from_ci(row["ci_low"], row["ci_high"], row.get("ci_level"), row.get("n")), "se from the CI"
-    if row.get("p_value") is not None and row.get("p_relation") == "=":
-        se = se_from_p(row["estimate"], row["p_value"], row.get("n"))
-        if se is not None and math.isfinite(se) and se > 0:
+    low, high, n = row.get("ci_low"), row.get("ci_high"), row.get("n")
+    if low is not None and high is not None and high > low:
+        level = row.get("ci_level") or 0.95
+        level = level / 100 if level > 1 else level
+        return (high - low) / (2 * _crit(0.5 + level / 2, n)), "se from the CI"
+    p, estimate = row.get("p_value"), row.get("estimate")
+    if row.get("p_relation") == "=" and p is not None and 0 < p < 1 and estimate:
+        se = abs(estimate) / _crit(1 - p / 2, n)
+        if math.isfinite(se) and se > 0:
             return se, "se from the exact p value"
     return None, "no CI, SE or exact p printed"

@@ -1,28 +1,15 @@
 """The one rule for a text cell written to a CSV file: a spreadsheet must never run it as a formula.
 
-A spreadsheet (Excel, LibreOffice, Google Sheets) opening a CSV evaluates a cell that starts with
-``=``, ``+``, ``-`` or ``@`` as a formula, and a leading tab or carriage return can hide such a
-start (OWASP, "CSV Injection"). A study title or a locator is text a contributor typed, so a
-downloaded extract could carry ``=HYPERLINK(...)`` or worse to the reader's machine. As OWASP
-advises, such a cell gets a single quote in front (``'=1+2``): spreadsheets show it as text.
-
-Left as they are, because no spreadsheet can take them for a formula:
-
-- numbers (``int``, ``float``) and anything else that is not text;
-- text that is a plain decimal number (``-0.5``, ``+3``, ``-1.2e-3``, ``-inf``), as a text
-  column of a view may hold, so a meta-analysis extract keeps its signs;
-- a single character (finding.p_relation stores a lone ``=``; a lone ``-`` often means none).
-
-Because numbers written as text pass unchanged too, the rule gives the same answer on a CSV's
-text (every cell a string) as on typed values: the served CSVs (``/-/csv/`` in
-serving/plugins/fast_csv.py, Datasette's ``.csv`` through serving/plugins/harden.py) and
-``evidence export`` agree cell for cell.
+A spreadsheet evaluates a cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or
+carriage return hiding one) as a formula (OWASP, "CSV Injection"), and a title or a locator is
+text a contributor typed: such a cell gets a single quote in front (``'=1+2``). Left as they
+are: non-text values, text that is a plain number (``-0.5``: an extract keeps its signs), and a
+single character (finding.p_relation's lone ``=``). So the rule gives the same answer on a CSV's
+text as on typed values, and the served CSVs and ``evidence export`` agree cell for cell.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -34,23 +21,18 @@ FORMULA_STARTS = frozenset("=+-@\t\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|nan)")
 
 
-#: The start of a cell of written CSV (the csv module's excel dialect, as bytes) that safe_cell
-#: may change: quoted and starting with a formula character, or unquoted and starting with one,
-#: but not a plain decimal number such as -0.28 (an unquoted cell holds no line break, so such a
-#: number ends at a comma or at the record's end).
+#: The start of a cell of written CSV (excel dialect, as bytes) that safe_cell may change: quoted
+#: or not, starting with a formula character, but not a plain number such as -0.28 (which, unquoted,
+#: ends at a comma or at the record's end).
 _FORMULA_START = rb'(?:"[=+\-@\t\r]|[=+@\t]|-(?!(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[,\r\n]))'
 _FIRST_CELL = re.compile(_FORMULA_START)
-#: Every other cell starts after a comma or a newline: patterns with a literal first byte, which
-#: re scans fast, so CSV with nothing to change costs little more than writing it.
+#: Every other cell starts after a comma or a newline: a literal first byte, which re scans fast.
 _LATER_CELLS = (re.compile(b"," + _FORMULA_START), re.compile(b"\n" + _FORMULA_START))
 
 
 def may_hold_a_formula(data: bytes) -> bool:
-    """Whether a cell of ``data`` (whole CSV records, UTF-8) may be one safe_cell changes.
-
-    A filter in front of the rule, never instead of it: the served CSVs parse and rewrite only
-    records it lets through, and pass the rest on byte for byte (UTF-8 never has an ASCII byte
-    inside a character, so the bytes can be scanned as they are)."""
+    """Whether a cell of ``data`` (whole CSV records, UTF-8) may be one safe_cell changes: a
+    filter in front of the rule (the served CSVs rewrite only the records it lets through)."""
     return bool(_FIRST_CELL.match(data) or any(p.search(data) for p in _LATER_CELLS))
 
 
@@ -68,14 +50,3 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
     return [
         safe_cell(value) if isinstance(value, str) and value[:1] in FORMULA_STARTS else value for value in row
     ]
-
-
-def written_cell(text: str) -> str:
-    """``text`` through :func:`safe_cell`, as the csv module writes it as one cell among several.
-
-    The csv module's own quoting (its excel dialect, QUOTE_MINIMAL), not a copy of it: the cell
-    is written in a record with a second, empty cell, which is then cut off (a record of one
-    empty cell alone would be written ``""``)."""
-    out = io.StringIO()
-    csv.writer(out).writerow((safe_cell(text), ""))
-    return out.getvalue()[: -len(",\r\n")]

@@ -1,19 +1,10 @@
-"""Derived tables: what the meta-analysis queries would otherwise recompute on every request.
+"""Derived tables: what the canned queries would otherwise recompute on every request.
 
-These are not curated data and not part of the models: every `evidence build` (and `evidence
-publish`) fills them from the curated tables, after the rows are in and before the content hash,
-like the full-text indexes. Alembic's env.py leaves them out of autogenerate, PostgreSQL never
-holds them, and no one edits them.
-
-Why they exist: pairing the values of one study's conditions, and choosing each value's best
-source, compares every value with its neighbours. On a 1,000,000-measurement database that took
-over a second per request in the canned queries `meta_contrasts`, `meta_single` and
-`exercises_compared` (bench/queries.py). Done once at build time, each query reads rows in the
-order of a primary key or an index and stops at Datasette's row cap.
-
-What may be paired is schema/comparability.py's rule, in which direction analysis/contrasts.py's
-(which value is preferred is analysis/preferred.py's); the canned queries in analysis/sql/ join
-these rows to `meta_extract` and compute the effect sizes.
+Not curated and not in the models: every build (and `evidence publish`) fills them from the
+curated tables, before the content hash; Alembic leaves them out, PostgreSQL never holds them.
+Pairing a study's values and choosing each value's best source compares every value with its
+neighbours (over a second per request in meta_contrasts, meta_single and exercises_compared at
+1,000,000 measurements, bench/queries.py); done once here, each query reads rows by an index.
 """
 
 from __future__ import annotations
@@ -35,12 +26,8 @@ class DerivedTable:
     indexes: tuple[str, ...] = ()
 
 
-# meta_extract's preferred rows as both fills compare them. Made once per derive() as a temporary
-# table (never in the file): the view joins five tables for every value, and both fills read it.
-#: The columns of meta_extract the pairings read, of the rows ``preferred`` picks: all that the
-#: derived tables depend on besides the vocabularies, measurement.side (a left leg pairs with a
-#: left leg) and the conditions' depth, load, stance and cue (the technique factor of a pair;
-#: analysis/contrasts.py).
+# meta_extract's preferred rows, with the side (a left leg pairs with a left leg), as a temporary
+# table made once per derive(): the view joins five tables for every value, and both fills read it.
 INPUT_COLUMNS = ("measurement_id", "study_id", "exercise_id", "muscle_id", "condition_id", "metric",
                  "unit", "normalisation_category", "statistic", "phase", "n", "central_tendency",
                  "provenance", "restates_measurement_id", "population_group")  # fmt: skip
@@ -57,8 +44,7 @@ _CONDITION_COLUMNS = ("id", "exercise_id", "load", *sorted({c for cs in FACTORS.
 
 
 def _fill_contrast_pairs(connection: sqlite3.Connection) -> None:
-    """Every comparable pair of one study's preferred values (schema/comparability.py's
-    ``paired``), in its direction with its technique factor (analysis/contrasts.py)."""
+    """Every comparable pair of one study's preferred values, in its direction (analysis/contrasts.py)."""
     connection.row_factory = sqlite3.Row
     try:
         values = [dict(r) for r in connection.execute("SELECT * FROM temp.preferred_value")]
@@ -81,7 +67,6 @@ def _fill_contrast_pairs(connection: sqlite3.Connection) -> None:
 
 
 def _key(o: Orientation) -> str | None:
-    """The pool a pair's difference enters: its pair and muscle key, where it has both."""
     key = contrast_key(o.first, o.first["clinical_condition"])
     return f"{o.pair}/{key}" if key and o.ordered else None
 
@@ -106,7 +91,6 @@ CREATE TABLE contrast_pair (
     contrast_key TEXT
 )""",
     # Python, not SQL: the direction of a technique contrast reads the conditions' levels.
-    # Only preferred values pair (analysis/preferred.py): a restatement never doubles a pair.
     fill=_fill_contrast_pairs,
     indexes=(
         "CREATE INDEX ix_contrast_pair_exercises ON contrast_pair (exercise1_id, exercise2_id)",
@@ -124,7 +108,6 @@ CREATE TABLE single_value (
     exercise_id TEXT NOT NULL REFERENCES exercise (id),
     muscle_id TEXT NOT NULL REFERENCES muscle (id)
 )""",
-    # Each value once: the preferred one of the sources that give it (analysis/preferred.py).
     # Numbered in meta_single's order.
     fill="""
 INSERT INTO single_value (measurement_id, study_id, exercise_id, muscle_id)
@@ -135,12 +118,8 @@ ORDER BY x.muscle_id, x.exercise_id, x.study_id, x.statistic, x.phase, x.measure
     indexes=("CREATE INDEX ix_single_value_muscle_id ON single_value (muscle_id)",),
 )
 
-# The words for muscles and exercises, as the views muscle_term and exercise_term read them
-# (schema/views.py holds the rule). A query that joins a view materialises every word's reading
-# (a UNION ALL, a correlated minimum, a DISTINCT) before it looks one word up; here is a copy of
-# each view's rows, searched through an index. On the 1,000,000-measurement base the SQL of
-# exercises_compared (three look-ups) went from 2.9 to 1.8 ms, muscle_meta_extract's from 0.83
-# to 0.67 ms and muscle_activation's from 1.74 to 1.55 ms (first 201 rows, best of 30).
+# A copy of the views muscle_term and exercise_term (schema/views.py holds the rule), searched
+# through an index: a query joining a view reads every word's rows before it looks one up.
 MUSCLE_TERM_LOOKUP = DerivedTable(
     name="muscle_term_lookup",
     create="""
@@ -183,10 +162,8 @@ NAMES = frozenset(t.name for t in TABLES)
 
 def derive(connection: sqlite3.Connection) -> dict[str, int]:
     """(Re)create and fill every derived table on ``connection``; return their row counts.
-
-    Runs in one explicit transaction (Python's sqlite3 would commit before each CREATE): on an
-    error the database keeps what it had.
-    """
+    One explicit transaction (Python's sqlite3 would commit before each CREATE): on an error the
+    database keeps what it had."""
     counts = {}
     connection.execute("BEGIN")
     try:

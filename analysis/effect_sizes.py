@@ -1,23 +1,11 @@
-"""Effect sizes as R's metafor (``escalc``, version 3.8) computes them, for the extracts.
+"""Effect sizes as R's metafor (``escalc``, version 3.8) computes them, registered as SQL
+functions on every connection that runs the canned queries meta_contrasts and meta_single (the
+export's and Datasette's), so one formula serves the CSV files, the pages and the tests.
 
-The canned queries in analysis/sql/ (``meta_contrasts``, ``meta_single``) pair and label the
-measurements; the arithmetic lives here, registered as SQL functions on every connection that
-runs those queries (the export's and, through serving/plugins/metafor_sql.py, Datasette's). So one
-formula serves the CSV files, the Datasette CSV and the tests, and R's metafor checks it.
-
-The formulas, with ``ni`` participants measured in both conditions and ``ri`` the correlation
-between their values in the two conditions:
-
-- MC (raw mean change): ``yi = m1i - m2i``; ``vi = (sd1i² + sd2i² - 2·ri·sd1i·sd2i) / ni``.
-- SMCC (standardised mean change, change-score standardisation; Gibbons et al. 1993):
-  ``sddi = sqrt(sd1i² + sd2i² - 2·ri·sd1i·sd2i)``, ``yi = c(ni - 1)·(m1i - m2i) / sddi``,
-  ``vi = 1/ni + yi² / (2·ni)`` (escalc's default ``vtype = "LS"``), where
-  ``c(m) = Γ(m/2) / (sqrt(m/2)·Γ((m-1)/2))`` is the exact small-sample correction.
-- MN (one condition's mean): ``yi = mi``; ``vi = sdi² / ni``.
-
-We chose SMCC over SMCR because the two conditions of a within-study contrast have no natural
-"pre" (SMCR divides by sd1i, so its size would depend on which exercise is listed first), while
-SMCC is symmetric: swapping the conditions flips the sign of yi and leaves vi unchanged.
+MC ``yi = m1i - m2i``, ``vi = (sd1i² + sd2i² - 2·ri·sd1i·sd2i) / ni``; SMCC (Gibbons et al. 1993)
+``yi = c(ni - 1)·(m1i - m2i) / sqrt(that numerator)``, ``vi = 1/ni + yi²/(2·ni)`` (vtype "LS");
+MN ``yi = mi``, ``vi = sdi² / ni``. SMCC, not SMCR: two exercises have no natural "pre", and
+SMCC is symmetric (swapping the conditions flips the sign of yi only).
 """
 
 from __future__ import annotations
@@ -35,10 +23,7 @@ DEFAULT_RI = 0.5
 
 
 def cmi(m: float) -> Number:
-    """metafor's ``.cmicalc``: the exact small-sample correction for ``m`` degrees of freedom.
-
-    ``exp(lgamma(m/2) - log(sqrt(m/2)) - lgamma((m-1)/2))``; undefined (None) for ``m <= 1``.
-    """
+    """metafor's ``.cmicalc``: the exact small-sample correction, None for ``m <= 1``."""
     if m <= 1:
         return None
     return math.exp(math.lgamma(m / 2) - math.log(math.sqrt(m / 2)) - math.lgamma((m - 1) / 2))
@@ -49,21 +34,18 @@ def _sd_difference_sq(sd1: float, sd2: float, ri: float) -> float:
 
 
 def mc_yi(m1: Number, m2: Number) -> Number:
-    """Raw mean change ``m1 - m2`` (metafor's MC yi needs no SD)."""
     if m1 is None or m2 is None:
         return None
     return m1 - m2
 
 
 def mc_vi(sd1: Number, sd2: Number, ri: Number, n: Number) -> Number:
-    """Sampling variance of the raw mean change; None if an input is missing."""
     if sd1 is None or sd2 is None or ri is None or not n:
         return None
     return _sd_difference_sq(sd1, sd2, ri) / n
 
 
 def smcc_yi(m1: Number, m2: Number, sd1: Number, sd2: Number, ri: Number, n: Number) -> Number:
-    """Bias-corrected standardised mean change (change-score standardisation)."""
     if None in (m1, m2, sd1, sd2, ri, n):
         return None
     assert m1 is not None and m2 is not None and sd1 is not None and sd2 is not None
@@ -76,25 +58,20 @@ def smcc_yi(m1: Number, m2: Number, sd1: Number, sd2: Number, ri: Number, n: Num
 
 
 def smcc_vi(yi: Number, n: Number) -> Number:
-    """Large-sample variance of SMCC (escalc's ``vtype = "LS"``): ``1/n + yi²/(2n)``."""
     if yi is None or not n:
         return None
     return 1 / n + yi**2 / (2 * n)
 
 
 def mn_vi(sd: Number, n: Number) -> Number:
-    """Sampling variance of one mean: ``sd² / n``."""
     if sd is None or not n:
         return None
     return sd**2 / n
 
 
 def ri_param(value: object) -> Number:
-    """The ``:ri`` query parameter: '' or None means the default; else a number in [-1, 1].
-
-    Datasette passes '' for a parameter the URL leaves out. Anything that is not such a number
-    gives None, and the query then says why in ``reason`` instead of failing.
-    """
+    """The ``:ri`` query parameter: '' (Datasette's for one left out) or None means the
+    default; anything but a number in [-1, 1] gives None (the query says why in ``reason``)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return DEFAULT_RI
     try:
@@ -106,7 +83,6 @@ def ri_param(value: object) -> Number:
     return ri
 
 
-#: SQL name -> (function, number of arguments). Deterministic, so SQLite may cache them.
 #: SQL name -> (function, number of arguments).
 SQL_FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
     "mc_yi": (mc_yi, 2),
@@ -119,6 +95,5 @@ SQL_FUNCTIONS: dict[str, tuple[Callable[..., Any], int]] = {
 
 
 def register_sql_functions(connection: sqlite3.Connection) -> None:
-    """Make the effect-size functions callable from SQL on ``connection``."""
     for name, (fn, nargs) in SQL_FUNCTIONS.items():
         connection.create_function(name, nargs, fn, deterministic=True)

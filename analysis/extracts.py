@@ -1,8 +1,5 @@
-"""Running the canned queries of the meta-analysis extracts (analysis/sql/) on a database file.
-
-``evidence export``, the plots and the synthesis read the rows through here, with the
-effect-size SQL functions registered, so they get what Datasette serves for the same query.
-"""
+"""The canned queries of the meta-analysis extracts (analysis/sql/) run on a database file, with
+the effect-size SQL functions, so the export gets what Datasette serves for the same query."""
 
 from __future__ import annotations
 
@@ -33,7 +30,6 @@ def connect(db_path: Path) -> sqlite3.Connection:
 
 
 def run_query(db_path: Path, name: str, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
-    """Run canned query ``name`` on ``db_path``; return its column names and rows."""
     try:
         sql = query_sql(name)
     except QueryNotFound as e:
@@ -51,7 +47,6 @@ def run_query(db_path: Path, name: str, params: dict[str, Any]) -> tuple[list[st
 
 
 def contrast_rows(db_path: Path = DB_PATH, ri: float = DEFAULT_RI) -> list[dict[str, Any]]:
-    """Within-study contrasts (metafor MC and SMCC), one dict per row."""
     if not -1 <= ri <= 1:
         raise ExportError(f"ri: {ri} is not a correlation between -1 and 1")
     columns, rows = run_query(db_path, CONTRASTS_QUERY, {"ri": ri})
@@ -59,6 +54,5 @@ def contrast_rows(db_path: Path = DB_PATH, ri: float = DEFAULT_RI) -> list[dict[
 
 
 def single_rows(db_path: Path = DB_PATH) -> list[dict[str, Any]]:
-    """Single-condition values (metafor MN), one dict per row."""
     columns, rows = run_query(db_path, SINGLE_QUERY, {})
     return [dict(zip(columns, row)) for row in rows]

@@ -1,28 +1,12 @@
-"""A GRADE-style certainty for every pooled answer, computed, with its reasons in words.
+"""A GRADE-style certainty for every answer, computed, with its reasons in words.
 
-Every answer starts at **high** (the studies compare exercises within the same people) and goes
-down one level per concern, to **moderate**, **low** and **very low** (never below):
-
-- **Risk of bias**: the mean PEDro score of the studies, where a review tabulates it; a study
-  without one is taken as :data:`DEFAULT_PEDRO` (stated in the reasons). Below 6: one level;
-  below 4: two.
-- **Inconsistency** (two or more studies): I² of 50% or more; a prediction interval that
-  crosses zero while the confidence interval does not; a study whose own 95% interval lies
-  wholly on the other side of zero. One level whatever the number of signs, two if all three.
-- **Imprecision**: for a difference, a 95% interval that includes zero (one level) or that
-  reaches both below -SWD and above +SWD (two); for an exercise's level, an interval wider than
-  ±SWD. SWD, the smallest worthwhile difference, is :data:`SWD` (10 %MVIC, stated).
-- **Indirectness**: a normalisation other than an MVC; a sample that is not healthy (clinical,
-  impaired or not reported); a network difference that no study measured directly (it rests on
-  other exercises); an exercise's level, which compares studies whose MVC tests differed.
-- **Few studies**: fewer than three (one level; the reason says "one study" where it is one).
-
-Evidence not pooled (one study, or studies read one by one) is graded by the same steps in
-:func:`unpooled`: inconsistency is the studies disagreeing in direction, and imprecision always
-costs one level, since no interval says how large the effect is. A grade's main reason
-(:attr:`Grade.main`) is the concern that cost most levels; on a tie the later in the order above
-(few studies before indirectness, imprecision, inconsistency, and risk of bias last, as it often
-rests on the stated default PEDro score).
+Every answer starts at high (the studies compare exercises within the same people) and goes
+down a level per concern, to very low at most: risk of bias (mean PEDro below 6, or 4: two;
+:data:`DEFAULT_PEDRO` where no review scored a study), inconsistency (I² >= 50%, a prediction
+interval crossing zero where the CI does not, a study clearly the other way: two if all three),
+imprecision (a CI including zero, or reaching past ±:data:`SWD` both ways: two; a level wider
+than ±SWD), indirectness (no MVC, a sample not healthy, no direct comparison, a level across
+MVC tests) and fewer than three studies. :func:`unpooled` grades evidence read one by one.
 """
 
 from __future__ import annotations
@@ -53,7 +37,8 @@ class Grade:
 
     @property
     def main(self) -> str:
-        """The reason that cost most levels (the last of them on a tie: see the module)."""
+        """The reason that cost most levels; on a tie the later one (few studies before
+        indirectness, imprecision, inconsistency; risk of bias, often the default PEDro, last)."""
         if not self.reasons:
             return "no concern found"
         steps = self.steps or (1,) * len(self.reasons)
@@ -62,8 +47,6 @@ class Grade:
 
 @dataclass(frozen=True)
 class Evidence:
-    """What a grade is computed from."""
-
     #: 'difference' (two exercises or two versions) or 'level' (one exercise's level)
     kind: str
     estimate: float
@@ -163,7 +146,6 @@ def _few(studies: int) -> tuple[int, str | None]:
 
 
 def grade(e: Evidence) -> Grade:
-    """The certainty of one pooled answer and why."""
     return _graded(
         [
             _risk_of_bias(e.pedro),
@@ -188,9 +170,8 @@ def unpooled(
     normalisation: str = MVC_CATEGORIES[0],
     agree: bool = True,
 ) -> Grade:
-    """The certainty of evidence that has not been pooled, and why: one study, or several read
-    one by one (``pedro``: each study's PEDro score, None where no review gave one). ``kind`` as
-    in :class:`Evidence`; ``agree`` False where the studies found different directions."""
+    """The certainty of evidence not pooled (one study, or several read one by one; ``agree``
+    False where they found different directions): imprecision always costs a level."""
     studies = len(pedro)
     if not studies:
         raise ValueError("unpooled: no study to grade")

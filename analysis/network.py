@@ -1,24 +1,11 @@
-"""The network model per muscle key: every exercise's level, every pair's difference, a ranking.
+"""The network model per level key: every exercise's level, every pair's difference, a ranking.
 
-Arms are the single-condition values of one level key (schema/comparability.py): metafor's MN,
-``yi = mean``, ``vi = sd² / n``. The model is exactly
-
-    rma.mv(yi, vi, mods = ~ 0 + factor(exercise_id),
-           random = list(~ 1 | study_id, ~ 1 | condition_id), method = "REML")
-
-fitted by :mod:`.reml`. From it: each exercise's estimate with its 95% CI (z, metafor's default)
-and prediction interval (``predict``: estimate ± z sqrt(se² + sigma2_study + sigma2_condition)),
-every pairwise difference with its CI (the league table), P-scores (Rücker & Schwarzer 2015: the
-mean, over the other exercises, of the probability of being higher; the frequentist SUCRA), and
-k studies and n people per exercise.
-
-An exercise no study links to the others (its studies measured none of the other exercises of
-the key) is reported apart with its studies and people, and neither estimated in the network nor
-ranked: the model would compare it to the rest only through differences between studies. The
-network is the linked set of at least two exercises with the most studies; where no study
-measured two exercises of the key there is no network, and every exercise is reported apart
-(a single exercise has nothing to be compared or ranked with, and metafor cannot fit
-``factor(exercise_id)`` of one level).
+metafor's ``rma.mv(yi, vi, mods = ~ 0 + factor(exercise_id), random = list(~ 1 | study_id,
+~ 1 | condition_id))`` on the key's single values (MN: yi = mean, vi = sd² / n), fitted by
+analysis/reml.py: each exercise's estimate, CI (z) and prediction interval, the league table,
+P-scores (Rücker & Schwarzer 2015) and studies and people per exercise. It is fitted to the
+linked set of at least two exercises with the most studies; an exercise no study links to them
+is reported apart, neither estimated nor ranked (it would be compared only across studies).
 """
 
 from __future__ import annotations
@@ -98,9 +85,7 @@ class Network:
 
     @property
     def i2(self) -> float | None:
-        """Share of the total variance that is between studies and conditions, in percent:
-        100 sum(sigma2) / (sum(sigma2) + s²), s² = (k - p) / tr(P) the typical sampling variance
-        (Nakagawa & Santos 2012; metafor's FAQ formula for rma.mv)."""
+        """100 sum(sigma2) / (sum(sigma2) + (k - p) / tr(P)) (metafor's FAQ formula for rma.mv)."""
         if self.fit is None:
             return None
         v = np.array([r["vi"] for r in self.rows])
@@ -167,7 +152,7 @@ def _count(rows: list[Mapping[str, Any]], exercise: str) -> tuple[int, int, int]
 
 
 def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
-    """The network model of one level key's arms (rows without yi and a positive vi left out)."""
+    """The network model of one level key's rows (those without yi and a positive vi left out)."""
     arms = [r for r in rows if usable(r)]
     result = Network(key)
     if not arms:

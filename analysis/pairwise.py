@@ -1,19 +1,11 @@
 """Pairwise pools per exercise pair (or technique factor) and muscle key, from within-study
-differences on one scale (the raw difference in the values' unit, %MVIC for MVC-normalised EMG)
-and in each pair's common direction (analysis/contrasts.py).
+differences in the values' unit and each pair's common direction (analysis/contrasts.py).
 
-Two kinds of difference enter a pool:
-
-- **from arms**: two values of one study (meta_contrasts' MC rows): ``yi = m1i - m2i``,
-  ``vi = (sd1i² + sd2i² - 2 ri sd1i sd2i) / ni`` with the imputed correlation ``ri``;
-- **as printed**: a difference the source reports with its CI, SE or exact p (the ``contrast``
-  table, generic inverse variance: ``yi`` the difference turned into the pair's direction,
-  ``vi = sei²``). It replaces the difference computed from the same two conditions' arms,
-  because it carries the real within-participant correlation that ``ri`` only guesses.
-
-One row per difference: a study's several conditions all enter. The pool is ``rma`` (REML, DL
-or PM, Knapp-Hartung on request) with its prediction interval; where a study gives several
-differences, the cluster-robust (CR2) interval by study is given beside it (analysis/pooling.py).
+A difference comes from a study's two values (meta_contrasts' MC rows, with the imputed ``ri``)
+or as printed (the ``contrast`` table, vi = SE²), which replaces the one from the same two
+conditions' arms: it carries the real within-participant correlation that ``ri`` only guesses.
+Every difference of a study enters; where a study gives several, the pool has a cluster-robust
+interval beside it (analysis/pooling.py).
 """
 
 from __future__ import annotations
@@ -24,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..schema.comparability import contrast_key, people
+from ..schema.comparability import contrast_key, key_parts, people
 from .contrasts import orient, printed_se
 from .effect_sizes import mc_vi
+from .network import usable
 from .pooling import Pooled, Robust, pool, robust
 
 
@@ -48,6 +41,18 @@ class PairPool:
     @property
     def people(self) -> int:
         return people(self.rows)[1]
+
+    @property
+    def parts(self) -> dict[str, str]:
+        """The parts of its key after the pair (schema/comparability.py's key_parts)."""
+        return key_parts(self.key.split("/", 1)[1])
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The pool's 95% CI: the cluster-robust one where there is one."""
+        assert self.pooled is not None
+        r = self.robust or self.pooled
+        return r.ci_lb, r.ci_ub
 
     @property
     def several_per_study(self) -> bool:
@@ -142,15 +147,10 @@ def combine(arms: list[dict[str, Any]], printed_rows: list[dict[str, Any]]) -> l
     return [r for r in arms if same(r) not in taken] + list(printed_rows)
 
 
-def _usable(r: Mapping[str, Any]) -> bool:
-    return r["yi"] is not None and r["vi"] is not None and r["vi"] > 0
-
-
 def pair_pool(key: str, rows: list[dict[str, Any]], method: str = "REML", knha: bool = False) -> PairPool:
-    """The pool of one contrast key's rows."""
     first = rows[0]
     result = PairPool(key, first["pair"], first.get("factor"))
-    result.rows = [r for r in rows if _usable(r)]
+    result.rows = [r for r in rows if usable(r)]
     result.without_vi = len(rows) - len(result.rows)
     if result.rows:
         yi = [r["yi"] for r in result.rows]

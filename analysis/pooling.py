@@ -1,22 +1,11 @@
 """Random-effects pooling as metafor's ``rma`` does it, with clubSandwich's robust variance.
 
-tau² by REML (:mod:`.reml`, the REML equations solved to machine precision: PyMARE's answer
-was off in the 4th decimal once tau² >= 170), DerSimonian-Laird (statsmodels'
-``combine_effects``) or Paule-Mandel (the root of its defining equation, scipy's ``brentq``:
-statsmodels' ``iterated`` stops at 0 for some data). Given tau², the summary ``rma`` prints:
-
-- weights w = 1 / (vi + tau²); estimate = sum(w yi) / sum(w); se = sqrt(1 / sum(w)); 95% CI
-  estimate ± z se (``test = "z"``, the default);
-- Knapp-Hartung on request (``test = "knha"``): se² = sum(w (yi - estimate)²) / ((k - 1) sum(w)),
-  intervals with t(k - 1), as metafor (no truncation);
-- prediction interval (``predict``): estimate ± crit sqrt(se² + tau²), crit z or t(k - 1);
-- I² = 100 tau² / (tau² + s²), s² = (k - 1) sum(w0) / (sum(w0)² - sum(w0²)), w0 = 1 / vi
-  (Higgins & Thompson 2002), 0 for k = 1, as ``rma`` prints it.
-
-Where one study gives several rows, the rows are not independent: :func:`robust` gives the
-cluster-robust (CR2) standard error with Satterthwaite degrees of freedom by study, as R's
-clubSandwich ``coef_test(fit, vcov = "CR2", cluster = study)`` does for an ``rma`` fit.
-The tests compare every number with metafor's and clubSandwich's.
+tau² by REML (analysis/reml.py: PyMARE's answer was off in the 4th decimal once tau² >= 170),
+DerSimonian-Laird (statsmodels) or Paule-Mandel (the root of its defining equation: statsmodels'
+``iterated`` stops at 0 for some data). Then as ``rma`` prints it: weights 1 / (vi + tau²), z or
+Knapp-Hartung intervals (no truncation), ``predict``'s interval, and I² (Higgins & Thompson
+2002). Where one study gives several rows, :func:`robust` is clubSandwich's ``coef_test(fit,
+vcov = "CR2", cluster = study)``. The tests compare every number with R's.
 """
 
 from __future__ import annotations
@@ -54,7 +43,6 @@ class Pooled:
 class Robust:
     """CR2 cluster-robust inference for the pooled estimate (clubSandwich)."""
 
-    clusters: int
     se: float
     df: float
     ci_lb: float
@@ -90,8 +78,7 @@ def generalised_q(y: np.ndarray, v: np.ndarray, t2: float) -> float:
 
 
 def _paule_mandel(y: np.ndarray, v: np.ndarray) -> float:
-    """Where the generalised Q equals k - 1, or 0 where Q(0) is already at or below it
-    (metafor's definition). Q falls steadily as tau² grows: bracketed by doubling, brentq."""
+    """Where the generalised Q (falling as tau² grows) equals k - 1; 0 where Q(0) is below it."""
     from scipy.optimize import brentq
 
     target = len(y) - 1
@@ -176,4 +163,4 @@ def robust(
     p_mat = -np.outer(h, h) + np.diag([float((g**2).sum()) for g in g_rows])
     df = float(np.trace(p_mat) ** 2 / (p_mat**2).sum())
     crit = _t(df)
-    return Robust(len(labels), se, df, fitted.estimate - crit * se, fitted.estimate + crit * se)
+    return Robust(se, df, fitted.estimate - crit * se, fitted.estimate + crit * se)

@@ -1,11 +1,7 @@
 """Which value to use when several sources give the same one: the ``preferred`` flag.
 
-One study's condition, muscle, metric, normalisation, statistic and phase can have a value from
-the paper, a review's table and the seed article (each restating the paper's). A meta-analysis
-must count it once: exactly one of them is preferred. The paper's value wins (provenance ranks
-primary > review > article, schema/comparability.py), except where only a review gives the SD the paper's value lacks:
-then the review's value is the one to use, and ``restates`` still names the paper's.
-"""
+A meta-analysis must count a value once. The paper's wins (primary > review > article,
+schema/comparability.py), except where only a review gives the SD the paper's value lacks."""
 
 from __future__ import annotations
 
@@ -19,12 +15,8 @@ SAME_VALUE = ("condition_id", "muscle_id", "metric", "normalisation_category", "
 
 
 def mark_preferred(measurements: Iterable[dict[str, Any]], kind_of_source: dict[str, str]) -> None:
-    """Set ``preferred`` (0 or 1) on every measurement row, in place.
-
-    :param measurements: rows with id, restates_id, source_id, sd and the SAME_VALUE columns
-        (a left and a right leg's values are two values)
-    :param kind_of_source: source id -> primary | review | article
-    """
+    """Set ``preferred`` (0 or 1) on every measurement row (id, restates_id, source_id, sd and
+    the SAME_VALUE columns), in place; ``kind_of_source``: source id -> primary, review, article."""
     rows = list(measurements)
     by_id = {r["id"]: r for r in rows}
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}

@@ -1,12 +1,8 @@
-"""The canned queries' SQL: one file per query in analysis/sql/, read by Datasette and the export.
+"""The canned queries' SQL, one file per query in analysis/sql/, for Datasette and the export.
 
-Datasette gets them through the ``canned_queries`` hook (serving/plugins/canned_queries.py), with
-title, description and parameters from metadata.yml; ``evidence export`` runs the same SQL, so a
-CSV file and its web page never disagree. A rule the database defines once is put into the SQL
-here, not copied into it: ``{MVC_COMPARABLE}``, ``{VALUE_TO_USE}`` and ``{LEVEL_KEY}`` become
-schema/comparability.py's rules (the level key over meta_extract ``e`` joined to its study
-``st``); a pair's contrast key is the same module's, stored by the build in contrast_pair.
-"""
+A rule the database defines once is put into the SQL, not copied: ``{MVC_COMPARABLE}``,
+``{VALUE_TO_USE}`` and ``{LEVEL_KEY}`` (over meta_extract ``e`` joined to its study ``st``)
+become schema/comparability.py's rules."""
 
 from __future__ import annotations
 

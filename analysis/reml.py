@@ -1,28 +1,14 @@
-"""Restricted maximum likelihood for meta-analytic models with known sampling variances.
+"""REML for meta-analytic models with known sampling variances: metafor's ``rma.mv(yi, vi, mods =
+~ 0 + factor(exercise_id), random = list(~ 1 | study_id, ~ 1 | condition_id))`` (:func:`fit` with
+``groups = [study, condition]``) and ``rma(yi, vi)`` (one group per row).
 
-One engine for both models the project fits, written with numpy and scipy because no maintained
-Python library fits them: statsmodels' MixedLM estimates one residual variance instead of taking
-each row's known ``vi``, and PyMARE (like statsmodels' ``combine_effects``) has a single tau².
-
-- metafor's ``rma.mv(yi, vi, mods = ~ 0 + factor(exercise_id), random = list(~ 1 | study_id,
-  ~ 1 | condition_id), method = "REML")``: :func:`fit`, with ``groups = [study, condition]``;
-- metafor's ``rma(yi, vi, method = "REML")``: :func:`fit` with ``groups = [row]``.
-
-The marginal model is ``y = X b + sum_k Z_k u_k + e``, ``u_k ~ N(0, sigma2_k I)``,
-``e ~ N(0, diag(vi))``, so ``V = diag(vi) + sum_k sigma2_k Z_k Z_k'``. The REML criterion
-(Harville 1977; metafor's ``.ll.rma.mv``, constants dropped) is
-
-    -2 l_R = log|V| + log|X' V^-1 X| + r' V^-1 r,   r = y - X b(sigma2),
-
-minimised over ``sigma2 >= 0`` by Fisher scoring projected on the bounds (the analytic gradient
-``d l_R / d sigma2_k = -tr(P K_k)/2 + y' P K_k P y / 2``, ``K_k = Z_k Z_k'``,
-``P = V^-1 - V^-1 X (X'V^-1X)^-1 X'V^-1``, and the information ``tr(P K_k P K_l) / 2``), to
-machine precision; where scoring does not settle, scipy's bounded L-BFGS-B takes over. V is block-diagonal by the first grouping (every
-other grouping nests in it: conditions in studies), so every sum runs block by block and the
-cost grows with the number of studies, not its square.
-
-As metafor does, a grouping with a single level has its sigma2 fixed at 0 (it is not
-identifiable); tests compare every estimate, SE and sigma2 with metafor's.
+Hand-written with numpy and scipy because no maintained Python library fits them: statsmodels'
+MixedLM estimates one residual variance instead of taking each row's ``vi``, PyMARE has a single
+tau². ``V = diag(vi) + sum_k sigma2_k Z_k Z_k'``; ``-2 l_R = log|V| + log|X'V^-1 X| + r'V^-1 r``
+(Harville 1977, metafor's ``.ll.rma.mv``) is minimised over ``sigma2 >= 0`` by projected Fisher
+scoring (metafor's own method for ``rma``), L-BFGS-B where scoring does not settle. V is
+block-diagonal by study, so the cost grows with the studies, not their square. A grouping with a
+single level has its sigma2 fixed at 0, as metafor does; the tests compare with metafor.
 """
 
 from __future__ import annotations
@@ -42,17 +28,12 @@ class ModelError(ValueError):
 
 @dataclass(frozen=True)
 class Fit:
-    """A fitted model: one coefficient per column of X (``names``), its covariance, sigma2."""
+    """One coefficient per level (``names``), their covariance, and the variance components."""
 
     names: list[str]
     beta: np.ndarray
     vcov: np.ndarray
     sigma2: np.ndarray
-    #: sigma2 fixed at 0 because its grouping has a single level (metafor does the same).
-    fixed: tuple[bool, ...]
-    k: int
-    #: Restricted log-likelihood, metafor's constant included (its logLik with REMLf = TRUE).
-    loglik: float
 
     @property
     def se(self) -> np.ndarray:
@@ -90,8 +71,8 @@ class _Model:
     def criterion(
         self, s2: np.ndarray, free: np.ndarray, information: bool = False
     ) -> tuple[float, np.ndarray, np.ndarray]:
-        """(-2 l_R without constants, its gradient, the Fisher information if asked) in the
-        free sigma2, and the pieces :func:`fit` reads (``self.xvx``, ``self.xvy``)."""
+        """(-2 l_R, its gradient tr(P K_k) - y'P K_k P y, the information tr(P K_k P K_l) if
+        asked) in the free sigma2; leaves X'V^-1X and X'V^-1y for :func:`fit`."""
         m = self.m
         xvx, xvy, logdet = np.zeros((self.p, self.p)), np.zeros(self.p), 0.0
         inverses = []
@@ -149,11 +130,8 @@ def fit(
     groups: Sequence[Sequence[Any]],
 ) -> Fit:
     """REML fit of one fixed effect per distinct value of ``levels`` (sorted: ``Fit.names``)
-    and one random intercept per grouping in ``groups`` (the first the outermost: every other
-    grouping nests within it).
-
-    :raises ModelError: fewer rows than coefficients plus one, or a vi not positive
-    """
+    and one random intercept per grouping in ``groups``, the first the outermost (every other
+    grouping nests within it). ModelError with too few rows or a vi not positive."""
     y = np.asarray(yi, dtype=float)
     v = np.asarray(vi, dtype=float)
     if len(y) != len(v) or len(y) != len(levels) or any(len(g) != len(y) for g in groups):
@@ -175,17 +153,13 @@ def fit(
     s2 = np.zeros(model.m)
     if free.any():
         s2[free] = _optimise(model, free)
-    value, _, _ = model.criterion(s2, free)
+    model.criterion(s2, free)
     vcov = np.linalg.inv(model.xvx)
-    beta = vcov @ model.xvy
-    # metafor's REML log-likelihood (REMLf = TRUE) adds log|X'X| and the 2 pi term.
-    loglik = -0.5 * ((len(y) - len(names)) * np.log(2 * np.pi) + value - np.linalg.slogdet(x.T @ x)[1])
-    return Fit(names, beta, vcov, s2, fixed, len(y), float(loglik))
+    return Fit(names, vcov @ model.xvy, vcov, s2)
 
 
 def _optimise(model: _Model, free: np.ndarray) -> np.ndarray:
-    """Projected Fisher scoring from the start (metafor's own method for ``rma``), with step
-    halving; if it does not settle, scipy's bounded L-BFGS-B, then scoring again to polish."""
+    """Fisher scoring; if it does not settle, scipy's bounded L-BFGS-B, polished by scoring."""
     t = _score(model, free, _start(model, free))
     if t is not None:
         return t
@@ -208,10 +182,8 @@ def _optimise(model: _Model, free: np.ndarray) -> np.ndarray:
 
 
 def _score(model: _Model, free: np.ndarray, t: np.ndarray, iterations: int = 200) -> np.ndarray | None:
-    """Fisher scoring on -2 l_R (gradient tr(P K) - y'P K P y, expected Hessian
-    tr(P K_k P K_l)), each step projected on sigma2 >= 0 and halved until the criterion does
-    not grow; the solution once a step moves no component by more than 1e-12 of its size, None
-    if it does not settle."""
+    """Fisher scoring, each step projected on sigma2 >= 0 and halved until the criterion does
+    not grow; None if no step settles to 1e-12 of the solution's size."""
     s2 = np.zeros(model.m)
     s2[free] = t
     value, grad, info = model.criterion(s2, free, information=True)
@@ -244,11 +216,3 @@ def tau2_reml(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray
         return 0.0
     rows = list(range(len(yi)))
     return float(fit(yi, vi, ["intercept"] * len(yi), [rows]).sigma2[0])
-
-
-def prediction_interval(
-    estimate: float, se: float, sigma2_total: float, crit: float = Z975
-) -> tuple[float, float]:
-    """metafor's predict(): estimate ± crit·sqrt(se² + the sum of the variance components)."""
-    half = crit * float(np.sqrt(se**2 + sigma2_total))
-    return estimate - half, estimate + half

@@ -1,14 +1,7 @@
-"""Sensitivity analyses of every pool and network, each row a re-run under one other choice.
-
-- **leave-one-out**: the pool (each network exercise's estimate) without each study in turn;
-- **ri**: the pools again with the within-participant correlation at 0.3, 0.5 and 0.7 (the
-  networks do not use it; printed differences carry their own);
-- **SD basis**: reported SDs only, then with unlabelled '±' read as SDs, then (only when the
-  export was asked to impute) with imputed SDs (analysis/imputation.py).
-
-:func:`rows` gives one row per re-run (sensitivity.csv), :func:`summary` a line of words per
-answer (pooled.csv's and network.csv's ``sensitivity`` column).
-"""
+"""Sensitivity analyses of every pool and network, each row a re-run under one other choice:
+leaving out each study, ri at 0.3, 0.5 and 0.7 (the pools only), and each SD basis
+(analysis/imputation.py; imputed only where the export asked). :func:`rows` is sensitivity.csv,
+:func:`summary` the words of an answer's ``sensitivity`` column."""
 
 from __future__ import annotations
 
@@ -21,15 +14,13 @@ from .pairwise import PairPool, pair_pool, pair_pools
 from .synthesis import Synthesis, prepared
 
 RI_VALUES = (0.3, 0.5, 0.7)
-COLUMNS = ("kind", "key", "item", "analysis", "variant", "studies", "estimate", "ci_lb", "ci_ub")
 
 
 def _pool_row(p: PairPool, analysis: str, variant: str) -> dict[str, Any]:
     row = {"kind": "pool", "key": p.key, "item": p.pair, "analysis": analysis, "variant": variant,
            "studies": p.studies, "estimate": None, "ci_lb": None, "ci_ub": None}  # fmt: skip
     if p.pooled:
-        lb, ub = (p.robust.ci_lb, p.robust.ci_ub) if p.robust else (p.pooled.ci_lb, p.pooled.ci_ub)
-        row.update(estimate=p.pooled.estimate, ci_lb=lb, ci_ub=ub)
+        row.update(estimate=p.pooled.estimate, ci_lb=p.interval[0], ci_ub=p.interval[1])
     return row
 
 
@@ -39,11 +30,6 @@ def _network_rows(n: Network, analysis: str, variant: str) -> list[dict[str, Any
          "studies": lv.studies, "estimate": lv.estimate, "ci_lb": lv.ci_lb, "ci_ub": lv.ci_ub}
         for lv in n.levels
     ]  # fmt: skip
-
-
-def bases(s: Synthesis) -> tuple[str, ...]:
-    """The SD bases to compare: imputation only where the export asked for it."""
-    return SD_BASES if s.options.impute_sd is not None else SD_BASES[:2]
 
 
 def rows(s: Synthesis) -> list[dict[str, Any]]:
@@ -71,17 +57,13 @@ def rows(s: Synthesis) -> list[dict[str, Any]]:
     for ri in RI_VALUES:
         out += again(prepared(s.raw, o.basis, o.rule(), ri)[2], "ri", f"{ri:g}")
     keys = {n.key for n in s.networks}
-    for basis in bases(s):
+    for basis in SD_BASES if o.impute_sd is not None else SD_BASES[:2]:
         single, _, differences, _, _ = prepared(s.raw, basis, o.rule(), o.ri)
         out += again(differences, "sd_basis", basis)
         for n in networks(single):
             if n.key in keys:
                 out += _network_rows(n, "sd_basis", basis)
     return out
-
-
-def _span(values: list[float]) -> str:
-    return f"{min(values):.1f} to {max(values):.1f}"
 
 
 def summary(all_rows: Iterable[dict[str, Any]], kind: str, key: str, item: str) -> str:
@@ -94,7 +76,8 @@ def summary(all_rows: Iterable[dict[str, Any]], kind: str, key: str, item: str) 
         sign_words = (
             "" if kind == "level" else (", direction kept" if len(signs) == 1 else ", direction changes")
         )
-        words.append(f"leaving out one study: {_span([r['estimate'] for r in loo])}{sign_words}")
+        low, high = min(r["estimate"] for r in loo), max(r["estimate"] for r in loo)
+        words.append(f"leaving out one study: {low:.1f} to {high:.1f}{sign_words}")
     ri = [r for r in mine if r["analysis"] == "ri" and r["estimate"] is not None]
     if ri:
         words.append(

@@ -1,12 +1,8 @@
-"""Everything the evidence pools into, computed once from one database and one set of choices.
-
-:func:`synthesise` runs the canned queries (meta_single, meta_contrasts), reads the differences
-printed as such (the ``contrast`` table), applies the SD basis the options ask for
-(analysis/imputation.py), fits the network model of every level key (analysis/network.py) and
-pools every contrast key (analysis/pairwise.py), and grades each answer (analysis/grade.py). The
-exports, the plots and the question pages (:func:`network_for`, :func:`pairwise_for`) read the
-result, so they never disagree.
-"""
+"""Everything the evidence pools into, computed once from one database and one set of choices:
+the SD basis applied (analysis/imputation.py), a network model per level key
+(analysis/network.py), a pool per contrast key (analysis/pairwise.py), each answer graded
+(analysis/grade.py). The exports, the plots and the question pages all read it, so they never
+disagree."""
 
 from __future__ import annotations
 
@@ -127,30 +123,27 @@ def _pedro(raw: Raw, studies: set[str]) -> list[int | None]:
 
 
 def pool_evidence(p: PairPool, raw: Raw) -> Evidence | None:
-    if p.pooled is None:
+    if (q := p.pooled) is None:
         return None
-    parts = key_parts(p.key.split("/", 1)[1])
-    lb, ub = (p.robust.ci_lb, p.robust.ci_ub) if p.robust else (p.pooled.ci_lb, p.pooled.ci_ub)
+    parts = p.parts
+    lb, ub = p.interval
     intervals = [(r["yi"] - Z975 * r["vi"] ** 0.5, r["yi"] + Z975 * r["vi"] ** 0.5) for r in p.rows]
     return Evidence(
-        "difference", p.pooled.estimate, lb, ub, p.studies,
-        _pedro(raw, {r["study_id"] for r in p.rows}), parts["normalisation_category"],
-        parts["population"], p.pooled.pi_lb, p.pooled.pi_ub, p.pooled.i2 if p.studies > 1 else None,
-        intervals,
+        "difference", q.estimate, lb, ub, p.studies, _pedro(raw, {r["study_id"] for r in p.rows}),
+        parts["normalisation_category"], parts["population"], q.pi_lb, q.pi_ub,
+        q.i2 if p.studies > 1 else None, intervals,
     )  # fmt: skip
 
 
 def grade_all(s: Synthesis) -> None:
     for p in s.pools:
-        evidence = pool_evidence(p, s.raw)
-        if evidence:
+        if evidence := pool_evidence(p, s.raw):
             s.grades[("pool", p.key)] = grade(evidence)
     for n in s.networks:
         parts = key_parts(n.key)
         for lv in n.levels:
-            studies = n.studies_of(lv.exercise_id)
             s.grades[("level", n.key, lv.exercise_id)] = grade(Evidence(
-                "level", lv.estimate, lv.ci_lb, lv.ci_ub, lv.studies, _pedro(s.raw, studies),
+                "level", lv.estimate, lv.ci_lb, lv.ci_ub, lv.studies, _pedro(s.raw, n.studies_of(lv.exercise_id)),
                 parts["normalisation_category"], parts["population"], lv.pi_lb, lv.pi_ub,
                 n.i2 if lv.studies > 1 else None,
             ))  # fmt: skip
@@ -170,7 +163,7 @@ def grade_all(s: Synthesis) -> None:
 
 @lru_cache(maxsize=8)
 def _cached(db_path: str, mtime: float, options: Options) -> Synthesis:
-    return synthesise(Path(db_path), options)
+    return synthesise(Path(db_path), options)  # mtime: a changed file is a new key
 
 
 def cached(db_path: Path, options: Options = Options()) -> Synthesis:
@@ -200,25 +193,29 @@ def network_for(db_path: Path, muscle_id: str, options: Options = Options()) -> 
     return out
 
 
+def pools_of(s: Synthesis, a: str, b: str, muscle_id: str) -> list[PairPool]:
+    """The pools of exercises ``a`` and ``b`` (either order) for one muscle."""
+    pair = "-vs-".join(sorted((a, b)))
+    return [p for p in s.pools if p.pair == pair and p.parts["muscle_id"] == muscle_id]
+
+
 def pairwise_for(
     db_path: Path, a: str, b: str, muscle_id: str, options: Options = Options()
 ) -> list[dict[str, Any]]:
     """The pools of exercise ``a`` against ``b`` for one muscle, as ``a - b`` (the sign turned
     where the pair's common direction is ``b - a``), each with its grade and reasons."""
     s = cached(db_path, options)
-    first, second = sorted((a, b))
-    sign = 1.0 if a == first else -1.0
+    sign = 1.0 if a <= b else -1.0
     out = []
-    for p in s.pools:
-        if p.pair != f"{first}-vs-{second}" or key_parts(p.key.split("/", 1)[1])["muscle_id"] != muscle_id:
-            continue
+    for p in pools_of(s, a, b, muscle_id):
         g = s.grades.get(("pool", p.key))
         row: dict[str, Any] = {"key": p.key, "studies": p.studies, "people": p.people, "rows": len(p.rows)}
-        if p.pooled:
-            lo, hi = sorted((sign * p.pooled.ci_lb, sign * p.pooled.ci_ub))
-            plo, phi = sorted((sign * p.pooled.pi_lb, sign * p.pooled.pi_ub))
-            row.update(estimate=sign * p.pooled.estimate, ci_lb=lo, ci_ub=hi, pi_lb=plo, pi_ub=phi,
-                       i2=p.pooled.i2, tau2=p.pooled.tau2)  # fmt: skip
+        if q := p.pooled:
+            lo, hi = sorted((sign * q.ci_lb, sign * q.ci_ub))
+            plo, phi = sorted((sign * q.pi_lb, sign * q.pi_ub))
+            row.update(
+                estimate=sign * q.estimate, ci_lb=lo, ci_ub=hi, pi_lb=plo, pi_ub=phi, i2=q.i2, tau2=q.tau2
+            )
         row.update(
             grade=g.level if g else None, reasons=g.words if g else "no value with an SD: nothing pooled"
         )

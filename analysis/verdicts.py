@@ -1,12 +1,8 @@
 """The rules that give a claim of the article its verdict, and a recommendation its support.
 
-Pure functions of already-linked evidence: no database, no files. ``ingest/claims.py`` links each
-claim to the numbers and findings it rests on and calls ``compute_verdict``; a test can call it
-with hand-made evidence.
-
-A claim's verdict comes, in this order, from: the cited study's identification; a curated
-judgement (for what needs one, with its reason); the numbers it quotes compared with the primary
-values they restate; the reported findings compared with the direction the claim asserts.
+Pure functions of evidence ``ingest/claims.py`` has linked. A verdict comes, in this order, from
+the cited study's identification, a curated judgement, the quoted numbers against the primary
+values they restate, and the reported findings against the direction the claim asserts.
 """
 
 from __future__ import annotations
@@ -16,8 +12,6 @@ from typing import Any
 
 from ..schema.comparability import is_mvc_comparable
 from ..schema.labels import label
-
-# --- verdicts ----------------------------------------------------------------------------------
 
 OPPOSITE = {"a_greater": "b_greater", "b_greater": "a_greater", "increases": "decreases",
             "decreases": "increases"}  # fmt: skip
@@ -63,14 +57,10 @@ def compute_verdict(
     findings: list[dict[str, Any]],
     gaps: str | None,
 ) -> tuple[str, str, str]:
-    """(verdict, reason, basis) for one claim.
+    """(verdict, reason, basis) for one claim: the first rule that applies, read top to bottom.
 
-    :param judgement: a curated (verdict, reason), which wins over computed ones
-    :param identification: the cited study's identification, None where no study is cited
-    :param numbers: per quoted number: ``article`` value and the restated ``primary`` row or None
-    :param findings: per linked finding: ``agreement`` and the finding row
-    """
-    # Long on purpose: a decision list read top to bottom, the first rule that applies gives the verdict; split into functions the order would be hidden.
+    ``numbers``: per quoted number, the ``article`` value and the restated ``primary`` row or
+    None; ``findings``: per linked finding, its ``agreement`` and row."""
     if identification is None or identification == "unverified":
         return "study_unidentified", "The cited study could not be identified.", "computed"
     if judgement is not None:
