@@ -160,12 +160,14 @@ def wrap_app(app: Any, release: str, cache: ResponseCache | None = None) -> Any:
 def wrap(datasette: Any, app: Any) -> Any:
     """``app`` with the cache in front, if what ``datasette`` serves cannot change: its release is
     the content hash of each database, combined if there are several."""
-    releases = []
+    releases: list[str] = []
     for name, db in sorted(datasette.databases.items()):
-        if name != "_internal":
-            if db.is_mutable or db.is_memory or release_of(db.path) is None:
-                return app
-            releases.append(release_of(db.path))
+        if name == "_internal":
+            continue
+        release = None if db.is_mutable or db.is_memory else release_of(db.path)
+        if release is None:
+            return app
+        releases.append(release)
     if not releases:
         return app
     release = releases[0] if len(releases) == 1 else hashlib.sha256(" ".join(releases).encode()).hexdigest()
