@@ -1,12 +1,7 @@
-"""The bottom line each answer page opens with: what is higher, by about how much, in how many
-studies and people, how sure and why, in a coach's words.
-
-Where the synthesis (analysis/synthesis.py) has a pooled answer for the question (a pairwise
-pool of two or more studies for a comparison, a network model of two or more studies for a
-muscle's ranking), the bottom line states it first, with the grade and its main reason as
-analysis/grade.py computed them; then what the studies show one by one. Where it has none, the
-line says so and gives the studies one by one, graded by grade.py's :func:`unpooled`. The
-certainty grade has that one definition; nothing here grades.
+"""The bottom line each answer page opens with, in a coach's words: what is higher, by about how
+much, in how many studies and people, how sure and why. Where the synthesis (analysis/synthesis.py)
+has a pooled answer of two or more studies, it comes first, graded by analysis/grade.py; then the
+studies one by one, graded by grade.py's :func:`unpooled`. Nothing here grades.
 """
 
 from __future__ import annotations
