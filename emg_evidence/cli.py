@@ -1,7 +1,5 @@
-"""The ``evidence`` command: a thin click layer over the plain functions of the subpackages.
-
-Each command imports what it needs when it runs, so ``evidence --help`` starts without loading
-SQLAlchemy, Alembic, pydantic or matplotlib.
+"""The ``evidence`` command: a thin click layer over the plain functions of the subpackages. Each
+command imports what it needs when it runs, so ``evidence --help`` loads no SQLAlchemy or matplotlib.
 """
 
 from __future__ import annotations
@@ -15,26 +13,43 @@ from .paths import DATA_DIR, DB_PATH
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-def db_option(fn):
-    return click.option(
-        "--db",
-        "db_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        default=DB_PATH,
-        show_default=True,
-        help="The SQLite database file",
-    )(fn)
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DB_PATH,
+    show_default=True,
+    help="The SQLite database file",
+)
+data_option = click.option(
+    "--data",
+    "data_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DATA_DIR,
+    show_default=True,
+    help="Folder with vocab/, sources.yaml, claims.yaml and extractions/",
+)
+url_option = click.option(
+    "--url",
+    envvar="EVIDENCE_DATABASE_URL",
+    required=True,
+    help="SQLAlchemy URL of the team database, e.g. postgresql+psycopg://user@host/evidence"
+    " (or $EVIDENCE_DATABASE_URL)",
+)
 
 
-def data_option(fn):
-    return click.option(
-        "--data",
-        "data_dir",
-        type=click.Path(exists=True, file_okay=False, path_type=Path),
-        default=DATA_DIR,
-        show_default=True,
-        help="Folder with vocab/, sources.yaml, claims.yaml and extractions/",
-    )(fn)
+def method_option(help: str):
+    choice = click.Choice(["REML", "DL", "PM"])
+    return click.option("--method", type=choice, default="REML", show_default=True, help=help)
+
+
+def data_error(e, outcome: str) -> click.ClickException:
+    """Print a DataError's warnings and problems, one a line; the exception that ends the command."""
+    for warning in e.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for problem in e.problems:
+        click.echo(f"error: {problem}", err=True)
+    return click.ClickException(f"{len(e.problems)} problem(s) in the data; {outcome}")
 
 
 @click.group(context_settings=CONTEXT_SETTINGS)
@@ -70,13 +85,7 @@ def build_command(db_path: Path, data_dir: Path, strict: bool):
     try:
         result = build(db_path, data_dir, progress=lambda line: click.echo(line, err=True), strict=strict)
     except DataError as e:
-        for warning in e.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        for problem in e.problems:
-            click.echo(f"error: {problem}", err=True)
-        raise click.ClickException(
-            f"{len(e.problems)} problem(s) in the data; {db_path} was left unchanged"
-        ) from None
+        raise data_error(e, f"{db_path} was left unchanged") from None
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"built {result.path}")
@@ -153,13 +162,7 @@ def serve(db_path: Path, host: str, port: int, forwarded_allow_ips: str | None):
     help="Impute missing SDs of means: a CV (SD = CV x value, e.g. 0.3), or median-cv (the median "
     "CV of the rows reporting an SD for the same metric). Never by default.",
 )
-@click.option(
-    "--method",
-    type=click.Choice(["REML", "DL", "PM"]),
-    default="REML",
-    show_default=True,
-    help="tau² estimator of the random-effects pools (metafor's codes)",
-)
+@method_option("tau² estimator of the random-effects pools (metafor's codes)")
 @click.option(
     "--unlabelled-as-sd",
     "unlabelled_as_sd",
@@ -273,13 +276,7 @@ def export_command(
     help="Impute missing SDs of EMG amplitude means (as `evidence export`)",
 )
 @click.option("--unlabelled-as-sd", "unlabelled_as_sd", is_flag=True, help="Read an unlabelled '±' as an SD")
-@click.option(
-    "--method",
-    type=click.Choice(["REML", "DL", "PM"]),
-    default="REML",
-    show_default=True,
-    help="tau² estimator of a pair's pooled diamond",
-)
+@method_option("tau² estimator of a pair's pooled diamond")
 def plot_command(db_path: Path, muscle_id: str, pair: str | None, network: bool, out_path: Path | None,
                  width: str, impute_sd: str | None, unlabelled_as_sd: bool, method: str):  # fmt: skip
     """Forest plot of one muscle across exercises and studies, of one pair, or its network.
@@ -331,16 +328,6 @@ def plot_command(db_path: Path, muscle_id: str, pair: str | None, network: bool,
         raise click.ClickException(str(e)) from None
 
 
-def url_option(fn):
-    return click.option(
-        "--url",
-        envvar="EVIDENCE_DATABASE_URL",
-        required=True,
-        help="SQLAlchemy URL of the team database, e.g. postgresql+psycopg://user@host/evidence"
-        " (or $EVIDENCE_DATABASE_URL)",
-    )(fn)
-
-
 @cli.command(name="load")
 @url_option
 @data_option
@@ -360,11 +347,7 @@ def load_command(url: str, data_dir: Path):
     try:
         counts = load(url, data_dir, progress=lambda line: click.echo(line, err=True))
     except DataError as e:
-        for warning in e.warnings:
-            click.echo(f"warning: {warning}", err=True)
-        for problem in e.problems:
-            click.echo(f"error: {problem}", err=True)
-        raise click.ClickException(f"{len(e.problems)} problem(s) in the data; nothing was loaded") from None
+        raise data_error(e, "nothing was loaded") from None
     click.echo(f"loaded {sum(counts.values())} rows")
 
 
@@ -385,10 +368,6 @@ def publish_command(url: str, db_path: Path):
     result = publish(url, db_path, progress=lambda line: click.echo(line, err=True))
     click.echo(f"published {result.path}")
     click.echo(f"content hash {result.content_hash}")
-
-
-if __name__ == "__main__":
-    cli()
 
 
 @cli.command(name="compare")
@@ -427,3 +406,7 @@ def compare_command(first: Path, second: Path):
         }
     }
     click.echo(yaml.safe_dump(block, sort_keys=False, allow_unicode=True, width=100))
+
+
+if __name__ == "__main__":
+    cli()

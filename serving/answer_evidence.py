@@ -14,19 +14,18 @@ import re
 from statistics import mean, median
 from typing import Any
 
-from emg_evidence.schema.allowed_values import HEALTHY_GROUPS
-from emg_evidence.schema.comparability import value_to_use_sql
+from emg_evidence.schema.comparability import population_sql, value_to_use_sql
 from emg_evidence.schema.labels import LABELS
 
 from .answer_words import muscle_label
 
-#: Who took part, as the pages filter it: healthy means healthy; patients and people screened
-#: for weakness or pain are apart (population_group 'clinical'); 'not stated' is its own choice.
+#: Who took part, as the pages filter it: the populations of schema/comparability.py's rule, as
+#: the pools take them (patients and people screened for weakness or pain are apart).
 POPULATIONS = {
-    "healthy": ("healthy adults", HEALTHY_GROUPS),
-    "clinical": ("patients or people with weakness or pain", ("clinical",)),
+    "healthy": ("healthy adults", ("healthy",)),
+    "clinical": ("patients or people with weakness or pain", ("clinical", "impaired")),
     "not_reported": ("participants not described", ("not_reported",)),
-    "all": ("everyone", (*HEALTHY_GROUPS, "clinical", "not_reported")),
+    "all": ("everyone", ("healthy", "clinical", "impaired", "not_reported")),
 }
 
 #: Which phase stands for a study's exercise when it gives several: the whole repetition first.
@@ -50,7 +49,7 @@ from meta_extract e
 join study s on s.id = e.study_id
 where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
   and e.muscle_id in (select value from json_each(:muscles))
-  and e.population_group in (select value from json_each(:groups))
+  and {population_sql("e.population_group", "s.clinical_condition")} in (select value from json_each(:groups))
 order by e.muscle_id, e.statistic, e.study_id, e.exercise_id
 """
 
@@ -250,25 +249,24 @@ def study_verdicts(st: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per muscle, what one study found for A against B: its reported comparisons where it gives
     them (with their tests), else its values; and the difference in its values."""
     out: dict[str, dict[str, Any]] = {}
+
+    def verdict(row: dict[str, Any], tested: bool) -> dict[str, Any]:
+        return out.setdefault(
+            row["muscle_label"], {"directions": set(), "differences": [], "unit": None, "tested": tested}
+        )
+
     for f in st["findings"]:
-        v = out.setdefault(
-            f["muscle_label"], {"directions": set(), "differences": [], "unit": None, "tested": True}
-        )
-        v["directions"].add(f["direction"])
+        verdict(f, True)["directions"].add(f["direction"])
     for r in st["pairs"]:
-        v = out.setdefault(
-            r["muscle_label"], {"directions": set(), "differences": [], "unit": None, "tested": False}
-        )
-        if r["unit"] and "%" in r["unit"] and r["statistic"] not in ("not_reported",):
+        v = verdict(r, False)
+        if r["unit"] and "%" in r["unit"] and r["statistic"] != "not_reported":
             v["differences"].append(r["value_a"] - r["value_b"])
             v["unit"] = r["unit"]
         if not v["tested"]:
             d = r["value_a"] - r["value_b"]
             v["directions"].add("a_greater" if d > 0 else "b_greater" if d < 0 else "no_difference")
     for f in st["across"]:
-        v = out.setdefault(
-            f["muscle_label"], {"directions": set(), "differences": [], "unit": None, "tested": True}
-        )
+        v = verdict(f, True)
         if not v["directions"]:
             v["directions"].add("not_given" if f["direction"] in ("different", "mixed") else f["direction"])
     for v in out.values():

@@ -1,12 +1,7 @@
-"""The bottom line each answer page opens with: what is higher, by about how much, in how many
-studies and people, how sure and why, in a coach's words.
-
-Where the synthesis (analysis/synthesis.py) has a pooled answer for the question (a pairwise
-pool of two or more studies for a comparison, a network model of two or more studies for a
-muscle's ranking), the bottom line states it first, with the grade and its main reason as
-analysis/grade.py computed them; then what the studies show one by one. Where it has none, the
-line says so and gives the studies one by one, graded by grade.py's :func:`unpooled`. The
-certainty grade has that one definition; nothing here grades.
+"""The bottom line each answer page opens with, in a coach's words: what is higher, by about how
+much, in how many studies and people, how sure and why. Where the synthesis (analysis/synthesis.py)
+has a pooled answer of two or more studies, it comes first, graded by analysis/grade.py; then the
+studies one by one, graded by grade.py's :func:`unpooled`. Nothing here grades.
 """
 
 from __future__ import annotations
@@ -20,12 +15,11 @@ from emg_evidence.analysis.synthesis import cached, network_for, pairwise_for, p
 from emg_evidence.analysis.verdicts import fmt_number
 from emg_evidence.schema.comparability import MVC_CATEGORIES, key_parts, population
 from emg_evidence.schema.labels import label
+from emg_evidence.serving.answer_evidence import POPULATIONS
 
 NOT_POOLED = "No pooled answer exists yet; study by study:"
 #: A pool or network of fewer studies restates one study: not a pooled answer.
 MIN_POOLED = 2
-#: Which of the synthesis's populations each choice of the ranking page's "who took part" reads.
-WHO = {"healthy": {"healthy"}, "clinical": {"clinical", "impaired"}, "not_reported": {"not_reported"}}
 #: The least direct population of several studies is the one a grade is judged by.
 POPULATION_ORDER = ("clinical", "impaired", "not_reported", "healthy")
 
@@ -94,7 +88,7 @@ def _measure(parts: dict[str, str]) -> str:
 def network_for_ranking(db_path: Path, ranking: dict[str, Any], who: str) -> dict[str, Any] | None:
     """The synthesis's network model for one muscle's ranking: same statistic, the population
     asked, two or more studies, the most studies first. None where it has none."""
-    populations = WHO.get(who)
+    populations = None if who == "all" else POPULATIONS[who][1]
     fits = [
         n
         for n in network_for(db_path, ranking["muscle_id"])

@@ -1,14 +1,8 @@
 """A word to what it names, for the question pages: muscles through the muscle_term view (a whole
-muscle covers its regions, a group its muscles), exercises by family and variant.
-
-An exercise word names its exercise (exercise_term: id, name, the words people use) and also
-every exercise whose name or word contains it as whole words: 'deadlift' covers the barbell,
-Romanian, stiff-leg, hex-bar and single-leg deadlifts, 'hip thrust' the barbell, American and
-band-resisted hip thrusts, 'squat' every squat. So a study counts wherever it did a version of
-the exercise, and the page says which versions the word covered.
-
-"Did you mean" offers names people write: the vocabularies' names and the words of kind lay,
-anatomical or abbreviation, never ids or the seed article's mistranslations ('balls').
+muscle covers its regions, a group its muscles); exercises by family and variant (an exercise word
+also covers every exercise whose name or word contains it as whole words: 'deadlift' the Romanian,
+stiff-leg and hex-bar deadlifts). "Did you mean" offers names people write, never ids or the seed
+article's mistranslations.
 """
 
 from __future__ import annotations
@@ -103,7 +97,7 @@ async def name_muscle(db: Any, word: str) -> Named:
 
 async def muscle_names(db: Any, ids: list[str]) -> list[str]:
     rows = await db.execute(
-        "select id, name, region from muscle where id in (select value from json_each(?))", [_json(ids)]
+        "select id, name, region from muscle where id in (select value from json_each(?))", [json.dumps(ids)]
     )
     by_id = {r["id"]: muscle_label(r["name"], r["region"]) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
@@ -132,7 +126,3 @@ async def name_exercise(db: Any, word: str) -> Named:
     if not ids:
         return Named(word, near=_suggest(" ".join(word.lower().split()), await exercise_words(db)))
     return Named(word, ids, [names[i] for i in ids])
-
-
-def _json(ids: list[str]) -> str:
-    return json.dumps(ids)

@@ -1,32 +1,23 @@
 r"""Citation export: the studies behind any table view, row or query, as BibTeX (.bib) and RIS (.ris).
 
-A page offers the two formats when its rows name studies: they carry a ``study_id`` column
-(meta_extract, condition, finding, source, most canned queries), a ``measurement_id`` (study_numbers)
-or a ``condition_id`` (measurement), or they are study rows (the study
-table, one study's row page, or a query whose ``id`` values are all study ids). The export holds
-each study once, in the order the rows first name it, and covers every row of the page's query,
-not only the page: a table's filters with no page size or row cap (``_next`` is ignored: page two
-cites what page one does), a canned or arbitrary query's every row. At most ``MAX_STUDIES``
-studies: a query naming more is refused (400) with a word to narrow it.
+A page offers them when its rows name studies: through a ``study_id``, ``measurement_id`` or
+``condition_id`` column, or as study rows (the study table, a query whose ids are all study ids).
+The export holds each study once, in the order the rows first name it, and covers every row of
+the page's query, not only the page (a table's filters without page size or ``_next``; a query's
+every row), up to ``MAX_STUDIES`` (more is a 400 asking to narrow it).
 
-The files are written by maintained libraries (pybtex for BibTeX, rispy for RIS) rather than by
-string formatting, so quoting, braces and RIS line syntax follow those formats. Stored text is
-plain text, so it is written as text, never as markup:
-
-- in BibTeX, TeX's special characters are written as the characters (``\\`` as
-  ``{\textbackslash}``, braces as ``{\textbraceleft}``/``{\textbraceright}``, ``^`` as
-  ``{\textasciicircum}``, ``$`` as ``\$``; pybtex escapes ``%`` ``&`` ``#`` ``_`` ``~``): a stored ``\input`` or
-  ``\immediate\write18`` (or ``^^5cinput``, TeX's spelling of a backslash) would otherwise run
-  when the bibliography is typeset, an unbalanced brace made pybtex refuse the file or closed the
-  field, and ``%`` commented out the rest of a line. The DOI and PMID keep their characters but
-  for the four that can start a command or a group (``\\ { } ^``): biblatex reads them verbatim;
-- in RIS every run of line breaks and other control characters becomes one space (a newline in a
-  title would start a new tag line, ``ER  -`` a new record), and the links are built from the
-  DOI (percent-encoded) and a PMID of digits only, so no ``javascript:`` or other scheme gets in.
+pybtex and rispy write the files; stored text is written as text, never as markup. In BibTeX,
+TeX's special characters become the characters (``\`` as ``{\textbackslash}``...; pybtex escapes
+``%`` ``&`` ``#`` ``_`` ``~``): a stored ``\input`` or ``\immediate\write18`` (or ``^^5cinput``)
+would run when typeset, an unbalanced brace broke the file. The DOI and PMID, read verbatim by
+biblatex, are escaped only where a character can start a command or a group. In RIS, line breaks
+and other control characters become a space (a newline would start a new tag line), and links are
+built from the DOI (percent-encoded) and a PMID of digits only, so no ``javascript:`` gets in.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -92,19 +83,12 @@ def page_range(pages: str | None) -> tuple[str | None, str | None]:
 
 
 #: Fields a citation needs; where the readable copies did not show one, the entry says so.
-NEEDED = (
-    ("authors", "authors"),
-    ("year", "year"),
-    ("title", "title"),
-    ("journal", "journal"),
-    ("pages", "pages"),
-)
+NEEDED = ("authors", "year", "title", "journal", "pages")
 
 
 def missing_note(study: dict[str, Any]) -> str | None:
-    """'Not found in a readable copy: authors, year.' for a study whose copies lacked them: an
-    honest entry instead of a silently incomplete one."""
-    missing = [name for name, column in NEEDED if not study.get(column)]
+    """'Not found in a readable copy: authors, year.' rather than a silently incomplete entry."""
+    missing = [name for name in NEEDED if not study.get(name)]
     return f"Not found in a readable copy: {', '.join(missing)}." if missing else None
 
 
@@ -200,84 +184,26 @@ def _plain(value: Any) -> Any:
 
 
 def _column_values(rows: Sequence[Any], column: str) -> list[str]:
-    values = []
-    for row in rows:
-        value = _plain(row[column])
-        if value not in (None, "") and str(value) not in values:
-            values.append(str(value))
-    return values
+    # With _labels=on, foreign-key cells arrive as {"value": ..., "label": ...}.
+    values = (row[column].get("value") if isinstance(row[column], dict) else row[column] for row in rows)
+    return list(dict.fromkeys(str(v) for v in values if v not in (None, "")))
 
 
 async def _study_rows(datasette, database: str, ids: list[str]) -> list[dict[str, Any]]:
-    if not ids:
-        return []
     db = datasette.get_database(database)
-    placeholders = ", ".join("?" for _ in ids)
-    result = await db.execute(f"select {STUDY_FIELDS} from {STUDY_TABLE} where id in ({placeholders})", ids)
-    by_id = {row["id"]: dict(row) for row in result.rows}
+    sql = f"select {STUDY_FIELDS} from {STUDY_TABLE} where id in (select value from json_each(?))"
+    by_id = {row["id"]: dict(row) for row in (await db.execute(sql, [json.dumps(ids)])).rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
-# Columns through which rows name a study, with the SQL that maps their values to study ids.
-STUDY_LINKS = {
-    "measurement_id": "select m.id, c.study_id from measurement m"
-    " join condition c on c.id = m.condition_id where m.id in ({})",
-    "condition_id": "select id, study_id from condition where id in ({})",
-}
-
-
-async def _linked_study_ids(datasette, database: str, column: str, rows) -> list[str]:
-    keys = _column_values(rows, column)
-    if not keys:
-        return []
-    db = datasette.get_database(database)
-    sql = STUDY_LINKS[column].format(", ".join("?" for _ in keys))
-    study_of = {str(row[0]): row[1] for row in (await db.execute(sql, keys)).rows}
-    return list(dict.fromkeys(study_of[k] for k in keys if k in study_of))
-
-
-def _study_column(columns, table: str | None) -> str | None:
-    """The column through which rows name studies: study_id, else a link (STUDY_LINKS), else
-    the id of study rows (the study table, or a query that may be over it); None if none."""
-    column = next((c for c in ("study_id", *STUDY_LINKS) if c in columns), None)
-    if column is None and "id" in columns and table in (STUDY_TABLE, None):
-        column = "id"
-    return column
-
-
-async def cited_study_ids(datasette, database: str, table: str | None, columns, rows) -> list[str] | None:
-    """The ids of the studies the rows name, in order of first mention; None if they name none."""
-    column = _study_column(columns, table)
-    if column == "study_id":
-        return _column_values(rows, "study_id")
-    if column in STUDY_LINKS:
-        return await _linked_study_ids(datasette, database, column, rows)
-    if column is None:
-        return None
-    if table == STUDY_TABLE:
-        return _column_values(rows, "id")
-    if table is None and rows:
-        # A query over the study table: every id it returns is a study id.
-        ids = _column_values(rows, "id")
-        try:
-            found = await _study_rows(datasette, database, ids)
-        except Exception:  # a database without a study table
-            return None
-        if ids and len(found) == len(ids):
-            return ids
-    return None
-
-
-#: The most studies one export cites (the study table holds 49; a synthetic base of 10,000
-#: would be a 5 MB file): past it the export is refused, never cut short in silence.
+#: The most studies one export cites (a synthetic base of 10,000 would be a 5 MB file).
 MAX_STUDIES = 5000
 
 #: The page's own limit (and a view's offset) at the end of a table page's SQL.
 PAGE_LIMIT = re.compile(r"\s+limit\s+\d+(?:\s+offset\s+\d+)?\s*$", re.IGNORECASE)
 
-#: For a column through which rows name studies: the join from the rows (``q``) and the
-#: expression that gives the study id.
-WHOLE_QUERY_LINKS = {
+#: Columns through which rows (``q``) name studies: the join from them and the study id.
+STUDY_LINKS = {
     "study_id": ("", "q.[study_id]"),
     "measurement_id": (
         "join measurement m on m.id = q.[measurement_id] join condition c on c.id = m.condition_id",
@@ -286,6 +212,42 @@ WHOLE_QUERY_LINKS = {
     "condition_id": ("join condition c on c.id = q.[condition_id]", "c.study_id"),
     "id": ("", "q.[id]"),
 }
+
+
+def _study_column(columns, table: str | None) -> str | None:
+    """The column through which rows name studies; ``id`` only for study rows (the study table,
+    or a query that may be over it); None if none."""
+    column = next((c for c in ("study_id", "measurement_id", "condition_id") if c in columns), None)
+    return column or ("id" if "id" in columns and table in (STUDY_TABLE, None) else None)
+
+
+async def _studies_named(datasette, database, column, rows_sql, params, time_limit=None) -> list[str]:
+    """The study ids the rows of ``rows_sql`` (numbered by ``[__row]``) name, in order of first mention."""
+    join, study = STUDY_LINKS[column]
+    cite = (
+        f"select sid from (select {study} as sid, min(q.[__row]) as first from ({rows_sql}) q {join}"
+        f" where {study} is not null and {study} != '' group by sid) order by first limit {MAX_STUDIES + 1}"
+    )
+    result = await datasette.get_database(database).execute(cite, params, custom_time_limit=time_limit)
+    return [str(row[0]) for row in result.rows]
+
+
+async def cited_study_ids(datasette, database: str, table: str | None, columns, rows) -> list[str] | None:
+    """The ids of the studies the page's rows name, in order of first mention; None if they name none."""
+    column = _study_column(columns, table)
+    if column is None:
+        return None
+    values = _column_values(rows, column)
+    if column == "id" and table is None:  # a query: only if every id it returns is a study's
+        try:
+            if not values or len(await _study_rows(datasette, database, values)) != len(values):
+                return None
+        except Exception:  # a database without a study table
+            return None
+    if column in ("study_id", "id"):
+        return values
+    rows_sql = f"select value as [{column}], key as [__row] from json_each(:values)"
+    return await _studies_named(datasette, database, column, rows_sql, {"values": json.dumps(values)})
 
 
 class TooManyStudies(Exception):
@@ -323,26 +285,16 @@ async def whole_query_study_ids(
     """The studies every row of the page's query names, in order of first mention, or None if
     that query is not known. Raises TooManyStudies past MAX_STUDIES."""
     found = await _page_query(datasette, request, database, table, data)
-    if found is None:
+    column = _study_column(columns, table)
+    if found is None or column is None:
         return None
     sql, params = found
-    column = _study_column(columns, table)
-    if column is None:
-        return None
-    join, study = WHOLE_QUERY_LINKS[column]
+    limit = (request.args.get("_timelimit") or "") if request is not None else ""
     # row_number() over () numbers the rows in the order the query gives them.
-    cite = (
-        f"select sid from (select {study} as sid, min(q.[__row]) as first"
-        f" from (select *, row_number() over () as [__row] from ({sql})) q {join}"
-        f" where {study} is not null and {study} != '' group by sid)"
-        f" order by first limit {MAX_STUDIES + 1}"
+    rows_sql = f"select *, row_number() over () as [__row] from ({sql})"
+    ids = await _studies_named(
+        datasette, database, column, rows_sql, params, int(limit) if limit.isdigit() else None
     )
-    limit = request.args.get("_timelimit") if request is not None else None
-    db = datasette.get_database(database)
-    result = await db.execute(
-        cite, params, custom_time_limit=int(limit) if limit and limit.isdigit() else None
-    )
-    ids = [str(row[0]) for row in result.rows]
     if len(ids) > MAX_STUDIES:
         raise TooManyStudies(
             f"this query names more than {MAX_STUDIES:,} studies: narrow its filters to cite them"
@@ -353,20 +305,14 @@ async def whole_query_study_ids(
 def _renderer(extension: str, content_type: str, write):
     async def render(datasette, database, table, query_name, columns, rows, request, data, view_name):
         ids = await cited_study_ids(datasette, database, table, columns, rows)
-        if ids is not None:
+        if ids is not None and view_name != "row":  # a row page cites its one row
             try:
-                whole = None
-                if view_name != "row":  # a row page cites its one row
-                    whole = await whole_query_study_ids(datasette, request, database, table, columns, data)
+                ids = await whole_query_study_ids(datasette, request, database, table, columns, data) or ids
             except TooManyStudies as e:
                 return Response.text(str(e), status=400)
             except Exception as e:  # noqa: BLE001 - SQL Datasette ran once, wrapped: say what failed
-                if not (data or {}).get("truncated") and not (data or {}).get("next"):
-                    whole = None  # the page holds every row: cite them
-                else:
+                if (data or {}).get("truncated") or (data or {}).get("next"):  # else the page holds every row
                     return Response.text(f"could not cite every row of this query: {e}", status=400)
-            if whole is not None:
-                ids = whole
         if ids is None:
             return Response.text(
                 "No studies here: citation export needs rows with a study_id, measurement_id or condition_id"
@@ -382,8 +328,7 @@ def _renderer(extension: str, content_type: str, write):
         )
 
     async def can_render(datasette, database, table, columns, rows):
-        ids = await cited_study_ids(datasette, database, table, columns, rows)
-        return ids is not None
+        return await cited_study_ids(datasette, database, table, columns, rows) is not None
 
     return {"extension": extension, "render": render, "can_render": can_render}
 

@@ -10,7 +10,7 @@ clients held a normal page at 3 s). So:
 - the parameters are read into what they mean (``0.30`` is ``0.3``, ``reml`` is ``REML``, a muscle
   word must be one the site knows) and the plot is kept by that meaning: the database is
   immutable while served, so one drawing serves every later request for it;
-- drawing happens in one worker thread, off the event loop, ``LIMITS.forest_at_once`` at a time; a
+- drawing happens in a thread, off the event loop, ``LIMITS.forest_at_once`` at a time; a
   request that waits longer than ``LIMITS.forest_wait_s`` for its turn gets 429;
 - at most ``KEPT_PLOTS`` plots are kept, least recently used out (their keys are short, bounded
   by ``MAX_WORD``).
@@ -19,10 +19,7 @@ clients held a normal page at 3 s). So:
 from __future__ import annotations
 
 import asyncio
-import threading
-import weakref
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +29,8 @@ from emg_evidence.analysis.export import ExportError
 from emg_evidence.analysis.imputation import RuleError, parse_rule
 from emg_evidence.analysis.plot import forest_svg
 from emg_evidence.analysis.pooling import METHODS
+from emg_evidence.serving.harden import per_loop
 from emg_evidence.serving.settings import LIMITS
-from emg_evidence.serving.terms import term_words
 
 MAX_WORD = 80
 #: Plots kept: an SVG is 100-300 kB, so at most about 20 MB.
@@ -63,64 +60,47 @@ def _params(request: Any) -> Key:
 
 
 class Plots:
-    """The plots drawn so far, by meaning, and the one thread that draws them."""
+    """The plots drawn so far, by meaning, least recently used out past KEPT_PLOTS."""
 
     def __init__(self) -> None:
         self.kept: OrderedDict[Key, str] = OrderedDict()
-        self.lock = threading.Lock()
-        self.drawer = ThreadPoolExecutor(max_workers=LIMITS.forest_at_once, thread_name_prefix="forest")
-        # Per event loop: each test makes its own.
-        self.turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def get(self, key: Key) -> str | None:
-        with self.lock:
-            svg = self.kept.get(key)
-            if svg is not None:
-                self.kept.move_to_end(key)
-            return svg
-
-    def put(self, key: Key, svg: str) -> None:
-        with self.lock:
-            self.kept[key] = svg
-            while len(self.kept) > KEPT_PLOTS:
-                self.kept.popitem(last=False)
 
     async def draw(self, key: Key, db_path: str) -> str | None:
-        """The plot of ``key``, drawn now if need be; None if no turn came in time."""
-        svg = self.get(key)
-        if svg is not None:
-            return svg
-        loop = asyncio.get_running_loop()
-        turns = self.turns.setdefault(loop, asyncio.Semaphore(LIMITS.forest_at_once))
-        try:
-            await asyncio.wait_for(turns.acquire(), LIMITS.forest_wait_s)
-        except TimeoutError:
-            return None
-        try:
-            svg = self.get(key)  # drawn by the request it waited behind
-            if svg is None:
-                muscle, impute, method = key
-                drawn: str = await loop.run_in_executor(
-                    self.drawer, forest_svg, muscle, Path(db_path), impute, method
-                )
-                self.put(key, drawn)
-                svg = drawn
-            return svg
-        finally:
-            turns.release()
+        """The plot of ``key``, drawn now (in a thread) if need be; None if no turn came in time."""
+        turns = per_loop("forest", lambda: asyncio.Semaphore(LIMITS.forest_at_once))
+        if key not in self.kept:
+            try:
+                await asyncio.wait_for(turns.acquire(), LIMITS.forest_wait_s)
+            except TimeoutError:
+                return None
+            try:
+                if key not in self.kept:  # else drawn by the request it waited behind
+                    muscle, impute, method = key
+                    self.kept[key] = await asyncio.to_thread(
+                        forest_svg, muscle, Path(db_path), impute, method
+                    )
+                    if len(self.kept) > KEPT_PLOTS:
+                        self.kept.popitem(last=False)
+            finally:
+                turns.release()
+        self.kept.move_to_end(key)
+        return self.kept[key]
 
 
 #: One per server process.
 PLOTS = Plots()
 
 
+async def muscle_words(db: Any) -> list[str]:
+    """Every word the muscle_term view knows (one scope rule: schema/views.py)."""
+    return [r["term"] for r in await db.execute("select distinct term from muscle_term order by term")]
+
+
 async def forest_svg_route(request: Any, datasette: Any) -> Response:
     db = datasette.get_database("evidence")
     try:
         key = _params(request)
-        if key[0] not in await term_words(db, "muscle_term"):
+        if key[0] not in await muscle_words(db):
             raise ValueError(f"muscle: no muscle is called {key[0]!r} here (see /-/forest for the words)")
         svg = await PLOTS.draw(key, db.path)
     except (ValueError, ExportError) as e:
@@ -137,7 +117,7 @@ async def forest_page(request: Any, datasette: Any) -> Response:
         muscle, impute, method = _params(request)
     except ValueError as e:
         muscle, impute, method, error = "gluteus_maximus", None, "REML", str(e)
-    words = await term_words(datasette.get_database("evidence"), "muscle_term")
+    words = await muscle_words(datasette.get_database("evidence"))
     html = await datasette.render_template(
         "forest.html",
         {"muscle": muscle, "impute_sd": impute or "", "method": method, "methods": METHODS,

@@ -1,58 +1,16 @@
-"""Refuse what a public, read-only evidence database never needs, and keep any one client from
-stalling or exhausting the server. Limits: ``LIMITS`` in serving/settings.py.
+"""Refuse what a public, read-only database never needs, and keep any one client from stalling or
+exhausting the server: one ASGI wrapper, outermost (serving/plugin.py). Limits: ``LIMITS`` in
+serving/settings.py, which says why each is what it is.
 
-Refused before Datasette sees the request (one ASGI wrapper, checks in this order):
-
-- Any method but GET and HEAD (405): nothing here is writable, and Datasette 0.65.5 answers a POST
-  to a read-only canned query with a 500 and a traceback in its log.
-- A path longer than ``max_path_bytes`` or a query string longer than ``max_query_string_bytes``
-  (414), more than ``max_query_parameters`` parameters (400). Datasette 0.65 parses the query
-  string again on every read of ``request.args``: one request with 4,000 parameters held the whole
-  server for 43 s.
-- ``?column__arraycontains=`` and ``?column__arraynotcontains=`` (400): advisory
-  GHSA-w3hf-fcg5-p4cc (datasette#2868) was SQL injection through the column name of these
-  filters. Datasette 0.65.3 and later (we pin >=0.65.5) quote that name, so this is defence in
-  depth: no table here has a JSON-array column. ``?_filter_op=arraycontains`` (the filter form)
-  is refused as well, since Datasette turns it into the same parameter by a redirect.
-- SQL naming ``database_list`` (400): ``pragma_database_list`` would print the served file's path.
-
-The checks parse the query string as Datasette itself does (``Request.args``), so every key that
-Datasette's filters would see is seen here first.
-
-Bounded, for the requests that pass:
-
-- Arbitrary SQL (a ``?sql=`` that is not SQL the metadata defines, i.e. neither a canned query's
-  nor a dashboard chart's; or ``?_where=``) runs ``arbitrary_sql_at_once`` at a time; a request
-  waits up to ``arbitrary_sql_wait_s`` for its turn, then gets 429. It runs under
-  ``arbitrary_sql_time_limit_ms`` (the wrapper sets Datasette's ``_timelimit``), so recursive
-  queries from many clients hold at most one of Datasette's SQL threads, briefly, and pages and
-  canned queries keep the others.
-- Downloads (Datasette's streaming CSV, ``?_stream=on``) have ``downloads_at_once`` slots, of
-  which one client (one peer address, as the server sees it) holds at most
-  ``downloads_per_client``; a request for a download beyond either gets 429 at once. So one
-  client opening downloads it never reads locks nobody else out; many such clients together are
-  cut off by the stall timeout below.
-- Every response is sent in pieces of at most ``send_piece_bytes`` (serving/responses.py); when a client takes no piece
-  for ``stall_timeout_s`` the response is abandoned and the connection closed, so a client that
-  opens a download and never reads frees its slot.
-- Every SQLite connection (serving/sqlite_limits.py) has SQLITE_LIMIT_LENGTH
-  ``max_cell_bytes`` (no string, blob or row longer: ``select zeroblob(200000000)`` took the server
-  to 6 GB), SQLITE_LIMIT_COLUMN ``max_columns`` and SQLITE_LIMIT_SQL_LENGTH ``max_sql_bytes``; a
-  query returns at most ``max_result_bytes`` of text and blobs in all, else it fails with an
-  error (400). SQL functions whose one call can run for seconds or allocate gigabytes before any
-  limit applies are refused by an authorizer (``sqlite3.Connection.set_authorizer``, the
-  documented SQLite route): ``printf``/``format`` (``printf('%.*c', 2147483647, 'x')`` ran 13.7 s
-  against the 0.5 s limit, since one function call cannot be interrupted). No SQL of the site
-  calls them.
-- Datasette's CSV (``.csv``) goes out with each text cell through analysis/csv_cells.py: a cell
-  a spreadsheet would run as a formula gets a leading ``'``.
-- Datasette's CSV of a query that fails (``/evidence.csv?sql=...``, a canned query's ``.csv``)
-  is a 400 with the error as text, not an empty 200 (or a 500 for one cut off by the time limit).
-- ``_sort`` / ``_sort_desc`` naming no column of the table (or an expression) is a 400, not
-  Datasette's 500.
-- A redirect never leads to another host: a ``Location`` that starts with two slashes or
-  backslashes (``/\\evil.example``, which browsers read as ``//evil.example``) keeps one.
-- ``/-/databases.json`` (and its HTML page) no longer shows the file's path (serving/routes.py).
+Refused before Datasette sees the request: any method but GET and HEAD (Datasette 0.65 answers a
+POST to a read-only canned query with a 500); over-long paths, Host headers and query strings,
+too many parameters (Datasette parses the query string again on each read of ``request.args``);
+the ``arraycontains`` filters (GHSA-w3hf-fcg5-p4cc: defence in depth, no column here is an array);
+SQL naming ``database_list`` (it prints the served file's path); a ``_sort`` by no column of the
+table (Datasette answers a 500). Bounded: arbitrary SQL (not a canned query's or a dashboard's)
+runs one at a time under a short time limit; streamed CSV downloads have few slots, one per
+client; every response goes out in pieces and is abandoned when its client stalls
+(serving/responses.py).
 """
 
 from __future__ import annotations
@@ -62,6 +20,7 @@ import itertools
 import json
 import re
 import weakref
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, unquote, unquote_plus
 
@@ -73,6 +32,24 @@ from emg_evidence.serving.settings import LIMITS
 
 REFUSED_FILTERS = ("arraycontains", "arraynotcontains")
 ALLOWED_METHODS = ("GET", "HEAD")
+#: Parameters that carry SQL: a whole query on a database's page, a WHERE clause on a table's.
+SQL_KEYS = ("sql", "_where")
+#: datasette-dashboards drops a ``[[ ... ]]`` clause whose parameter is empty.
+OPTIONAL_CLAUSE = re.compile(r"\[\[.*?\]\]")
+RETRY_AFTER = (b"retry-after", b"5")
+#: A table's (or a query's) own page: /<database>/<table>, any format.
+TABLE_PATH = re.compile(r"^/(?P<database>[^/]+)/(?P<table>[^/]+?)(?:\.(?P<format>\w+))?$")
+QUERY_CSV_PATH = re.compile(r"^/(?P<database>[^/]+?)(?:/(?P<query>[^/]+?))?\.csv$")
+
+_PER_LOOP: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def per_loop(name: str, make: Callable[[], Any]) -> Any:
+    """The running event loop's object called ``name`` (each test runs its own loop)."""
+    found = _PER_LOOP.setdefault(asyncio.get_running_loop(), {})
+    if name not in found:
+        found[name] = make()
+    return found[name]
 
 
 def refusal(scope: dict) -> tuple[int, str] | None:
@@ -93,6 +70,7 @@ def refusal(scope: dict) -> tuple[int, str] | None:
     for key, values in parse_qs(raw.decode("latin-1"), keep_blank_values=True).items():
         if key.rsplit("__", 1)[-1] in REFUSED_FILTERS:
             return 400, f"the {key.rsplit('__', 1)[-1]} filter is not available here"
+        # Datasette turns the filter form's _filter_op into the same parameter by a redirect.
         if key.startswith("_filter_op") and any(value.split("__")[0] in REFUSED_FILTERS for value in values):
             return 400, "array filters are not available here"
         if key in SQL_KEYS and any("database_list" in value.lower() for value in values):
@@ -113,15 +91,6 @@ async def _send_error(send, status: int, message: str, headers: list | None = No
     await send({"type": "http.response.body", "body": body})
 
 
-# --- which requests are bounded, and how -----------------------------------------------------
-
-#: Parameters that carry SQL: a whole query on a database's page, a WHERE clause on a table's.
-SQL_KEYS = ("sql", "_where")
-
-#: datasette-dashboards drops a ``[[ ... ]]`` clause whose parameter is empty (its own pattern).
-OPTIONAL_CLAUSE = re.compile(r"\[\[.*?\]\]")
-
-
 def _variants(sql: str) -> set[str]:
     """``sql`` as datasette-dashboards may send it: each ``[[ ... ]]`` clause kept or dropped."""
     clauses = OPTIONAL_CLAUSE.findall(sql)[:8]
@@ -135,19 +104,19 @@ def _variants(sql: str) -> set[str]:
 
 
 async def known_sql(datasette: Any) -> set[str]:
-    """SQL the metadata defines: canned queries and dashboard charts and filters (which the
+    """SQL the metadata defines: canned queries, dashboard charts and filters (which the
     dashboards' JavaScript fetches as ``/<db>.json?sql=``)."""
-    found: set[str] = set()
+    found = set()
     for name in datasette.databases:
-        for query in (await datasette.get_canned_queries(name, None)).values():
-            found.add(query["sql"].strip())
+        found |= {q["sql"].strip() for q in (await datasette.get_canned_queries(name, None)).values()}
     for dashboard in (datasette.plugin_config("datasette-dashboards") or {}).values():
-        if not isinstance(dashboard, dict):
-            continue
-        parts = [*(dashboard.get("charts") or {}).values(), *(dashboard.get("filters") or {}).values()]
-        for part in parts:
-            if isinstance(part, dict) and isinstance(part.get("query"), str):
-                found |= _variants(part["query"])
+        if isinstance(dashboard, dict):
+            for part in [
+                *(dashboard.get("charts") or {}).values(),
+                *(dashboard.get("filters") or {}).values(),
+            ]:
+                if isinstance(part, dict) and isinstance(part.get("query"), str):
+                    found |= _variants(part["query"])
     return found
 
 
@@ -157,11 +126,6 @@ def _arbitrary_sql(known: set[str], args: dict[str, list[str]]) -> bool:
         return True
     queries = {v.strip() for v in args.get("sql", []) if v.strip()}
     return bool(queries) and not queries <= known
-
-
-def _is_csv(scope: dict, args: dict[str, list[str]]) -> bool:
-    path = scope["path"]
-    return not path.startswith("/-/") and (path.endswith(".csv") or args.get("_format") == ["csv"])
 
 
 def _with_time_limit(raw: bytes, ms: int) -> bytes:
@@ -175,20 +139,7 @@ def _with_time_limit(raw: bytes, ms: int) -> bytes:
 
 
 class ClientSlots:
-    """Download slots of one kind: at most ``total`` held, at most ``per_client`` by one peer.
-    Taken at once or not at all: a download waits for nothing."""
-
-    _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, ClientSlots]] = (
-        weakref.WeakKeyDictionary()
-    )
-
-    @classmethod
-    def of(cls, name: str, total: int, per_client: int) -> ClientSlots:
-        """The slots called ``name`` of the running event loop (each test makes its own loop)."""
-        kinds = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
-        if name not in kinds:
-            kinds[name] = cls(total, per_client)
-        return kinds[name]
+    """Download slots: at most ``total`` held, ``per_client`` by one peer; taken at once or not at all."""
 
     def __init__(self, total: int, per_client: int) -> None:
         self.total, self.per_client = total, per_client
@@ -205,40 +156,12 @@ class ClientSlots:
         return None
 
     def release(self, client: str) -> None:
-        left = self.held[client] - 1
-        if left:
-            self.held[client] = left
-        else:
+        self.held[client] -= 1
+        if not self.held[client]:
             del self.held[client]
 
 
-def client_address(scope: dict) -> str:
-    """The peer's address (behind a trusted proxy, the one uvicorn's proxy headers give)."""
-    client = scope.get("client")
-    return str(client[0]) if client else ""
-
-
-class Slots:
-    """At most ``size`` holders; per event loop (each test makes its own loop)."""
-
-    _by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
-        weakref.WeakKeyDictionary()
-    )
-
-    @classmethod
-    def of(cls, name: str, size: int) -> asyncio.Semaphore:
-        lanes = cls._by_loop.setdefault(asyncio.get_running_loop(), {})
-        if name not in lanes:
-            lanes[name] = asyncio.Semaphore(size)
-        return lanes[name]
-
-
 async def _take(slots: asyncio.Semaphore, wait_s: float) -> bool:
-    if wait_s <= 0:
-        if slots.locked():
-            return False
-        await slots.acquire()
-        return True
     try:
         await asyncio.wait_for(slots.acquire(), wait_s)
     except TimeoutError:
@@ -246,25 +169,8 @@ async def _take(slots: asyncio.Semaphore, wait_s: float) -> bool:
     return True
 
 
-RETRY_AFTER = (b"retry-after", b"5")
-
-
-def _download_slots(args: dict[str, list[str]], csv_out: bool) -> ClientSlots | None:
-    """The download slots this request needs, or None if it is no download."""
-    if csv_out and any(args.get("_stream", [])):
-        # Datasette streams for any non-empty _stream (even _stream=0).
-        return ClientSlots.of("downloads", LIMITS.downloads_at_once, LIMITS.downloads_per_client)
-    return None
-
-
-#: A table's (or a query's) own page: /<database>/<table>, any format.
-TABLE_PATH = re.compile(r"^/(?P<database>[^/]+)/(?P<table>[^/]+?)(?:\.(?P<format>\w+))?$")
-QUERY_CSV_PATH = re.compile(r"^/(?P<database>[^/]+?)(?:/(?P<query>[^/]+?))?\.csv$")
-
-
 async def bad_sort(datasette: Any, scope: dict, args: dict[str, list[str]]) -> str | None:
-    """Why ``_sort`` / ``_sort_desc`` cannot sort this table page, or None. Datasette 0.65 answers
-    a sort by an unknown column or an expression with a 500 (and a long traceback in the log)."""
+    """Why ``_sort`` / ``_sort_desc`` cannot sort this table page, or None."""
     sorts = [(key, value) for key in ("_sort", "_sort_desc") for value in args.get(key, [])]
     match = TABLE_PATH.match(scope["path"]) if sorts else None
     if match is None:
@@ -282,17 +188,14 @@ async def bad_sort(datasette: Any, scope: dict, args: dict[str, list[str]]) -> s
 
 
 async def csv_failure(datasette: Any, scope: dict, args: dict[str, list[str]]) -> str:
-    """Why the query of this failed CSV request failed: it is run again, under the same time
-    limit, for its error message (the CSV gave none)."""
+    """Why the query of a failed CSV request failed: Datasette's CSV gives no message, so the query
+    runs again, under the same time limit, for it."""
     match = QUERY_CSV_PATH.match(unquote(scope["path"]))
-    if match is None:
-        return "unknown error"
-    database = tilde_decode(match["database"])
+    database = tilde_decode(match["database"]) if match else ""
     db = datasette.databases.get(database)
-    params = {k: v[0] for k, v in args.items() if not k.startswith("_") and k != "sql"}
     if db is None:
         return f"no database {database!r}"
-    if match["query"] is not None:
+    if match and match["query"] is not None:
         query = await datasette.get_canned_query(database, tilde_decode(match["query"]), None)
         sql = query["sql"] if query else None
     else:
@@ -300,6 +203,7 @@ async def csv_failure(datasette: Any, scope: dict, args: dict[str, list[str]]) -
     if not sql:
         return "no SQL"
     limit = args.get("_timelimit", [""])[0]
+    params = {k: v[0] for k, v in args.items() if not k.startswith("_") and k != "sql"}
     try:
         await db.execute(sql, params, custom_time_limit=int(limit) if limit.isdigit() else None)
     except QueryInterrupted:
@@ -310,46 +214,43 @@ async def csv_failure(datasette: Any, scope: dict, args: dict[str, list[str]]) -
 
 
 def wrap(datasette: Any, app: Any) -> Any:
-    """``app`` behind the checks and bounds above (serving/plugin.py puts it outermost)."""
+    """``app`` behind the checks and bounds above."""
     known: set[str] | None = None
 
     async def harden(scope, receive, send):
         nonlocal known
         if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
+            return await app(scope, receive, send)
         refused = refusal(scope)
         if refused is not None:
-            await _send_error(send, *refused)
-            return
+            return await _send_error(send, *refused)
         raw = scope.get("query_string") or b""
-        args = parse_qs(raw.decode("latin-1"), keep_blank_values=True) if raw else {}
+        args = parse_qs(raw.decode("latin-1"), keep_blank_values=True)
         why = await bad_sort(datasette, scope, args)
         if why is not None:
-            await _send_error(send, 400, why)
-            return
+            return await _send_error(send, 400, why)
         if known is None:
             known = await known_sql(datasette)  # the metadata does not change while served
-        csv_out = _is_csv(scope, args)
+        path = scope["path"]
+        csv_out = not path.startswith("/-/") and (path.endswith(".csv") or args.get("_format") == ["csv"])
         slots = downloads = None
+        peer = str(scope["client"][0]) if scope.get("client") else ""
         if _arbitrary_sql(known, args):
-            slots = Slots.of("arbitrary-sql", LIMITS.arbitrary_sql_at_once)
+            slots = per_loop("arbitrary-sql", lambda: asyncio.Semaphore(LIMITS.arbitrary_sql_at_once))
             if not await _take(slots, LIMITS.arbitrary_sql_wait_s):
-                await _send_error(send, 429, "too many arbitrary SQL queries at once; retry shortly",
-                                  [RETRY_AFTER])  # fmt: skip
-                return
+                return await _send_error(send, 429, "too many arbitrary SQL queries at once; retry shortly",
+                                         [RETRY_AFTER])  # fmt: skip
             scope = {**scope, "query_string": _with_time_limit(raw, LIMITS.arbitrary_sql_time_limit_ms)}
             args = {**args, "_timelimit": [str(LIMITS.arbitrary_sql_time_limit_ms)]}
-        else:
-            downloads = _download_slots(args, csv_out)
-        peer = client_address(scope)
-        if downloads is not None:
+        elif csv_out and any(args.get("_stream", [])):  # Datasette streams for any non-empty _stream
+            downloads = per_loop(
+                "downloads", lambda: ClientSlots(LIMITS.downloads_at_once, LIMITS.downloads_per_client)
+            )
             why = downloads.take(peer)
             if why is not None:
-                await _send_error(send, 429, f"downloads: {why}; retry shortly", [RETRY_AFTER])
-                return
+                return await _send_error(send, 429, f"downloads: {why}; retry shortly", [RETRY_AFTER])
         explain = None
-        if csv_out and QUERY_CSV_PATH.match(unquote(scope["path"])):
+        if csv_out and QUERY_CSV_PATH.match(unquote(path)):
             failed_scope, failed_args = scope, args
 
             async def explain() -> str:
@@ -362,8 +263,7 @@ def wrap(datasette: Any, app: Any) -> Any:
         except asyncio.CancelledError:
             if not response.stalled:
                 raise
-            # Ours: the client took nothing for stall_timeout_s, or went away. Returning
-            # with the response unfinished makes the server close the connection.
+            # Ours: the client stalled or went away; returning unfinished closes the connection.
             if response.task is not None:
                 response.task.uncancel()
         finally:

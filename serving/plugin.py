@@ -1,19 +1,6 @@
-"""The site's one Datasette plugin: every hook it implements, here, in one place.
-
-`evidence serve` (serving/run.py), the tests and the benchmarks register this module with
-Datasette's plugin manager (``register``); nothing is loaded from a folder, so what runs and in
-which order does not depend on the file system. The hooks call plain functions of the modules
-beside this one:
-
-- harden.py (with responses.py): refusals and bounds on what one client may do, the outermost
-  ASGI wrapper; sqlite_limits.py: SQLite's limits and authorizer on every connection;
-  routes.py: /-/databases without the file's path, /-/csv/ leading to Datasette's own CSV;
-- response_cache.py: repeated GETs answered from memory (inside harden);
-- questions.py: the question pages, plain labels for coded values, the home page's figures;
-- forest.py: the forest plot page; citations.py: .bib and .ris; row_pages.py: what a study's,
-  a claim's and a recommendation's page show;
-- analysis/queries.py and analysis/effect_sizes.py: the canned queries' SQL and the SQL functions
-  they call.
+"""The site's one Datasette plugin: every hook it implements, in one place, calling plain
+functions of the modules beside it. `evidence serve`, the tests and the benchmarks register this
+module (``register``); nothing is loaded from a folder, so the order of what runs is fixed.
 """
 
 from __future__ import annotations
@@ -57,9 +44,8 @@ def asgi_wrapper(datasette: Any) -> Any:
 
 @hookimpl
 def startup(datasette: Any) -> Any:
-    # The answer pages read the synthesis (network models, pools, grades: about a second of work
-    # for today's data). Computed once per release before the first request, in a thread, so no
-    # visitor's page waits on it and no request blocks the others while it runs.
+    # The answer pages read the synthesis (about a second of work): computed before the first
+    # request, in a thread, so no visitor's page waits on it and no request blocks the others.
     async def warm() -> None:
         if "evidence" not in datasette.databases:
             return
@@ -93,8 +79,7 @@ def canned_queries(datasette: Any, database: str) -> dict[str, dict[str, Any]] |
 
 
 def site_footer(datasette: Any) -> dict[str, Any]:
-    """What every page's footer says (templates/_footer.html): the licence and source of the
-    whole site, and the release being served (the content hash the build stored)."""
+    """Every page's footer (templates/_footer.html): the site's licence and source, and the release."""
     footer = {key: datasette.metadata(key) for key in ("license", "license_url", "source", "source_url")}
     db = datasette.databases.get("evidence")
     digest = response_cache.release_of(db.path) if db is not None else None

@@ -1,15 +1,7 @@
-"""Datasette plugin: the pages that answer people's questions in plain words.
-
-- /ranking?muscle=glutes: which exercises activate a muscle most (one ranking per muscle);
-- /compare?a=hip thrust&b=squat&muscle=glutes: two exercises within the studies that did both;
-- /article: what the seed article gets right and wrong, claims grouped by verdict;
-- /technique?factor=depth&muscle=glutes: does depth, load, stance, a cue or the variant matter;
-- /search?q=deep squat: one search box over studies, claims and findings.
-
-Each answer page opens with its bottom line (serving/answer_lines.py), then the evidence study by
-study (serving/answer_evidence.py), and offers its rows as CSV (``&format=csv``) and its studies
-as BibTeX and RIS. Words are read by serving/answer_words.py: muscles through the muscle_term
-view, exercises by family and variant; a word that names nothing gets the nearest real names.
+"""The pages that answer people's questions in plain words: /ranking, /compare, /article,
+/technique and /search (README.md). Each answer page opens with its bottom line (answer_lines.py),
+then the evidence study by study (answer_evidence.py), and offers its rows as CSV
+(``&format=csv``) and its studies as BibTeX and RIS; words are read by answer_words.py.
 """
 
 from __future__ import annotations
@@ -24,6 +16,7 @@ from urllib.parse import urlencode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
+from emg_evidence.analysis.csv_cells import safe_cell
 from emg_evidence.analysis.verdicts import fmt_number
 from emg_evidence.schema.labels import LABELS, label
 from emg_evidence.serving import answer_evidence as evidence
@@ -48,19 +41,17 @@ VERDICT_GROUPS = [
     ("What cannot be checked", ["not_verifiable", "study_unidentified"]),
 ]
 
+#: What /search looks in: each kind's table (with its FTS5 index, {table}_fts) and the columns shown.
+SEARCH = {
+    "studies": ("study", "x.id, x.citation, x.title, x.population"),
+    "claims": ("claim", "x.id, x.assertion, x.verdict"),
+    "conditions": ("condition", "x.id, x.study_id, x.label, x.depth, x.stance, x.cue, x.load"),
+    "findings": ("finding", "x.id, x.study_id, x.summary"),
+}
 SEARCH_SQL = {
-    "studies": """select s.id, s.citation, s.title, s.population from study_fts
-                  join study s on s.rowid = study_fts.rowid where study_fts match :q
-                  order by rank limit 50""",
-    "claims": """select c.id, c.assertion, c.verdict from claim_fts
-                 join claim c on c.rowid = claim_fts.rowid where claim_fts match :q
-                 order by rank limit 50""",
-    "conditions": """select c.id, c.study_id, c.label, c.depth, c.stance, c.cue, c.load
-                     from condition_fts join condition c on c.rowid = condition_fts.rowid
-                     where condition_fts match :q order by rank limit 50""",
-    "findings": """select f.id, f.study_id, f.summary from finding_fts
-                   join finding f on f.rowid = finding_fts.rowid where finding_fts match :q
-                   order by rank limit 50""",
+    kind: f"select {columns} from {table}_fts join {table} x on x.rowid = {table}_fts.rowid"
+    f" where {table}_fts match :q order by rank limit 50"
+    for kind, (table, columns) in SEARCH.items()
 }
 
 
@@ -86,8 +77,7 @@ def _csv(name: str, rows: list[dict[str, Any]]) -> Response:
     writer = csv.DictWriter(out, columns, extrasaction="ignore")
     writer.writeheader()
     for r in rows:
-        # A cell that a spreadsheet would read as a formula is quoted as text.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in r.items()})
+        writer.writerow({k: safe_cell(v) for k, v in r.items()})
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
 
@@ -113,25 +103,25 @@ async def ranking(request: Any, datasette: Any) -> Response:
     who = _population(request)
     named = await name_muscle(db, word)
     rankings = await evidence.ranking_evidence(db, named.ids, who) if named.ids else []
-    if request.args.get("format") == "csv":
-        return _csv("ranking", [
-            {"muscle": r["muscle"], "statistic": t["statistic"], "rank": ex["rank"], "exercise": ex["exercise"],
-             "study_id": s["study_id"], "citation": s["citation"], "n": s["n"], "value": s["value"], "unit": s["unit"],
-             "phase": s["phase"], "versions": "; ".join(s["versions"])}
-            for r in rankings for t in [r["main"], *r["others"]] for ex in t["exercises"] for s in ex["studies"]
-        ])  # fmt: skip
-    study_ids = [
-        s["study_id"]
+    found = [
+        (r, t, ex, s)
         for r in rankings
         for t in [r["main"], *r["others"]]
         for ex in t["exercises"]
         for s in ex["studies"]
     ]
+    if request.args.get("format") == "csv":
+        return _csv("ranking", [
+            {"muscle": r["muscle"], "statistic": t["statistic"], "rank": ex["rank"], "exercise": ex["exercise"],
+             "study_id": s["study_id"], "citation": s["citation"], "n": s["n"], "value": s["value"], "unit": s["unit"],
+             "phase": s["phase"], "versions": "; ".join(s["versions"])}
+            for r, t, ex, s in found
+        ])  # fmt: skip
     return await _page(datasette, request, "ranking.html", {
         "word": word, "named": named, "rankings": rankings, "who": who, "populations": evidence.POPULATIONS,
         "bottom": lines.ranking_bottom(Path(db.path), word, rankings, who),
-        "downloads": _downloads(request, study_ids),
-        "over_100": any(s["value"] > 100 for r in rankings for t in [r["main"], *r["others"]] for ex in t["exercises"] for s in ex["studies"]),
+        "downloads": _downloads(request, [s["study_id"] for *_, s in found]),
+        "over_100": any(s["value"] > 100 for *_, s in found),
     })  # fmt: skip
 
 
@@ -216,13 +206,12 @@ async def technique(request: Any, datasette: Any) -> Response:
             named_exercise.ids if named_exercise else None,
         )
     if request.args.get("format") == "csv":
-        return _csv(
-            "technique",
-            [
-                {k: v for k, v in r.items() if k != "factors"} | {"factors": "; ".join(r["factors"])}
-                for r in rows
-            ],
-        )
+        # "factors" last, as a list in words
+        listed = [
+            {k: v for k, v in r.items() if k != "factors"} | {"factors": "; ".join(r["factors"])}
+            for r in rows
+        ]
+        return _csv("technique", listed)
     words = evidence.FACTORS.get(factor, "technique")
     return await _page(datasette, request, "technique.html", {
         "factor": factor, "factors": evidence.FACTORS, "rows": rows, "muscle": muscle, "exercise": exercise,

@@ -11,24 +11,18 @@ from datasette.views.special import JsonDataView
 
 
 def _databases(datasette: Any) -> list[dict[str, Any]]:
+    keys = ("name", "route", "is_mutable", "is_memory", "hash")
     return [
-        {
-            "name": name,
-            "route": db.route,
-            "is_mutable": db.is_mutable,
-            "is_memory": db.is_memory,
-            "hash": db.hash,
-        }  # fmt: skip
+        {key: getattr(db, key) for key in keys}
         for name, db in datasette.databases.items()
         if name != "_internal"
     ]
 
 
 async def csv_redirect(request: Any, datasette: Any) -> Any:
-    """/-/csv/<database>/<name>.csv, the address of the old hand-made CSV streamer, leads to
-    Datasette's own CSV: a table or view streamed whole (``_stream=on``), a canned query's
-    rows (up to max_returned_rows; the whole meta-analysis extract is `evidence export`).
-    ``?column=value`` filters and a query's parameters carry over."""
+    """/-/csv/<database>/<name>.csv, the old hand-made CSV streamer's address, leads to Datasette's
+    CSV: a table or view streamed whole (``_stream=on``), a canned query's rows; filters and a
+    query's parameters carry over."""
     database, name = request.url_vars["database"], request.url_vars["name"]
     kept = [(k, v) for k, v in parse_qsl(request.query_string) if k != "_limit"]
     limit = next((v for k, v in parse_qsl(request.query_string) if k == "_limit"), None)

@@ -1,27 +1,25 @@
-"""Row pages that show the rows behind a row, not only Datasette's counts of linking rows.
-
-- A study's page (templates/row-evidence-study.html) calls ``study_evidence(study_id)``: its
-  conditions, measurements, findings and printed differences (contrasts), every copy of the
-  paper that was read and what it showed, and the agreement of its two independent extractions.
-- A claim's page (row-evidence-claim.html) calls ``claim_evidence(claim_id)``: the claim, its
-  verdict and reason, the cited study, the linked numbers (the article's value beside the
-  paper's) and findings; a recommendation's page (row-evidence-recommendation.html) calls
-  ``recommendation_claims(id)``: the claims it rests on.
+"""Row pages that show the rows behind a row, not only Datasette's counts of linking rows: a study's
+page (templates/row-evidence-study.html) its conditions, measurements, findings, contrasts, the
+copies read and its double extraction; a claim's page its verdict, the cited study, the article's
+numbers beside the paper's and the findings; a recommendation's page the claims it rests on.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-CONDITIONS_SQL = """
-select c.id, c.key, c.label, c.exercise_id, e.name as exercise, c.load, c.depth, c.stance, c.cue
+#: What each row template calls: the function's name, the SQL parameter the row id fills, and the
+#: queries whose rows it returns, by name.
+PAGES: dict[str, tuple[str, str, dict[str, str]]] = {
+    "study": (
+        "study_evidence",
+        "study_id",
+        {
+            "conditions": """select c.id, c.key, c.label, c.exercise_id, e.name as exercise, c.load, c.depth, c.stance, c.cue
 from condition c join exercise e on e.id = c.exercise_id
 where c.study_id = :study_id
-order by c.id
-"""
-
-MEASUREMENTS_SQL = """
-select m.id, c.id as condition_id, c.label as condition, m.muscle_id, m.muscle_label, m.metric,
+order by c.id""",
+            "measurements": """select m.id, c.id as condition_id, c.label as condition, m.muscle_id, m.muscle_label, m.metric,
        m.statistic, m.phase, m.value, m.unit, m.dispersion, m.dispersion_type, m.n, m.side, m.approximate,
        m.normalisation_category, s.kind as provenance, s.id as source_id, s.url as source_url,
        m.locator, m.restates_id
@@ -29,11 +27,8 @@ from measurement m
 join condition c on c.id = m.condition_id
 join source s on s.id = m.source_id
 where c.study_id = :study_id
-order by c.id, m.muscle_id, m.id
-"""
-
-FINDINGS_SQL = """
-select f.id, ca.label as condition_a, cb.label as condition_b, f.muscle_id, f.muscle_b_id,
+order by c.id, m.muscle_id, m.id""",
+            "findings": """select f.id, ca.label as condition_a, cb.label as condition_b, f.muscle_id, f.muscle_b_id,
        f.metric, f.statistic, f.phase, f.direction, f.size, f.size_type, f.p_value, f.p_relation,
        f.summary, s.kind as provenance, f.locator
 from finding f
@@ -41,12 +36,8 @@ join condition ca on ca.id = f.condition_a_id
 left join condition cb on cb.id = f.condition_b_id
 join source s on s.id = f.source_id
 where f.study_id = :study_id
-order by f.id
-"""
-
-
-CONTRASTS_SQL = """
-select k.id, ca.label as condition_a, cb.label as condition_b, k.muscle_id, k.metric, k.unit,
+order by f.id""",
+            "contrasts": """select k.id, ca.label as condition_a, cb.label as condition_b, k.muscle_id, k.metric, k.unit,
        k.statistic, k.phase, k.estimate_type, k.estimate, k.ci_low, k.ci_high, k.ci_level, k.se,
        k.p_value, k.p_relation, k.n, s.kind as provenance, s.url as source_url, k.locator, k.notes
 from contrast k
@@ -54,53 +45,22 @@ join condition ca on ca.id = k.condition_a_id
 join condition cb on cb.id = k.condition_b_id
 join source s on s.id = k.source_id
 where k.study_id = :study_id
-order by k.id
-"""
-
-READING_SQL = """
-select url, showed, note from reading_log where study_id = :study_id order by id
-"""
-
-CHECK_SQL = """
-select fields_compared, fields_differed, resolved, method, note
-from extraction_check where study_id = :study_id
-"""
-
-DIFFERENCES_SQL = """
-select field, first, second, resolved, how from extraction_difference
-where study_id = :study_id order by id
-"""
-
-
-def study_vars(datasette: Any, database: str) -> dict[str, Any]:
-
-    async def study_evidence(study_id: str) -> dict[str, list[dict[str, Any]]]:
-        db = datasette.get_database(database)
-        params = {"study_id": study_id}
-        return {
-            name: [dict(row) for row in (await db.execute(sql, params)).rows]
-            for name, sql in (
-                ("conditions", CONDITIONS_SQL),
-                ("measurements", MEASUREMENTS_SQL),
-                ("findings", FINDINGS_SQL),
-                ("contrasts", CONTRASTS_SQL),
-                ("reading", READING_SQL),
-                ("check", CHECK_SQL),
-                ("differences", DIFFERENCES_SQL),
-            )
-        }
-
-    return {"study_evidence": study_evidence}
-
-
-CLAIM_SQL = """
-select c.*, s.citation, s.identification, s.doi, s.pmid
+order by k.id""",
+            "reading": """select url, showed, note from reading_log where study_id = :study_id order by id""",
+            "check": """select fields_compared, fields_differed, resolved, method, note
+from extraction_check where study_id = :study_id""",
+            "differences": """select field, first, second, resolved, how from extraction_difference
+where study_id = :study_id order by id""",
+        },
+    ),
+    "claim": (
+        "claim_evidence",
+        "claim_id",
+        {
+            "claim": """select c.*, s.citation, s.identification, s.doi, s.pmid
 from claim c left join study s on s.id = c.study_id
-where c.id = :claim_id
-"""
-
-NUMBERS_SQL = """
-select e.agreement, e.note, a.id as article_measurement_id, a.value as article_value,
+where c.id = :claim_id""",
+            "numbers": """select e.agreement, e.note, a.id as article_measurement_id, a.value as article_value,
        p.id as primary_measurement_id, p.value as primary_value, p.metric, p.unit,
        p.normalisation_category, p.statistic, p.locator, ps.url as source_url,
        co.label as condition, a.muscle_id
@@ -110,11 +70,8 @@ join condition co on co.id = a.condition_id
 left join measurement p on p.id = e.primary_measurement_id
 left join source ps on ps.id = p.source_id
 where e.claim_id = :claim_id
-order by e.id
-"""
-
-CLAIM_FINDINGS_SQL = """
-select e.agreement, e.asserted_direction, f.id as finding_id, f.study_id, f.direction,
+order by e.id""",
+            "findings": """select e.agreement, e.asserted_direction, f.id as finding_id, f.study_id, f.direction,
        ca.label as condition_a, cb.label as condition_b, f.muscle_id, f.muscle_b_id, f.metric,
        f.p_value, f.p_relation, f.size, f.size_type, f.summary, s.kind as provenance, s.url,
        f.locator
@@ -124,62 +81,48 @@ join condition ca on ca.id = f.condition_a_id
 left join condition cb on cb.id = f.condition_b_id
 join source s on s.id = f.source_id
 where e.claim_id = :claim_id
-order by e.id
-"""
-
-RECOMMENDATIONS_SQL = """
-select r.id, r.advice, r.support
+order by e.id""",
+            "recommendations": """select r.id, r.advice, r.support
 from recommendation_claim rc join recommendation r on r.id = rc.recommendation_id
 where rc.claim_id = :claim_id
-order by r.position
-"""
-
-MUSCLES_SQL = """
-select cm.article_term, cm.muscle_id, m.name, m.region
+order by r.position""",
+            "muscles": """select cm.article_term, cm.muscle_id, m.name, m.region
 from claim_muscle cm join muscle m on m.id = cm.muscle_id
 where cm.claim_id = :claim_id
-order by cm.id
-"""
-
-
-RECOMMENDATION_CLAIMS_SQL = """
-select c.id, c.position, c.assertion, c.verdict, c.verdict_reason, c.study_id, s.citation
+order by cm.id""",
+        },
+    ),
+    "recommendation": (
+        "recommendation_claims",
+        "recommendation_id",
+        {
+            "claims": """select c.id, c.position, c.assertion, c.verdict, c.verdict_reason, c.study_id, s.citation
 from recommendation_claim rc
 join claim c on c.id = rc.claim_id
 left join study s on s.id = c.study_id
 where rc.recommendation_id = :recommendation_id
-order by c.position
-"""
+order by c.position""",
+        },
+    ),
+}
 
 
 def row_vars(datasette: Any, database: str, table: str) -> dict[str, Any]:
-    """The functions the row template of ``table`` calls (none for most tables)."""
-    if table == "study":
-        return study_vars(datasette, database)
-    if table == "recommendation":
-
-        async def recommendation_claims(recommendation_id: str) -> list[dict[str, Any]]:
-            db = datasette.get_database(database)
-            result = await db.execute(RECOMMENDATION_CLAIMS_SQL, {"recommendation_id": recommendation_id})
-            return [dict(row) for row in result.rows]
-
-        return {"recommendation_claims": recommendation_claims}
-    if table != "claim":
+    """The function the row template of ``table`` calls (none for most tables)."""
+    if table not in PAGES:
         return {}
+    name, key, queries = PAGES[table]
 
-    async def claim_evidence(claim_id: str) -> dict[str, Any]:
+    async def evidence(row_id: str) -> Any:
         db = datasette.get_database(database)
-        params = {"claim_id": claim_id}
-        out: dict[str, Any] = {}
-        for name, sql in (
-            ("claim", CLAIM_SQL),
-            ("numbers", NUMBERS_SQL),
-            ("findings", CLAIM_FINDINGS_SQL),
-            ("recommendations", RECOMMENDATIONS_SQL),
-            ("muscles", MUSCLES_SQL),
-        ):
-            out[name] = [dict(row) for row in (await db.execute(sql, params)).rows]
-        out["claim"] = out["claim"][0] if out["claim"] else None
+        out: dict[str, Any] = {
+            part: [dict(row) for row in (await db.execute(sql, {key: row_id})).rows]
+            for part, sql in queries.items()
+        }
+        if table == "recommendation":
+            return out["claims"]
+        if table == "claim":
+            out["claim"] = out["claim"][0] if out["claim"] else None
         return out
 
-    return {"claim_evidence": claim_evidence}
+    return {name: evidence}

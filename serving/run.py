@@ -1,20 +1,9 @@
-"""The server `evidence serve` runs: Datasette's app under uvicorn, configured here.
-
-Datasette's own ``datasette serve`` starts uvicorn with its defaults, which trust
-``X-Forwarded-For`` from 127.0.0.1 (so one local client could pose as any number of clients and
-take every download slot) and never close a connection that sends its request head slowly. Here:
-
-- forwarded headers are trusted only from the addresses given with ``--forwarded-allow-ips``
-  (a reverse proxy's), none by default (uvicorn's documented ``forwarded_allow_ips``);
-- a connection that has not sent a whole request head ``LIMITS.header_timeout_s`` after it opened
-  or after its last response is closed (``HeadTimeoutH11Protocol``, passed as uvicorn's
-  documented ``http`` protocol class);
-- Datasette's default error handler prints a traceback *with every local variable* through
-  ``rich`` whenever that library can be imported, for every error it answers, 404s included:
-  0.25-0.4 s of CPU and 16-40 kB of log each. The server's process never uses rich (it comes
-  with typer, for `evidence export --validate`), so it is marked unavailable there, as the
-  import system documents (``sys.modules[name] = None``); Datasette then logs an unexpected
-  error (500) with its plain ``traceback.print_exc()``.
+"""The server `evidence serve` runs: Datasette's app under uvicorn. Datasette's own ``datasette
+serve`` trusts ``X-Forwarded-For`` from 127.0.0.1 (one local client could pose as many and take
+every download slot) and never closes a connection that sends its request head slowly. Here
+forwarded headers are trusted only from ``--forwarded-allow-ips``, and a connection without a whole
+request head ``LIMITS.header_timeout_s`` after it opened or after its last response is closed
+(uvicorn's documented ``http`` protocol class).
 """
 
 from __future__ import annotations
@@ -43,9 +32,8 @@ def head_timeout_protocol() -> type:
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class HeadTimeoutH11Protocol(H11Protocol):
-        # One deadline per connection, re-armed after each response. It must not hold the
-        # request it follows: a closure over the finished request kept every request's scope
-        # (a 31 kB query string...) alive for the timeout, 232 MB under bench/hostile.py.
+        # One deadline per connection, re-armed after each response; it must not hold the request
+        # it follows (a closure over it kept every scope alive: 232 MB under bench/hostile.py).
         answered = 0
         deadline: asyncio.TimerHandle | None = None
 
@@ -75,13 +63,14 @@ def head_timeout_protocol() -> type:
 
 def run(db_path: Path, host: str, port: int, forwarded_allow_ips: str | None = None) -> None:
     """Serve ``db_path`` until interrupted."""
-    sys.modules.setdefault("rich", None)  # type: ignore[arg-type]  # see the module's docstring
+    # Datasette's error handler prints every error (404s too) with all local variables through
+    # rich when it can import it: 0.25-0.4 s of CPU each. Marked unavailable, as the import
+    # system documents; unexpected errors still get a plain traceback.
+    sys.modules.setdefault("rich", None)  # type: ignore[arg-type]
     import uvicorn
 
-    # Datasette's app runs the plugins' startup hooks itself, at uvicorn's lifespan startup.
-    datasette = make_datasette(db_path)
     uvicorn.run(
-        datasette.app(),
+        make_datasette(db_path).app(),  # which runs the plugins' startup hooks at lifespan startup
         host=host,
         port=port,
         lifespan="on",

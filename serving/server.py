@@ -23,29 +23,22 @@ def free_port() -> int:
 
 
 def _answers(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        try:
-            connection.request("GET", "/-/versions.json")
-            connection.getresponse().read()
-        finally:
-            connection.close()
+        connection.request("GET", "/-/versions.json")
+        connection.getresponse().read()
         return True
     except OSError:
         return False
+    finally:
+        connection.close()
 
 
 @contextlib.contextmanager
 def evidence_serve(
     db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None, **popen: Any
 ) -> Iterator[str]:
-    """Run `evidence serve --db db_path` on a free loopback port; yield its base URL.
-
-    Raises RuntimeError with the server's output if it does not answer within ``timeout``.
-
-    :param command: another server's command line for a port (bench/load.py's stock Datasette)
-    :param popen: more arguments of subprocess.Popen (``cwd``, ``env``)
-    """
+    """Run `evidence serve --db db_path` on a free loopback port; yield its base URL."""
     with evidence_serve_process(db_path, timeout, command, **popen) as (base, _):
         yield base
 
@@ -54,17 +47,17 @@ def evidence_serve(
 def evidence_serve_process(
     db_path: Path, timeout: float = 60, command: Callable[[int], list[str]] | None = None, **popen: Any
 ) -> Iterator[tuple[str, subprocess.Popen]]:
-    """As ``evidence_serve``, yielding the base URL and the server's process (for its memory,
-    its snapshot, its end: tests/test_hostile_clients.py, tests/test_serve_snapshot.py)."""
+    """As ``evidence_serve``, yielding the base URL and the server's process. ``command``: another
+    server's command line for a port (bench/load.py's stock Datasette); ``popen``: more arguments
+    of subprocess.Popen. RuntimeError with the server's output if it does not answer in time."""
     port = free_port()
     # The log goes to a file, not a pipe: Datasette prints a long traceback for every refused
     # query, and a pipe nobody reads fills up and blocks the server.
     log = tempfile.TemporaryFile()
-    if command is None:
-        args = [sys.executable, "-m", "emg_evidence.cli", "serve", "--db", str(db_path), "--port", str(port)]
-    else:
-        args = command(port)
-    process = subprocess.Popen(args, **{"cwd": ROOT, **popen}, stdout=log, stderr=subprocess.STDOUT)
+    serve = [sys.executable, "-m", "emg_evidence.cli", "serve", "--db", str(db_path), "--port", str(port)]
+    process = subprocess.Popen(
+        command(port) if command else serve, **{"cwd": ROOT, **popen}, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + timeout
     try:
         while not _answers(port):
