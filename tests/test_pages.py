@@ -5,6 +5,7 @@ import re
 
 import pytest
 import yaml
+from markupsafe import escape
 
 from emg_evidence.schema.comparability import value_to_use_sql
 from emg_evidence.serving.settings import METADATA
@@ -255,3 +256,17 @@ async def test_a_study_page_shows_its_printed_differences_reading_log_and_double
         study_id,
     )
     assert page.count("printed without saying SD or SE") == unlabelled
+
+
+async def test_a_row_page_lists_its_fields_and_a_table_page_keeps_its_table(ds, db_rows):
+    """One record reads as a list of its fields (serving/templates/_table.html), in the table's
+    column order with the stored values; a table of many records stays a table."""
+    study = db_rows("select * from study where title is not null order by id limit 1")[0]
+    page = (await ds.client.get(f"/evidence/study/{study['id']}")).text
+    record = re.search(r'<dl class="record">(.*?)</dl>', page, re.S)
+    assert record, "the study's fields are not listed"
+    names = re.findall(r"<dt[^>]*>(.*?)</dt>", record.group(1))
+    assert names == list(study.keys())
+    assert str(escape(study["title"])) in record.group(1)
+    table = (await ds.client.get("/evidence/study")).text
+    assert '<table class="rows-and-columns">' in table and '<dl class="record">' not in table
