@@ -71,7 +71,6 @@ class Report:
 
 
 def check_extraction(path: Path, data: ExtractionIn, this_year: int | None = None) -> Report:
-    """Every plausibility rule on one extraction file."""
     report = Report()
 
     def error(where: str, message: str) -> None:
@@ -330,7 +329,6 @@ def check_study(st: StudyIn, error: Say, warn: Say) -> None:
 
 
 def check_review_row(r: ReviewPooledIn, where: str, error: Say) -> None:
-    """A review's pooled row that cannot be what it says."""
     if r.pooled_mean is not None and r.pooled_mean < 0 and r.metric == "emg_amplitude":
         error(f"{where}.pooled_mean", f"{r.pooled_mean:g}: a mean EMG amplitude cannot be negative")
     if r.pooled_mean is not None and r.range_low is not None and r.range_high is not None:

@@ -49,7 +49,6 @@ class Dataset:
 
 
 def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
-    """A Dataset without extractions, and the problems found."""
     problems: list[str] = []
 
     def attempt(fn, *args):

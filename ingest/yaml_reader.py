@@ -366,7 +366,6 @@ def parse(
 
 
 def parse_list(path: Path, model: type[BaseModel], root: Path | None = None) -> list[Any]:
-    """A file holding a list of records, each validated against ``model``."""
     lines: dict[str, int] = {}
     data = read_yaml(path, root, lines)
     if not isinstance(data, list):
