@@ -91,37 +91,17 @@ def check_file(path: Path, data: ExtractionIn, ds: Dataset) -> tuple[list[str], 
             problems.append(f"{path}: study.pedro_source: {st.pedro_source!r} is not a review")
 
     problems += duplicates(path, "conditions", [c.id for c in data.conditions])
-    for i, c in enumerate(data.conditions):
-        problems += refers(f"conditions[{i}]", c, exercise="exercise")
-    keys: dict[str, MeasurementIn] = {}
-    for i, m in enumerate(data.measurements):
-        if m.key in keys:
-            problems.append(f"{path}: measurements[{i}].key: duplicate key {m.key!r}")
-        if m.key is not None:
-            keys[m.key] = m
-    problems += duplicate_records(path, "measurements", data.measurements)
-    for i, m in enumerate(data.measurements):
-        where = f"measurements[{i}]"
-        problems += refers(
-            where, m, condition="condition", muscle="muscle", muscle_b="muscle", source="source"
-        )
-        if m.restates is not None:
-            problems += _check_restates(f"{path}: {where}", m, keys, sources)
-
-    finding_keys = [f.key for f in data.findings if f.key is not None]
-    for i, key in enumerate(finding_keys):
-        if key in finding_keys[:i]:
-            problems.append(f"{path}: findings: duplicate key {key!r}")
-    problems += duplicate_records(path, "findings", data.findings)
-    for i, f in enumerate(data.findings):
-        problems += refers(f"findings[{i}]", f, a="condition", b="condition", muscle="muscle", muscle_b="muscle",
-                           source="source")  # fmt: skip
-    problems += duplicate_records(path, "contrasts", data.contrasts)
-    for i, k in enumerate(data.contrasts):
-        problems += refers(
-            f"contrasts[{i}]", k, a="condition", b="condition", muscle="muscle", source="source"
-        )
+    problems += duplicates(path, "measurements", [m.key for m in data.measurements], "key")
+    problems += duplicates(path, "findings", [f.key for f in data.findings], "key")
+    for section, fields in _REFERENCES.items():
+        problems += duplicate_records(path, section, getattr(data, section))
+        for i, record in enumerate(getattr(data, section)):
+            problems += refers(f"{section}[{i}]", record, **fields)
     problems += duplicate_records(path, "reading_log", data.reading_log)
+    keys = {m.key: m for m in data.measurements if m.key is not None}
+    for i, m in enumerate(data.measurements):
+        if m.restates is not None:
+            problems += _check_restates(f"{path}: measurements[{i}]", m, keys, sources)
     for i, d in enumerate(data.double_extraction.differences if data.double_extraction else ()):
         if d.resolved is None:
             problems.append(
@@ -130,6 +110,22 @@ def check_file(path: Path, data: ExtractionIn, ds: Dataset) -> tuple[list[str], 
             )
     report = plausibility.check_extraction(path, data, date.today().year)
     return problems + report.errors, report.warnings
+
+
+#: What each record of a section names (field -> what it is), checked against the file and the
+#: vocabularies.
+_REFERENCES: dict[str, dict[str, str]] = {
+    "conditions": {"exercise": "exercise"},
+    "measurements": {"condition": "condition", "muscle": "muscle", "muscle_b": "muscle", "source": "source"},
+    "findings": {
+        "a": "condition",
+        "b": "condition",
+        "muscle": "muscle",
+        "muscle_b": "muscle",
+        "source": "source",
+    },
+    "contrasts": {"a": "condition", "b": "condition", "muscle": "muscle", "source": "source"},
+}
 
 
 def _unknown(kind: str, value: str) -> str:

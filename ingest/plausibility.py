@@ -71,7 +71,6 @@ class Report:
 
 
 def check_extraction(path: Path, data: ExtractionIn, this_year: int | None = None) -> Report:
-    """Every plausibility rule on one extraction file."""
     report = Report()
 
     def error(where: str, message: str) -> None:
@@ -81,21 +80,18 @@ def check_extraction(path: Path, data: ExtractionIn, this_year: int | None = Non
         report.warnings.append(f"{path}: {where}: {message}")
 
     check_year(data.study.year, this_year or date.today().year, error)
+    check_study(data.study, error, warn)
     study_n = data.study.participants.n
     for i, m in enumerate(data.measurements):
-        where = f"measurements[{i}]"
-        check_n(m, study_n, f"{where}.n", error)
-        check_dispersion(m, m.n or study_n, f"{where}.dispersion", error, warn)
+        check_n(m, study_n, f"measurements[{i}].n", error)
+        check_dispersion(m, m.n or study_n, f"measurements[{i}].dispersion", error, warn)
+        check_measurement(m, f"measurements[{i}]", error)
     check_peaks(data.measurements, error)
     check_shares(data.measurements, error)
+    check_units_in_file(data.measurements, warn)
     for i, f in enumerate(data.findings):
         check_p_value(f, f"findings[{i}]", error)
         check_size(f, f"findings[{i}].size", error)
-    check_study(data.study, error, warn)
-    for i, m in enumerate(data.measurements):
-        check_measurement(m, f"measurements[{i}]", error)
-    check_units_in_file(data.measurements, warn)
-    for i, f in enumerate(data.findings):
         check_finding(f, f"findings[{i}]", error)
     return report
 
@@ -209,21 +205,14 @@ def check_p_value(f: FindingIn, where: str, error: Say) -> None:
         error(f"{where}.p_relation", "p > 1 is impossible")
 
 
-def size_contradicts(f: FindingIn) -> bool:
-    """Whether the size says the opposite of a_greater or b_greater."""
-    if f.size is None or f.direction not in ("a_greater", "b_greater"):
-        return False
-    if f.size_type in SIGNED_SIZE_TYPES:
-        a_minus_b = f.size
-    elif f.size_type == "ratio":
-        a_minus_b = f.size - 1
-    else:
-        return False
-    return a_minus_b < 0 if f.direction == "a_greater" else a_minus_b > 0
-
-
 def check_size(f: FindingIn, where: str, error: Say) -> None:
-    if size_contradicts(f):
+    """A size that says the opposite of a_greater or b_greater."""
+    if f.size is None or f.direction not in ("a_greater", "b_greater"):
+        return
+    if f.size_type not in (*SIGNED_SIZE_TYPES, "ratio"):
+        return
+    a_minus_b = f.size - 1 if f.size_type == "ratio" else f.size
+    if (a_minus_b < 0) if f.direction == "a_greater" else (a_minus_b > 0):
         says = "B" if f.direction == "a_greater" else "A"
         form = "A / B" if f.size_type == "ratio" else "A - B"
         error(
@@ -340,7 +329,6 @@ def check_study(st: StudyIn, error: Say, warn: Say) -> None:
 
 
 def check_review_row(r: ReviewPooledIn, where: str, error: Say) -> None:
-    """A review's pooled row that cannot be what it says."""
     if r.pooled_mean is not None and r.pooled_mean < 0 and r.metric == "emg_amplitude":
         error(f"{where}.pooled_mean", f"{r.pooled_mean:g}: a mean EMG amplitude cannot be negative")
     if r.pooled_mean is not None and r.range_low is not None and r.range_high is not None:

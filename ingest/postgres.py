@@ -49,7 +49,6 @@ def load(url: str, data_dir: Path = DATA_DIR,
 
 
 def read_rows(url: str) -> Rows:
-    """Every model table's rows, as dicts, in primary-key order."""
     engine = create_engine(url)
     rows: Rows = {}
     try:

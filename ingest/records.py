@@ -102,12 +102,12 @@ class SourceIn(Record):
 
 #: A count, an age or a number of years: a plain non-negative number.
 Amount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
-#: A number that must be finite (a load, an angle): YAML's .inf and .nan are not numbers.
-Finite = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Count = Annotated[int, Field(strict=True, gt=0)]
+Probability = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
 
 
 class ParticipantsIn(Record):
-    n: Annotated[int, Field(strict=True, gt=0)] | None = None
+    n: Count | None = None
     sex: Literal[av.SEXES] | None = None  # type: ignore[valid-type]
     training_status: Text | None = None
     #: Required: queries and pools filter by it.
@@ -195,14 +195,14 @@ class MeasurementIn(Record):
     central_tendency: Literal[av.CENTRAL_TENDENCIES] | None  # type: ignore[valid-type]
     phase: Literal[av.PHASES]  # type: ignore[valid-type]
     value: Number
-    dispersion: Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)] | None = None
+    dispersion: Amount | None = None
     dispersion_type: Literal[av.DISPERSION_TYPES] | None = None  # type: ignore[valid-type]
     #: Where the source says what the spread is (a caption, a methods sentence).
     dispersion_locator: Text | None = None
     #: Printed as approximate ('~50%').
     approximate: Annotated[bool, Field(strict=True)] = False
     side: Literal[av.SIDES] | None = None  # type: ignore[valid-type]
-    n: Annotated[int, Field(strict=True, gt=0)] | None = None
+    n: Count | None = None
     source: Slug
     locator: Text
     restates: Slug | None = None
@@ -246,7 +246,7 @@ class FindingIn(Record):
     direction: Literal[av.DIRECTIONS]  # type: ignore[valid-type]
     size: Number | None = None
     size_type: Literal[av.SIZE_TYPES] | None = None  # type: ignore[valid-type]
-    p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
+    p_value: Probability | None = None
     p_relation: Literal[av.P_RELATIONS] | None = None  # type: ignore[valid-type]
     summary: Text
     source: Slug
@@ -284,9 +284,9 @@ class ContrastIn(Record):
     ci_high: Number | None = None
     ci_level: Annotated[float, Field(strict=True, gt=0, lt=1)] | None = None
     se: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] | None = None
-    p_value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
+    p_value: Probability | None = None
     p_relation: Literal[av.P_RELATIONS] | None = None  # type: ignore[valid-type]
-    n: Annotated[int, Field(strict=True, gt=0)] | None = None
+    n: Count | None = None
     source: Slug
     locator: Text
     notes: Text | None = None
@@ -374,8 +374,8 @@ class ReviewPooledIn(Record):
     sd: Amount | None = None
     range_low: Number | None = None
     range_high: Number | None = None
-    subjects: Annotated[int, Field(strict=True, gt=0)] | None = None
-    studies: Annotated[int, Field(strict=True, gt=0)] | None = None
+    subjects: Count | None = None
+    studies: Count | None = None
     locator: Text
     notes: Text | None = None
 

@@ -49,7 +49,6 @@ class Dataset:
 
 
 def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
-    """A Dataset without extractions, and the problems found."""
     problems: list[str] = []
 
     def attempt(fn, *args):
@@ -79,13 +78,15 @@ def load_vocabulary(data_dir: Path) -> tuple[Dataset, list[str]]:
     return dataset, problems
 
 
-def duplicates(path: Path, what: str, ids: list[str]) -> list[str]:
-    seen: set[str] = set()
+def duplicates(path: Path, what: str, ids: list[str | None], name: str = "id") -> list[str]:
+    """Each id (or key: ``name``) given before in the same list; None is no id."""
+    seen: set[str | None] = set()
     out = []
     for i, value in enumerate(ids):
         if value in seen:
-            out.append(f"{path}: {what}[{i}].id: duplicate id {value!r}")
-        seen.add(value)
+            out.append(f"{path}: {what}[{i}].{name}: duplicate {name} {value!r}")
+        elif value is not None:
+            seen.add(value)
     return out
 
 

@@ -6,10 +6,8 @@ build odd values (``!!set``, ``!!binary``, ``!!python/...``, and ``! 5``, which 
 the integer 5), YAML 1.1 readings that differ from what was typed (``012345`` is octal 5349,
 ``1:30`` is 90, ``on`` is true), and aliases that repeat a whole record or multiply a small file
 into gigabytes ("billion laughs"). ``_Loader`` is PyYAML's safe loader (libyaml's parser where
-present) with its own composer: the composer knows each node's field path and line, so it
-refuses each of these where it meets it; PyYAML's SafeConstructor then builds the values of a
-file that passed. Nothing depends on the machine or the moment: the same bytes give the same
-values or the same problems.
+present) whose composer checks each node as PyYAML composes it, knowing its field path and line;
+PyYAML's SafeConstructor then builds the values of a file that passed.
 """
 
 from __future__ import annotations
@@ -39,9 +37,7 @@ except ImportError:  # PyYAML built without libyaml
 
 class DataError(Exception):
     """The data folder has problems; ``problems`` lists each as ``file: field: message``
-    (``file:line: field: message`` where the line is known).
-
-    Each problem is one printable line (a key or file name with a line break in it is escaped).
+    (``file:line: field: message`` where the line is known), each on one printable line.
     ``warnings``, in the same form, are what was found suspicious but possible on the way.
     """
 
@@ -54,32 +50,22 @@ class DataError(Exception):
 #: Longest string a value (or key) may be, in characters. The longest real one (a note) has
 #: ~1,700; 20,000 is a long paragraph many times over. A longer one is a pasted document.
 MAX_STRING_CHARS = 20_000
-
 #: Most characters a file may hold once its aliases are expanded (each value and key counted
-#: with its characters, and at least one): as much as a data file may hold at all. Anchors are
-#: fine (the data uses them for repeated notes and templates); an alias that repeats a long text
-#: 12,000 times, or a template merged into thousands of records, would otherwise make a 67 kB
-#: file a MemoryError or a 1.2 GB database.
+#: with its characters, and at least one): as much as a data file may hold at all. An alias that
+#: repeats a long text 12,000 times, or a template merged into thousands of records, would
+#: otherwise make a 67 kB file a MemoryError or a 1.2 GB database.
 MAX_EXPANDED_CHARS = MAX_FILE_BYTES
-
 #: Deepest nesting of lists and mappings. The data files nest four deep; a deeper file is a
 #: mistake or an attack on the reader's recursion.
 MAX_DEPTH = 50
-
 #: SQLite stores integers in 64 bits; a larger one raises OverflowError at the insert.
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
-#: Characters YAML 1.1 reads as line breaks (folding them away or splitting a line) that editors
-#: show as one odd character or nothing: a file holding one means something else than it shows.
+#: Characters YAML 1.1 reads as line breaks that editors show as one odd character or nothing.
 _ODD_LINE_BREAKS = re.compile("[\x85\u2028\u2029]")
 
 _STD = "tag:yaml.org,2002:"
-_STR = _STD + "str"
-_BOOL, _INT, _FLOAT, _MERGE = _STD + "bool", _STD + "int", _STD + "float", _STD + "merge"
-#: Plain scalars YAML 1.1 resolves that YAML 1.2's core schema reads as the text typed:
-#: timestamps (``2020-05-01``) and ``=`` (the 1.1 "value" key). Kept as text, as typed.
-_AS_TEXT = {_STD + "timestamp", _STD + "value"}
-
+_STR, _BOOL, _INT, _FLOAT, _MERGE = (_STD + t for t in ("str", "bool", "int", "float", "merge"))
 #: The forms of a plain scalar that mean the same in YAML 1.1 (PyYAML) and YAML 1.2 (core
 #: schema). YAML 1.1 also reads 0b101, 012 (octal), 0x1A, 1_000, 1:30 (sexagesimal: 90) as
 #: numbers and yes/no/on/off as booleans; those are refused, asking to quote or rewrite them.
@@ -87,14 +73,6 @@ _BOOLEANS = {"true", "True", "TRUE", "false", "False", "FALSE"}
 _DECIMAL_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _DECIMAL_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _SPECIAL_FLOAT = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
-_forbidden = FORBIDDEN_CHARACTERS.search
-
-
-class _Stop(Exception):
-    """A problem after which the rest of the file is not read (too large, too deep)."""
-
-    def __init__(self, line: int, field: str, message: str):
-        self.line, self.field, self.message = line, field, message
 
 
 def _path(where: str, name: str) -> str:
@@ -102,151 +80,134 @@ def _path(where: str, name: str) -> str:
 
 
 class _Loader(yaml.composer.Composer, _Parser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[misc]
-    """PyYAML's safe loader whose composer (``compose_node``, before libyaml's) checks each node
-    as it composes it, knowing its field path and line: its problems are collected as (line,
-    field, message) in ``problems``; ``lines`` maps each field path to its line."""
+    """PyYAML's safe loader whose ``compose_node`` checks each node, knowing its field path and
+    line: problems are collected as ``file:line: field: message``; ``lines`` maps each field path
+    to its line. A problem after which reading on makes no sense (too large, too deep) is raised."""
 
-    def __init__(self, text: str) -> None:
+    # Timestamps (2020-05-01) and '=' (YAML 1.1's "value" key) stay text, as typed, as in YAML 1.2.
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_STD + "timestamp", _STD + "value")]
+        for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, text: str, path: Path) -> None:
         _Parser.__init__(self, text)
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
         yaml.resolver.Resolver.__init__(self)
-        self.problems: list[tuple[int, str, str]] = []
+        self.path = path
+        self.problems: list[tuple[int, str]] = []
         self.lines: dict[str, int] = {}
-        #: anchor -> (its node, its size once aliases are expanded; None while it is being read)
-        self.anchors: dict[str, tuple[Node, int | None]] = {}  # type: ignore[assignment]
+        self.where = [""]  # the field path of each node being composed
+        self.sizes: dict[str, int] = {}  # anchor -> its size, aliases expanded, once composed
         self.size = 0  # characters so far, aliases expanded
         self.depth = 0
 
     def refuse(self, line: int, field: str, message: str) -> None:
-        self.problems.append((line, field or "(top level)", message))
+        self.problems.append((line, f"{self.path}:{line}: {field or '(top level)'}: {message}"))
+
+    def stop(self, line: int, field: str, message: str) -> DataError:
+        return DataError([f"{self.path}:{line}: {field or '(top level)'}: {message}"])
 
     def grow(self, size: int, line: int) -> None:
         self.size += size
         if self.size > MAX_EXPANDED_CHARS:
-            raise _Stop(line, "(file)", (
+            raise self.stop(line, "(file)", (
                 f"too large: with its aliases expanded up to line {line}, the file holds more"
                 f" than the {MAX_EXPANDED_CHARS:,} characters a data file may hold"
             ))  # fmt: skip
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        return self._compose("")  # the root: PyYAML's get_single_node and compose_document call it
-
-    def _compose(self, where: str, key: bool = False, merge: bool = False) -> Node:
-        """The next node, read into the tree at ``where``; ``key``: it is a mapping's key;
-        ``merge``: it follows a merge key (an alias may repeat a mapping only there)."""
-        event: Any = self.get_event()
-        # Typed loosely: libyaml's marks are a class of their own, PyYAML's nodes take either.
-        start_mark: Any = event.start_mark
-        line = start_mark.line + 1
-        if not key:
-            self.lines.setdefault(where, line)
+    def compose_node(self, parent: Node | None, index: Any) -> Any:
+        """``index``: a sequence item's position, a mapping value's key node, None for a key
+        (or for the root, whose ``parent`` is None)."""
+        event: Any = self.peek_event()
+        line = event.start_mark.line + 1
+        key = parent is not None and index is None
+        where = self.where[-1]
+        if isinstance(index, int):
+            where = f"{where}[{index}]"
+        elif isinstance(index, ScalarNode):
+            where = _path(where, index.value)
+        if not key:  # a mapping's field is on its key's line
+            self.lines.setdefault(where, index.start_mark.line + 1 if isinstance(index, Node) else line)
         if isinstance(event, yaml.AliasEvent):
-            return self._alias(event, where, line, merge or key)
+            if event.anchor in self.anchors:  # else PyYAML's composer raises 'undefined alias'
+                merge = isinstance(index, ScalarNode) and index.tag == _MERGE
+                self._alias(self.anchors[event.anchor], event.anchor, where, line, merge or key)
+            return super().compose_node(parent, index)
         if event.tag is not None:  # '!' included: libyaml would resolve '! 5' as the integer 5
             plainly = "write the value plainly (quote it if it is text)"
             if not isinstance(event, yaml.ScalarEvent):
                 plainly = "write a plain list or mapping"
-            tag = event.tag
-            short = "!!" + tag.removeprefix(_STD) if tag.startswith(_STD) else tag
+            short = "!!" + event.tag.removeprefix(_STD) if event.tag.startswith(_STD) else event.tag
             field = _path(where, event.value) if key and isinstance(event, yaml.ScalarEvent) else where
             self.refuse(line, field, f"explicit tag {short} at line {line}: tags are refused; {plainly}")
-        if isinstance(event, yaml.ScalarEvent):
-            text = event.value
-            tag = self.resolve(ScalarNode, text, event.implicit) if event.tag is None else _STR
-            end_mark: Any = event.end_mark
-            node: Node = ScalarNode(_STR if tag in _AS_TEXT else tag, text, start_mark, end_mark, event.style)
+        start = self.size
+        scalar = isinstance(event, yaml.ScalarEvent)
+        if not scalar:
+            self.depth += 1
+            if self.depth > MAX_DEPTH:
+                raise self.stop(line, where, f"nested more than {MAX_DEPTH} lists and mappings deep")
+            self.grow(1, line)
+        self.where.append(where)
+        node: Any = super().compose_node(parent, index)
+        self.where.pop()
+        if scalar:
+            text = node.value
+            tag = node.tag if event.tag is None else _STR
             # Most scalars are short plain text: checked here in one step, the rest in full.
-            if node.tag != _STR or len(text) > MAX_STRING_CHARS or _forbidden(text):
-                problem = self._scalar_problem(node.tag, text, line, key)
+            if tag != _STR or len(text) > MAX_STRING_CHARS or FORBIDDEN_CHARACTERS.search(text):
+                problem = self._scalar_problem(tag, text, line, key)
                 if problem is not None:
                     self.refuse(line, _path(where, text) if key else where, problem)
             self.grow(len(text) + 1, line)
-            if event.anchor is not None:
-                self._anchor(event, node, len(text) + 1)
-            return node
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise _Stop(line, where or "(top level)", f"nested more than {MAX_DEPTH} lists and mappings deep")
-        start = self.size
-        if isinstance(event, yaml.SequenceStartEvent):
-            node = SequenceNode(_STD + "seq", [], start_mark, None, event.flow_style)
         else:
-            node = MappingNode(_STD + "map", [], start_mark, None, event.flow_style)
+            self.depth -= 1
         if event.anchor is not None:
-            self._anchor(event, node, None)
-        self.grow(1, line)
-        if isinstance(node, SequenceNode):
-            self._sequence(node, where)
-        else:
-            self._mapping(node, where)
-        end: Any = self.get_event()
-        node.end_mark = end.end_mark
-        if event.anchor is not None:
-            self.anchors[event.anchor] = (node, self.size - start)
-        self.depth -= 1
+            self.sizes[event.anchor] = self.size - start
         return node
 
-    def _sequence(self, node: SequenceNode, where: str) -> None:
-        while not self.check_event(yaml.SequenceEndEvent):
-            node.value.append(self._compose(f"{where}[{len(node.value)}]"))
-
-    def _mapping(self, node: MappingNode, where: str) -> None:
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        node: Any = super().compose_mapping_node(anchor)
+        where = self.where[-1]
         names: set[str] = set()
-        while not self.check_event(yaml.MappingEndEvent):
-            key = self._compose(where, key=True)
+        for key, value in node.value:
             line = key.start_mark.line + 1
-            field = where
-            if isinstance(key, ScalarNode):
-                field = _path(where, key.value)
-                if key.value in names:
-                    kept = "YAML would silently keep only the last value"
-                    self.refuse(line, field, f"duplicate key at line {line} ({kept})")
-                names.add(key.value)
-                self.lines.setdefault(field, line)
-            else:
+            if not isinstance(key, ScalarNode):
                 self.refuse(
                     line, where, f"the key at line {line} is a list or mapping: a key must be a plain word"
                 )
-            merge = isinstance(key, ScalarNode) and key.tag == _MERGE
-            value = self._compose(field, merge=merge)
-            if merge and not isinstance(value, MappingNode):
+                continue
+            field = _path(where, key.value)
+            if key.value in names:
+                self.refuse(
+                    line,
+                    field,
+                    f"duplicate key at line {line} (YAML would silently keep only the last value)",
+                )
+            names.add(key.value)
+            if key.tag == _MERGE and not isinstance(value, MappingNode):
                 what = "list" if isinstance(value, SequenceNode) else "single value"
                 self.refuse(line, field, (
                     f"the merge key at line {line} takes one mapping (a template such as *m), not a {what}"
                 ))  # fmt: skip
-            node.value.append((key, value))
+        return node
 
-    def _alias(self, event: Any, where: str, line: int, may_repeat: bool) -> Node:
-        """The anchored node an alias names; ``may_repeat``: it may be a list or mapping here
-        (a merge key's template; a key, refused as a key)."""
-        if event.anchor not in self.anchors:
-            raise yaml.composer.ComposerError(
-                None, None, f"found undefined alias {event.anchor!r}", event.start_mark
-            )
-        node, size = self.anchors[event.anchor]
+    def _alias(self, node: Node, anchor: Any, where: str, line: int, may_repeat: bool) -> None:
+        """Checks an alias of ``node``; ``may_repeat``: it may be a list or mapping here (a merge
+        key's template; a key, refused as a key)."""
         anchored = node.start_mark.line + 1
         what = "list" if isinstance(node, SequenceNode) else "mapping"
-        if size is None:
+        if anchor not in self.sizes:
             self.refuse(line, where, f"the alias at line {line} is inside the {what} it repeats (anchored at"
                                      f" line {anchored}): it would never end")  # fmt: skip
-            return type(node)(node.tag, [], event.start_mark, event.end_mark)  # a stand-in
+            return
         if not isinstance(node, ScalarNode) and not may_repeat:
             self.refuse(line, where, (
                 f"an alias repeats the whole {what} anchored at line {anchored}: an alias may repeat a"
                 " single value, or a template after '<<:'; write the record out"
             ))  # fmt: skip
-        self.grow(size, line)
-        return node
-
-    def _anchor(self, event: Any, node: Node, size: int | None) -> None:
-        first = self.anchors.get(event.anchor)
-        if first is not None:
-            raise yaml.composer.ComposerError(
-                "found duplicate anchor; first occurrence", first[0].start_mark,
-                "second occurrence", event.start_mark,
-            )  # fmt: skip
-        self.anchors[event.anchor] = (node, size)
+        self.grow(self.sizes[anchor], line)
 
     def _scalar_problem(self, tag: str, text: str, line: int, key: bool) -> str | None:
         """Why a scalar of this resolved ``tag`` is refused: a string too long or with a forbidden
@@ -312,16 +273,12 @@ def read_yaml(path: Path, root: Path | None = None, lines: dict[str, int] | None
             [f"{path}:{line}: (file): {describe(odd_break.group())} at line {line} is a line break to"
              " YAML 1.1 but not to an editor: remove it"]
         )  # fmt: skip
-    loader = _Loader(text)
+    loader = _Loader(text, path)
     try:
         node = loader.get_single_node()
-        if loader.problems:
-            raise DataError(
-                [f"{path}:{line}: {field}: {message}" for line, field, message in loader.problems]
-            )
+        if loader.problems:  # in document order (a mapping's own problems come after its values')
+            raise DataError([problem for _, problem in sorted(loader.problems, key=lambda p: p[0])])
         data = loader.construct_document(node) if node is not None else None
-    except _Stop as e:
-        raise DataError([f"{path}:{e.line}: {e.field}: {e.message}"]) from None
     except RecursionError:  # a chain of templates, each merging the one before
         raise DataError([f"{path}: (file): templates merged into each other too deeply"]) from None
     except yaml.reader.ReaderError as e:  # a character YAML does not allow (e.g. NUL)
@@ -409,7 +366,6 @@ def parse(
 
 
 def parse_list(path: Path, model: type[BaseModel], root: Path | None = None) -> list[Any]:
-    """A file holding a list of records, each validated against ``model``."""
     lines: dict[str, int] = {}
     data = read_yaml(path, root, lines)
     if not isinstance(data, list):

@@ -6,7 +6,7 @@ from typing import Annotated
 from sqlalchemy import CheckConstraint, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 
-from .allowed_values import sql_in
+from .allowed_values import VOCABULARIES, sql_in
 
 # Names for every constraint and index, so migrations can refer to them (Alembic naming.rst).
 # With %(constraint_name)s in "ck", an unnamed CheckConstraint is an error: each rule has a name.
@@ -23,9 +23,14 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def check_in(column: str, values: tuple[str, ...]) -> CheckConstraint:
-    """A CHECK constraint named after the column it keeps within a vocabulary."""
-    return CheckConstraint(sql_in(column, values), name=f"{column}_vocabulary")
+def check_in(column: str, values: tuple[str, ...] | None = None) -> CheckConstraint:
+    """A CHECK constraint named after the column it keeps within a vocabulary (by default the
+    vocabulary of the column's name in vocabularies.yaml)."""
+    return CheckConstraint(sql_in(column, values or tuple(VOCABULARIES[column])), name=f"{column}_vocabulary")
+
+
+def vocabularies(*columns: str) -> list[CheckConstraint]:
+    return [check_in(column) for column in columns]
 
 
 #: A readable slug, e.g. ``contreras2015`` or ``gluteus_maximus_upper``; as a primary key.

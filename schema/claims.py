@@ -3,8 +3,7 @@
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .allowed_values import AGREEMENTS, VERDICT_BASES, VERDICTS
-from .base import Base, check_in, slug, slugpk
+from .base import Base, check_in, slug, slugpk, vocabularies
 
 
 class Claim(Base):
@@ -12,8 +11,7 @@ class Claim(Base):
 
     __tablename__ = "claim"
     __table_args__ = (
-        check_in("verdict", VERDICTS),
-        check_in("verdict_basis", VERDICT_BASES),
+        *vocabularies("verdict", "verdict_basis"),
         CheckConstraint("paragraph > 0", name="paragraph_positive"),
     )
 
@@ -66,7 +64,7 @@ class ClaimEvidence(Base):
 
     __tablename__ = "claim_evidence"
     __table_args__ = (
-        check_in("agreement", AGREEMENTS),
+        check_in("agreement"),
         CheckConstraint("(measurement_id IS NULL) <> (finding_id IS NULL)", name="one_target"),
     )
 

@@ -65,7 +65,6 @@ POPULATIONS = ("healthy", "impaired", "clinical", "not_reported")
 
 
 def is_mvc_comparable(metric: str, normalisation_category: str) -> bool:
-    """Whether a value of this metric and normalisation is EMG as a share of an MVC."""
     return metric == "emg_amplitude" and normalisation_category in MVC_CATEGORIES
 
 
@@ -189,7 +188,6 @@ def contrast_key(row: Mapping[str, Any], clinical_condition: str | None = None) 
 
 
 def key_parts(key: str) -> dict[str, str]:
-    """A level or contrast key read back into its parts."""
     names = ("muscle_id", "statistic", "central_tendency", "phase", "normalisation_category",
              "unit_kind", "population")  # fmt: skip
     return dict(zip(names, key.split("/")))

@@ -3,7 +3,7 @@
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .allowed_values import EXERCISE_PATTERNS, SYNONYM_KINDS
+from .allowed_values import SYNONYM_KINDS
 from .base import Base, check_in, slug, slugpk
 
 
@@ -50,7 +50,7 @@ class Exercise(Base):
     """A canonical exercise; a study's own variant of it is a Condition."""
 
     __tablename__ = "exercise"
-    __table_args__ = (check_in("pattern", EXERCISE_PATTERNS),)
+    __table_args__ = (check_in("pattern"),)
 
     id: Mapped[slugpk]
     name: Mapped[str]

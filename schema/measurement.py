@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import allowed_values as av
 from .allowed_values import sql_in
-from .base import Base, check_in, slug
+from .base import Base, slug, vocabularies
 from .comparability import EMG_METRICS, PRIMARY_MVC_VALUE
 
 
@@ -19,14 +19,8 @@ class Measurement(Base):
 
     __tablename__ = "measurement"
     __table_args__ = (
-        check_in("metric", av.METRICS),
-        check_in("normalisation_category", av.NORMALISATION_CATEGORIES),
-        check_in("electrode", av.ELECTRODES),
-        check_in("statistic", av.STATISTICS),
-        check_in("central_tendency", av.CENTRAL_TENDENCIES),
-        check_in("phase", av.PHASES),
-        check_in("dispersion_type", av.DISPERSION_TYPES),
-        check_in("side", av.SIDES),
+        *vocabularies("metric", "normalisation_category", "electrode", "statistic", "central_tendency"),
+        *vocabularies("phase", "dispersion_type", "side", "sd_source"),
         # A ratio names its denominator muscle; no other metric has one.
         CheckConstraint("(metric = 'emg_ratio') = (muscle_b_id IS NOT NULL)", name="ratio_has_denominator"),
         CheckConstraint("dispersion >= 0", name="dispersion_non_negative"),
@@ -34,7 +28,6 @@ class Measurement(Base):
         CheckConstraint("n > 0", name="n_positive"),
         CheckConstraint("sd >= 0", name="sd_non_negative"),
         CheckConstraint("(sd IS NULL) = (sd_source IS NULL)", name="sd_has_source"),
-        check_in("sd_source", av.SD_SOURCES),
         CheckConstraint(
             "NOT " + sql_in("metric", av.NON_NEGATIVE_METRICS) + " OR value >= 0",
             name="value_non_negative",
@@ -129,12 +122,7 @@ class Finding(Base):
 
     __tablename__ = "finding"
     __table_args__ = (
-        check_in("metric", av.METRICS),
-        check_in("statistic", av.STATISTICS),
-        check_in("phase", av.PHASES),
-        check_in("direction", av.DIRECTIONS),
-        check_in("size_type", av.SIZE_TYPES),
-        check_in("p_relation", av.P_RELATIONS),
+        *vocabularies("metric", "statistic", "phase", "direction", "size_type", "p_relation"),
         CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
         CheckConstraint("(size IS NULL) OR (size_type IS NOT NULL)", name="size_has_type"),
         # Either two conditions on one muscle, or two muscles within one condition.
@@ -172,12 +160,9 @@ class Contrast(Base):
 
     __tablename__ = "contrast"
     __table_args__ = (
-        check_in("metric", av.METRICS),
-        check_in("normalisation_category", av.NORMALISATION_CATEGORIES),
-        check_in("statistic", av.STATISTICS),
-        check_in("phase", av.PHASES),
-        check_in("estimate_type", av.ESTIMATE_TYPES),
-        check_in("p_relation", av.P_RELATIONS),
+        *vocabularies(
+            "metric", "normalisation_category", "statistic", "phase", "estimate_type", "p_relation"
+        ),
         CheckConstraint("p_value >= 0 AND p_value <= 1", name="p_value_range"),
         CheckConstraint("(p_value IS NULL) = (p_relation IS NULL)", name="p_has_relation"),
         CheckConstraint("se > 0", name="se_positive"),
@@ -231,9 +216,7 @@ class ReviewPooled(Base):
 
     __tablename__ = "review_pooled"
     __table_args__ = (
-        check_in("metric", av.METRICS),
-        check_in("statistic", av.STATISTICS),
-        check_in("central_tendency", av.CENTRAL_TENDENCIES),
+        *vocabularies("metric", "statistic", "central_tendency"),
         CheckConstraint("sd >= 0", name="sd_non_negative"),
         CheckConstraint("range_low <= range_high", name="range_ordered"),
         CheckConstraint("subjects > 0 AND studies > 0", name="counts_positive"),

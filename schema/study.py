@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import allowed_values as av
-from .base import Base, check_in, slug, slugpk
+from .base import Base, check_in, slug, slugpk, vocabularies
 
 
 class Study(Base):
@@ -14,11 +14,9 @@ class Study(Base):
 
     __tablename__ = "study"
     __table_args__ = (
-        check_in("sex", av.SEXES),
-        check_in("identification", av.IDENTIFICATIONS),
+        *vocabularies("sex", "identification", "population_group"),
         CheckConstraint("n > 0", name="n_positive"),
         CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
-        check_in("population_group", av.POPULATION_GROUPS),
         CheckConstraint(
             "population_group <> 'clinical' OR clinical_condition IS NOT NULL",
             name="clinical_names_condition",
@@ -128,7 +126,7 @@ class ReadingLog(Base):
     reader should start."""
 
     __tablename__ = "reading_log"
-    __table_args__ = (check_in("showed", av.COPY_SHOWED),)
+    __table_args__ = (check_in("showed"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[slug] = mapped_column(ForeignKey("study.id"), index=True)
