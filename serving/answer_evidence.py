@@ -14,10 +14,10 @@ import re
 from statistics import mean, median
 from typing import Any
 
-from emg_evidence.schema.comparability import population_sql, value_to_use_sql
 from emg_evidence.schema.labels import LABELS
 
 from .answer_words import muscle_label
+from .settings import sql
 
 #: Who took part, as the pages filter it: the populations of schema/comparability.py's rule, as
 #: the pools take them (patients and people screened for weakness or pain are apart).
@@ -38,20 +38,6 @@ def _ids(values: list[str]) -> str:
 
 
 # --- ranking ---------------------------------------------------------------------------------
-
-# The value to use of several sources' (a paper's before a review's, never the article's) is
-# schema/comparability.py's rule, as the pools take it.
-RANKING_SQL = f"""
-select e.measurement_id, e.study_id, e.citation, e.year, e.exercise_id, e.exercise, e.condition,
-       e.muscle_id, e.muscle, e.muscle_region, e.statistic, e.phase, e.value, e.sd, e.unit, e.n,
-       e.population, e.population_group, e.locator, s.pedro_score, s.clinical_condition
-from meta_extract e
-join study s on s.id = e.study_id
-where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
-  and e.muscle_id in (select value from json_each(:muscles))
-  and {population_sql("e.population_group", "s.clinical_condition")} in (select value from json_each(:groups))
-order by e.muscle_id, e.statistic, e.study_id, e.exercise_id
-"""
 
 
 def one_value_per_study(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -76,7 +62,7 @@ async def ranking_evidence(db: Any, muscle_ids: list[str], population: str) -> l
     groups = POPULATIONS[population][1]
     rows = [
         dict(r)
-        for r in await db.execute(RANKING_SQL, {"muscles": _ids(muscle_ids), "groups": _ids(list(groups))})
+        for r in await db.execute(sql("ranking"), {"muscles": _ids(muscle_ids), "groups": _ids(list(groups))})
     ]
     rankings: list[dict[str, Any]] = []
     for muscle_id in muscle_ids:
@@ -132,63 +118,13 @@ def _rank(rows: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
 
 # --- compare ---------------------------------------------------------------------------------
 
-BOTH_SQL = """
-select s.id as study_id, s.citation, s.n, s.population_group, s.population, s.design,
-       s.pedro_score, s.clinical_condition
-from study s
-where exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:a)))
-  and exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:b)))
-order by s.year, s.id
-"""
-
-PAIRS_SQL = """
-select x.study_id, x.muscle_id, x.muscle, x.muscle_region, x.metric, x.statistic, x.phase, x.unit,
-       x.normalisation_category,
-       x.condition as condition_a, y.condition as condition_b, x.value as value_a, y.value as value_b,
-       x.locator
-from contrast_pair p
-join meta_extract x on x.measurement_id = case when p.exercise1_id in (select value from json_each(:a))
-                                               then p.measurement1_id else p.measurement2_id end
-join meta_extract y on y.measurement_id = case when p.exercise1_id in (select value from json_each(:a))
-                                               then p.measurement2_id else p.measurement1_id end
-where p.study_id = :study
-  and x.exercise_id in (select value from json_each(:a)) and y.exercise_id in (select value from json_each(:b))
-  and (:muscles is null or p.muscle_id in (select value from json_each(:muscles)))
-order by x.muscle_id, x.statistic, x.phase
-"""
-
-FINDINGS_SQL = """
-select f.id, f.muscle_id, mu.name as muscle, mu.region as muscle_region, f.metric, f.statistic,
-       f.phase, f.direction, f.p_value, f.p_relation, f.summary, src.kind as provenance,
-       ca.label as label_a, ca.exercise_id as exercise_a, cb.label as label_b, cb.exercise_id as exercise_b
-from finding f
-join condition ca on ca.id = f.condition_a_id
-left join condition cb on cb.id = f.condition_b_id
-join muscle mu on mu.id = f.muscle_id
-join source src on src.id = f.source_id
-where f.study_id = :study and f.muscle_b_id is null
-  and (:muscles is null or f.muscle_id in (select value from json_each(:muscles)))
-  and ca.exercise_id in (select value from json_each(:both))
-  and (cb.id is null or cb.exercise_id in (select value from json_each(:both)))
-order by f.muscle_id, f.id
-"""
-
-APART_SQL = f"""
-select e.exercise, e.muscle, e.muscle_region, e.value, e.unit, e.statistic, e.study_id, e.citation, e.n
-from meta_extract e
-where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
-  and e.exercise_id in (select value from json_each(:exercises))
-  and (:muscles is null or e.muscle_id in (select value from json_each(:muscles)))
-order by e.value desc
-"""
-
 
 async def measured_apart(
     db: Any, exercise_ids: list[str], muscle_ids: list[str] | None
 ) -> list[dict[str, Any]]:
     """An exercise's %MVC values in any study, for when no study did both: not a comparison."""
     params = {"exercises": _ids(exercise_ids), "muscles": _ids(muscle_ids) if muscle_ids else None}
-    rows = [dict(r) for r in await db.execute(APART_SQL, params)]
+    rows = [dict(r) for r in await db.execute(sql("measured_apart"), params)]
     for r in rows:
         r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
     return rows
@@ -224,13 +160,13 @@ async def compare_evidence(
     a_only = [i for i in a_ids if i not in b_ids]
     b_only = [i for i in b_ids if i not in a_ids]
     params = {"a": _ids(a_only), "b": _ids(b_only), "muscles": _ids(muscle_ids) if muscle_ids else None}
-    studies = [dict(r) for r in await db.execute(BOTH_SQL, params)]
+    studies = [dict(r) for r in await db.execute(sql("compare_studies"), params)]
     for st in studies:
         p = {**params, "study": st["study_id"], "both": _ids(a_only + b_only)}
         st["same_participants"] = same_participants(st["design"])
-        st["pairs"] = [dict(r) for r in await db.execute(PAIRS_SQL, p)]
+        st["pairs"] = [dict(r) for r in await db.execute(sql("compare_pairs"), p)]
         st["findings"], st["across"] = [], []
-        for f in (dict(r) for r in await db.execute(FINDINGS_SQL, p)):
+        for f in (dict(r) for r in await db.execute(sql("compare_findings"), p)):
             f["muscle_label"] = muscle_label(f["muscle"], f["muscle_region"])
             if f["exercise_b"] is None:
                 st["across"].append(f)  # a result across the study's exercises (no pair named)
@@ -296,31 +232,6 @@ FACTOR_WORDS = {
 HEAD_WORDS = ("squat", "deadlift", "thrust", "bridge", "lunge", "step", "abduction", "adduction",
               "extension", "curl", "swing", "raise", "press")  # fmt: skip
 
-TECHNIQUE_SQL = """
-select f.id, f.study_id, s.citation, s.n, s.population_group, s.clinical_condition, s.pedro_score,
-       f.muscle_id, mu.name as muscle,
-       mu.region as muscle_region, f.metric, f.statistic, f.direction, f.p_value, f.p_relation,
-       f.summary, src.kind as provenance,
-       ca.label as condition_a, cb.label as condition_b, ea.name as exercise_a, eb.name as exercise_b,
-       ca.exercise_id as exercise_a_id, cb.exercise_id as exercise_b_id,
-       ca.depth as depth_a, cb.depth as depth_b, ca.load as load_a, cb.load as load_b,
-       f.muscle_b_id, mb.name as muscle_b, ca.stance as stance_a, cb.stance as stance_b, ca.cue as cue_a, cb.cue as cue_b
-from finding f
-join study s on s.id = f.study_id
-join source src on src.id = f.source_id
-join muscle mu on mu.id = f.muscle_id
-left join muscle mb on mb.id = f.muscle_b_id
-join condition ca on ca.id = f.condition_a_id
-join exercise ea on ea.id = ca.exercise_id
-left join condition cb on cb.id = f.condition_b_id
-left join exercise eb on eb.id = cb.exercise_id
-where (f.muscle_b_id is null or :exercises is not null)
-  and (:muscles is null or f.muscle_id in (select value from json_each(:muscles))
-       or f.muscle_b_id in (select value from json_each(:muscles)))
-  and (:exercises is null or ca.exercise_id in (select value from json_each(:exercises)))
-order by s.year, f.study_id, f.muscle_id, f.id
-"""
-
 
 def what_changed(r: dict[str, Any]) -> list[str]:
     """The factors two versions of an exercise differ in (a trend across a study's versions: the
@@ -360,7 +271,7 @@ async def technique_evidence(
         "exercises": _ids(exercise_ids) if exercise_ids else None,
     }
     rows = []
-    found = [dict(x) for x in await db.execute(TECHNIQUE_SQL, params)]
+    found = [dict(x) for x in await db.execute(sql("technique"), params)]
     versions: dict[tuple[str, str], set[str]] = {}
     for r in found:
         versions.setdefault((r["study_id"], r["exercise_a_id"]), set()).add(r["condition_a"])
