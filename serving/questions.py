@@ -119,7 +119,7 @@ async def ranking(request: Any, datasette: Any) -> Response:
         ])  # fmt: skip
     return await _page(datasette, request, "ranking.html", {
         "word": word, "named": named, "rankings": rankings, "who": who, "populations": evidence.POPULATIONS,
-        "bottom": lines.ranking_bottom(Path(db.path), word, rankings, who),
+        "bottom": lines.ranking_bottom(Path(db.path), rankings, who),
         "downloads": _downloads(request, [s["study_id"] for *_, s in found]),
         "over_100": any(s["value"] > 100 for *_, s in found),
     })  # fmt: skip
