@@ -33,8 +33,18 @@ PHASE_ORDER = ("whole", "concentric", "not_reported", "eccentric", "isometric", 
 STATISTIC_ORDER = list(LABELS["statistic"])
 
 
-def _ids(values: list[str]) -> str:
-    return json.dumps(sorted(values))
+def _ids(values: list[str] | tuple[str, ...] | None) -> str | None:
+    """Ids as the SQL's json_each reads them; None (no filter) for none."""
+    return json.dumps(sorted(values)) if values else None
+
+
+async def _rows(db: Any, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of sql/<name>.sql, each with its muscle in words where it names one."""
+    rows = [dict(r) for r in await db.execute(sql(name), params)]
+    for r in rows:
+        if "muscle_region" in r:
+            r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
+    return rows
 
 
 # --- ranking ---------------------------------------------------------------------------------
@@ -59,19 +69,17 @@ def one_value_per_study(rows: list[dict[str, Any]]) -> dict[str, Any]:
 async def ranking_evidence(db: Any, muscle_ids: list[str], population: str) -> list[dict[str, Any]]:
     """One ranking per muscle: its most reported statistic, exercises ordered by the median of
     their studies' values; the other statistics apart, each ranked by itself."""
-    groups = POPULATIONS[population][1]
-    rows = [
-        dict(r)
-        for r in await db.execute(sql("ranking"), {"muscles": _ids(muscle_ids), "groups": _ids(list(groups))})
-    ]
+    rows = await _rows(
+        db, "ranking", {"muscles": _ids(muscle_ids), "groups": _ids(POPULATIONS[population][1])}
+    )
     rankings: list[dict[str, Any]] = []
     for muscle_id in muscle_ids:
-        mine = [r for r in rows if r["muscle_id"] == muscle_id]
-        if not mine:
-            continue
         by_stat: dict[str, list[dict[str, Any]]] = {}
-        for r in mine:
-            by_stat.setdefault(r["statistic"], []).append(r)
+        for r in rows:
+            if r["muscle_id"] == muscle_id:
+                by_stat.setdefault(r["statistic"], []).append(r)
+        if not by_stat:
+            continue
         # The most reported summary ranks first; 'not stated' never leads while another exists.
         ordered = sorted(
             by_stat,
@@ -82,10 +90,8 @@ async def ranking_evidence(db: Any, muscle_ids: list[str], population: str) -> l
             ),
         )
         tables = [_rank(by_stat[s], s) for s in ordered]
-        rankings.append({
-            "muscle_id": muscle_id, "muscle": muscle_label(mine[0]["muscle"], mine[0]["muscle_region"]),
-            "main": tables[0], "others": tables[1:],
-        })  # fmt: skip
+        muscle = next(iter(by_stat.values()))[0]["muscle_label"]
+        rankings.append({"muscle_id": muscle_id, "muscle": muscle, "main": tables[0], "others": tables[1:]})
     rankings.sort(key=lambda r: -r["main"]["studies"])
     return rankings
 
@@ -123,11 +129,7 @@ async def measured_apart(
     db: Any, exercise_ids: list[str], muscle_ids: list[str] | None
 ) -> list[dict[str, Any]]:
     """An exercise's %MVC values in any study, for when no study did both: not a comparison."""
-    params = {"exercises": _ids(exercise_ids), "muscles": _ids(muscle_ids) if muscle_ids else None}
-    rows = [dict(r) for r in await db.execute(sql("measured_apart"), params)]
-    for r in rows:
-        r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
-    return rows
+    return await _rows(db, "measured_apart", {"exercises": _ids(exercise_ids), "muscles": _ids(muscle_ids)})
 
 
 #: A design that compared the exercises in the same people, and one that compared groups.
@@ -159,15 +161,14 @@ async def compare_evidence(
     between them, its results across all its exercises, and what it found, A first."""
     a_only = [i for i in a_ids if i not in b_ids]
     b_only = [i for i in b_ids if i not in a_ids]
-    params = {"a": _ids(a_only), "b": _ids(b_only), "muscles": _ids(muscle_ids) if muscle_ids else None}
-    studies = [dict(r) for r in await db.execute(sql("compare_studies"), params)]
+    params = {"a": _ids(a_only), "b": _ids(b_only), "muscles": _ids(muscle_ids)}
+    studies = await _rows(db, "compare_studies", params)
     for st in studies:
         p = {**params, "study": st["study_id"], "both": _ids(a_only + b_only)}
         st["same_participants"] = same_participants(st["design"])
-        st["pairs"] = [dict(r) for r in await db.execute(sql("compare_pairs"), p)]
+        st["pairs"] = await _rows(db, "compare_pairs", p)
         st["findings"], st["across"] = [], []
-        for f in (dict(r) for r in await db.execute(sql("compare_findings"), p)):
-            f["muscle_label"] = muscle_label(f["muscle"], f["muscle_region"])
+        for f in await _rows(db, "compare_findings", p):
             if f["exercise_b"] is None:
                 st["across"].append(f)  # a result across the study's exercises (no pair named)
             elif (f["exercise_a"] in a_only) != (f["exercise_b"] in a_only):
@@ -175,8 +176,6 @@ async def compare_evidence(
                     f["direction"] = FLIP.get(f["direction"], f["direction"])
                     f["label_a"], f["label_b"] = f["label_b"], f["label_a"]
                 st["findings"].append(f)
-        for r in st["pairs"]:
-            r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
         st["verdicts"] = study_verdicts(st)
     return studies
 
@@ -247,31 +246,25 @@ def what_changed(r: dict[str, Any]) -> list[str]:
             f for f, words in FACTOR_WORDS.items() if lead.lower().startswith("factor") and words.search(lead)
         ]
     if r["exercise_a_id"] != r["exercise_b_id"]:
-        a, b = (
-            set(r["exercise_a"].lower().replace("-", " ").split()),
-            set(r["exercise_b"].lower().replace("-", " ").split()),
-        )
+        a, b = (set(r[k].lower().replace("-", " ").split()) for k in ("exercise_a", "exercise_b"))
         return ["variant"] if any(w in a and w in b for w in HEAD_WORDS) else []
     columns = [f for f in ("depth", "load", "stance", "cue") if (r[f + "_a"] or "") != (r[f + "_b"] or "")]
     if columns:
         return columns
-    words = [
-        f
-        for f, pattern in FACTOR_WORDS.items()
-        if pattern.search(r["condition_a"]) and pattern.search(r["condition_b"])
-    ]
-    return words[:1] or ["variant"]
+    words = (f for f, p in FACTOR_WORDS.items() if p.search(r["condition_a"]) and p.search(r["condition_b"]))
+    return [next(words, "variant")]
 
 
 async def technique_evidence(
     db: Any, factor: str, muscle_ids: list[str] | None, exercise_ids: list[str] | None
 ) -> list[dict[str, Any]]:
-    params = {
-        "muscles": _ids(muscle_ids) if muscle_ids else None,
-        "exercises": _ids(exercise_ids) if exercise_ids else None,
-    }
     rows = []
-    found = [dict(x) for x in await db.execute(sql("technique"), params)]
+    found = [
+        dict(x)
+        for x in await db.execute(
+            sql("technique"), {"muscles": _ids(muscle_ids), "exercises": _ids(exercise_ids)}
+        )
+    ]
     versions: dict[tuple[str, str], set[str]] = {}
     for r in found:
         versions.setdefault((r["study_id"], r["exercise_a_id"]), set()).add(r["condition_a"])
