@@ -7,6 +7,7 @@ studies one by one, graded by grade.py's :func:`unpooled`. Nothing here grades.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -222,30 +223,28 @@ def pooled_compare_lines(
     muscles = muscle_ids or sorted(names)
     s = cached(db_path)
     found = []
-    for a in a_ids:
-        for b in b_ids:
-            if a == b:
+    for a, b, muscle in product(a_ids, b_ids, muscles):
+        if a == b:
+            continue
+        sign = 1.0 if a < b else -1.0  # pairwise_for turns the pool into a - b; so do its bounds
+        for row in pairwise_for(db_path, a, b, muscle):
+            if row.get("estimate") is None or row["studies"] < MIN_POOLED:
                 continue
-            sign = 1.0 if a < b else -1.0  # pairwise_for turns the pool into a - b; so do its bounds
-            for muscle in muscles:
-                for row in pairwise_for(db_path, a, b, muscle):
-                    if row.get("estimate") is None or row["studies"] < MIN_POOLED:
-                        continue
-                    pool = next(p for p in s.pools if p.key == row["key"])
-                    evidence = pool_evidence(pool, s.raw)
-                    assert evidence is not None  # a pool with an estimate has evidence
-                    lo, hi = sorted((sign * evidence.ci_lb, sign * evidence.ci_ub))
-                    parts = key_parts(row["key"].split("/", 1)[1])
-                    muscle_words = names.get(muscle, muscle.replace("_", " "))
-                    robust = ", cluster-robust as a study gave several comparisons" if pool.robust else ""
-                    text = (
-                        f"{muscle_words.capitalize()} ({_measure(parts)}): pooled over "
-                        f"{studies_and_people(row['studies'], row['people'])}, {s.raw.names.get(a, a)} minus "
-                        f"{s.raw.names.get(b, b)} = {fmt_number(round(row['estimate'], 1))} {_unit(parts)} points "
-                        f"({_interval(lo, hi)}{robust})."
-                    )
-                    line = graded(text, s.grades[("pool", row["key"])])
-                    found.append((muscle_words, row["studies"], row["people"], line))
+            pool = next(p for p in s.pools if p.key == row["key"])
+            evidence = pool_evidence(pool, s.raw)
+            assert evidence is not None  # a pool with an estimate has evidence
+            lo, hi = sorted((sign * evidence.ci_lb, sign * evidence.ci_ub))
+            parts = key_parts(row["key"].split("/", 1)[1])
+            muscle_words = names.get(muscle, muscle.replace("_", " "))
+            robust = ", cluster-robust as a study gave several comparisons" if pool.robust else ""
+            text = (
+                f"{muscle_words.capitalize()} ({_measure(parts)}): pooled over "
+                f"{studies_and_people(row['studies'], row['people'])}, {s.raw.names.get(a, a)} minus "
+                f"{s.raw.names.get(b, b)} = {fmt_number(round(row['estimate'], 1))} {_unit(parts)} points "
+                f"({_interval(lo, hi)}{robust})."
+            )
+            line = graded(text, s.grades[("pool", row["key"])])
+            found.append((muscle_words, row["studies"], row["people"], line))
     # Each muscle's pools together, the muscle with the largest pool first.
     most = {m: max(k for m2, k, _, _ in found if m2 == m) for m, *_ in found}
     found.sort(key=lambda f: (-most[f[0]], f[0], -f[1], -f[2], f[3]["text"]))
