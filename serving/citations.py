@@ -298,7 +298,6 @@ def _renderer(extension: str, content_type: str, write):
 
 
 def renderers() -> list[dict[str, Any]]:
-    """The .bib and .ris output renderers (serving/plugin.py registers them)."""
     return [
         _renderer("bib", "application/x-bibtex", to_bibtex),
         _renderer("ris", "application/x-research-info-systems", to_ris),

@@ -146,7 +146,6 @@ class ClientSlots:
         self.held: dict[str, int] = {}
 
     def take(self, client: str) -> str | None:
-        """Take a slot for ``client``; if there is none, say why."""
         mine = self.held.get(client, 0)
         if mine >= self.per_client:
             return f"you already have {mine} running"
@@ -215,7 +214,6 @@ async def csv_failure(datasette: Any, scope: dict, args: dict[str, list[str]]) -
 
 
 def wrap(datasette: Any, app: Any) -> Any:
-    """``app`` behind the checks and bounds above."""
     known: set[str] | None = None
 
     async def harden(scope, receive, send):
