@@ -5,20 +5,17 @@ command imports what it needs when it runs, so ``evidence --help`` loads no SQLA
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from .paths import DATA_DIR, DB_PATH
-
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
-
 
 db_option = click.option(
     "--db",
     "db_path",
     type=click.Path(dir_okay=False, path_type=Path),
     default=DB_PATH,
-    show_default=True,
     help="The SQLite database file",
 )
 data_option = click.option(
@@ -26,7 +23,6 @@ data_option = click.option(
     "data_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=DATA_DIR,
-    show_default=True,
     help="Folder with vocab/, sources.yaml, claims.yaml and extractions/",
 )
 url_option = click.option(
@@ -40,7 +36,7 @@ url_option = click.option(
 
 def method_option(help: str):
     choice = click.Choice(["REML", "DL", "PM"])
-    return click.option("--method", type=choice, default="REML", show_default=True, help=help)
+    return click.option("--method", type=choice, default="REML", help=help)
 
 
 def data_error(e, outcome: str) -> click.ClickException:
@@ -52,7 +48,7 @@ def data_error(e, outcome: str) -> click.ClickException:
     return click.ClickException(f"{len(e.problems)} problem(s) in the data; {outcome}")
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "show_default": True})
 @click.version_option(package_name="emg-evidence")
 def cli():
     """Build and serve the emg-evidence database."""
@@ -94,8 +90,8 @@ def build_command(db_path: Path, data_dir: Path, strict: bool):
 
 @cli.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind")
-@click.option("-p", "--port", default=8001, show_default=True, type=int, help="Port to listen on")
+@click.option("--host", default="127.0.0.1", help="Address to bind")
+@click.option("-p", "--port", default=8001, type=int, help="Port to listen on")
 @click.option(
     "--forwarded-allow-ips",
     default=None,
@@ -144,19 +140,16 @@ def serve(db_path: Path, host: str, port: int, forwarded_allow_ips: str | None):
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("meta-analysis"),
-    show_default=True,
     help="Folder to write the CSVs, datapackage.json and read_export.R into",
 )
 @click.option(
     "--ri",
     type=click.FloatRange(-1, 1),
     default=0.5,
-    show_default=True,
     help="Imputed correlation between a participant's values in two conditions (no study reports it)",
 )
 @click.option(
     "--impute-sd",
-    "impute_sd",
     metavar="CV|median-cv",
     default=None,
     help="Impute missing SDs of means: a CV (SD = CV x value, e.g. 0.3), or median-cv (the median "
@@ -165,22 +158,12 @@ def serve(db_path: Path, host: str, port: int, forwarded_allow_ips: str | None):
 @method_option("tau² estimator of the random-effects pools (metafor's codes)")
 @click.option(
     "--unlabelled-as-sd",
-    "unlabelled_as_sd",
     is_flag=True,
     help="Read a '±' the source prints without saying SD or SE as an SD (flagged on every row and pool)",
 )
 @click.option("--knha", is_flag=True, help="Knapp-Hartung intervals for the pools (t with k - 1 df)")
 @click.option("--validate", is_flag=True, help="Check the written package with frictionless")
-def export_command(
-    db_path: Path,
-    out_dir: Path,
-    ri: float,
-    impute_sd: str | None,
-    method: str,
-    unlabelled_as_sd: bool,
-    knha: bool,
-    validate: bool,
-):
+def export_command(db_path: Path, out_dir: Path, ri: float, validate: bool, **options: Any):
     """Write the meta-analysis files: extracts, pools, network models, grades, sensitivity.
 
     contrasts.csv and single_conditions.csv: metafor's escalc columns (MC, SMCC, MN).
@@ -200,8 +183,7 @@ def export_command(
     from .analysis.export import validate as validate_package
 
     try:
-        result = export(db_path, out_dir, ri, impute_sd=impute_sd, method=method,
-                        unlabelled_as_sd=unlabelled_as_sd, knha=knha)  # fmt: skip
+        result = export(db_path, out_dir, ri, **options)
     except ExportError as e:
         raise click.ClickException(str(e)) from None
     for path in result.files:
@@ -213,7 +195,7 @@ def export_command(
     click.echo(f"contrasts: {result.contrasts} rows, {result.contrasts_usable} with yi and vi (ri = {ri:g})")
     counts = result.pools_by_studies
     click.echo(
-        f"pools: {result.pools} in pooled.csv (method {method}): {counts.get(3, 0)} of 3 or more studies, "
+        f"pools: {result.pools} in pooled.csv (method {options['method']}): {counts.get(3, 0)} of 3 or more studies, "
         f"{counts.get(2, 0)} of 2, {counts.get(1, 0)} of 1, {counts.get(0, 0)} with nothing to pool"
     )
     click.echo(
@@ -251,9 +233,7 @@ def export_command(
     default=None,
     help="Two exercise ids: the forest plot of their within-study differences (A minus B)",
 )
-@click.option(
-    "--network", "network", is_flag=True, help="The network plot (exercises and the studies linking them)"
-)
+@click.option("--network", is_flag=True, help="The network plot (exercises and the studies linking them)")
 @click.option(
     "--out",
     "out_path",
@@ -265,20 +245,18 @@ def export_command(
     "--width",
     type=click.Choice(["desktop", "phone"]),
     default="desktop",
-    show_default=True,
     help="Draw for a desktop screen or narrow for a phone",
 )
 @click.option(
     "--impute-sd",
-    "impute_sd",
     metavar="CV|median-cv",
     default=None,
     help="Impute missing SDs of EMG amplitude means (as `evidence export`)",
 )
-@click.option("--unlabelled-as-sd", "unlabelled_as_sd", is_flag=True, help="Read an unlabelled '±' as an SD")
+@click.option("--unlabelled-as-sd", is_flag=True, help="Read an unlabelled '±' as an SD")
 @method_option("tau² estimator of a pair's pooled diamond")
 def plot_command(db_path: Path, muscle_id: str, pair: str | None, network: bool, out_path: Path | None,
-                 width: str, impute_sd: str | None, unlabelled_as_sd: bool, method: str):  # fmt: skip
+                 width: str, **options: Any):  # fmt: skip
     """Forest plot of one muscle across exercises and studies, of one pair, or its network.
 
     MVC-normalised EMG only, one muscle per plot, one panel per statistic: each study's value,
@@ -294,27 +272,26 @@ def plot_command(db_path: Path, muscle_id: str, pair: str | None, network: bool,
         evidence plot --muscle glutes --network
     """
     from .analysis.export import ExportError
-    from .analysis.plot import WIDTHS, forest_plot, muscle_targets, pair_plot
-    from .analysis.plot_network import network_plot
+    from .analysis.plot import WIDTHS, forest_plot, muscle_targets, network_plot, pair_plot
 
+    method = options.pop("method")  # the network plot has none
+    options.update(db_path=db_path, width_in=WIDTHS[width])
     try:
         targets = muscle_targets(db_path, muscle_id)
         base = out_path or Path(f"{muscle_id.replace(' ', '_').replace('/', '_')}.png")
         skipped = []
         for target in targets:
             path = base if len(targets) == 1 else base.with_stem(f"{base.stem}-{target}")
-            options = dict(db_path=db_path, impute_sd=impute_sd, width_in=WIDTHS[width],
-                           unlabelled_as_sd=unlabelled_as_sd)  # fmt: skip
             try:
                 if pair:
                     a, _, b = pair.partition(",")
-                    for r in pair_plot(a.strip(), b.strip(), target, path, method=method, **options):  # type: ignore[arg-type]
+                    for r in pair_plot(a.strip(), b.strip(), target, path, method=method, **options):
                         click.echo(f"wrote {r.path}: {r.points} differences, 1 pool")
                 elif network:
-                    panels = network_plot(target, path, **options)  # type: ignore[arg-type]
+                    panels = network_plot(target, path, **options)
                     click.echo(f"wrote {path}: {panels} network(s)")
                 else:
-                    r = forest_plot(target, path, method=method, **options)  # type: ignore[arg-type]
+                    r = forest_plot(target, path, method=method, **options)
                     click.echo(f"wrote {r.path}: {r.points} values, {r.with_interval} with a 95% interval, "
                                f"{r.pools} network estimates")  # fmt: skip
             except ExportError as e:

@@ -14,10 +14,10 @@ import re
 from statistics import mean, median
 from typing import Any
 
-from emg_evidence.schema.comparability import population_sql, value_to_use_sql
 from emg_evidence.schema.labels import LABELS
 
 from .answer_words import muscle_label
+from .settings import sql
 
 #: Who took part, as the pages filter it: the populations of schema/comparability.py's rule, as
 #: the pools take them (patients and people screened for weakness or pain are apart).
@@ -33,25 +33,21 @@ PHASE_ORDER = ("whole", "concentric", "not_reported", "eccentric", "isometric", 
 STATISTIC_ORDER = list(LABELS["statistic"])
 
 
-def _ids(values: list[str]) -> str:
-    return json.dumps(sorted(values))
+def _ids(values: list[str] | tuple[str, ...] | None) -> str | None:
+    """Ids as the SQL's json_each reads them; None (no filter) for none."""
+    return json.dumps(sorted(values)) if values else None
+
+
+async def _rows(db: Any, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of sql/<name>.sql, each with its muscle in words where it names one."""
+    rows = [dict(r) for r in await db.execute(sql(name), params)]
+    for r in rows:
+        if "muscle_region" in r:
+            r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
+    return rows
 
 
 # --- ranking ---------------------------------------------------------------------------------
-
-# The value to use of several sources' (a paper's before a review's, never the article's) is
-# schema/comparability.py's rule, as the pools take it.
-RANKING_SQL = f"""
-select e.measurement_id, e.study_id, e.citation, e.year, e.exercise_id, e.exercise, e.condition,
-       e.muscle_id, e.muscle, e.muscle_region, e.statistic, e.phase, e.value, e.sd, e.unit, e.n,
-       e.population, e.population_group, e.locator, s.pedro_score, s.clinical_condition
-from meta_extract e
-join study s on s.id = e.study_id
-where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
-  and e.muscle_id in (select value from json_each(:muscles))
-  and {population_sql("e.population_group", "s.clinical_condition")} in (select value from json_each(:groups))
-order by e.muscle_id, e.statistic, e.study_id, e.exercise_id
-"""
 
 
 def one_value_per_study(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -73,19 +69,17 @@ def one_value_per_study(rows: list[dict[str, Any]]) -> dict[str, Any]:
 async def ranking_evidence(db: Any, muscle_ids: list[str], population: str) -> list[dict[str, Any]]:
     """One ranking per muscle: its most reported statistic, exercises ordered by the median of
     their studies' values; the other statistics apart, each ranked by itself."""
-    groups = POPULATIONS[population][1]
-    rows = [
-        dict(r)
-        for r in await db.execute(RANKING_SQL, {"muscles": _ids(muscle_ids), "groups": _ids(list(groups))})
-    ]
+    rows = await _rows(
+        db, "ranking", {"muscles": _ids(muscle_ids), "groups": _ids(POPULATIONS[population][1])}
+    )
     rankings: list[dict[str, Any]] = []
     for muscle_id in muscle_ids:
-        mine = [r for r in rows if r["muscle_id"] == muscle_id]
-        if not mine:
-            continue
         by_stat: dict[str, list[dict[str, Any]]] = {}
-        for r in mine:
-            by_stat.setdefault(r["statistic"], []).append(r)
+        for r in rows:
+            if r["muscle_id"] == muscle_id:
+                by_stat.setdefault(r["statistic"], []).append(r)
+        if not by_stat:
+            continue
         # The most reported summary ranks first; 'not stated' never leads while another exists.
         ordered = sorted(
             by_stat,
@@ -96,10 +90,8 @@ async def ranking_evidence(db: Any, muscle_ids: list[str], population: str) -> l
             ),
         )
         tables = [_rank(by_stat[s], s) for s in ordered]
-        rankings.append({
-            "muscle_id": muscle_id, "muscle": muscle_label(mine[0]["muscle"], mine[0]["muscle_region"]),
-            "main": tables[0], "others": tables[1:],
-        })  # fmt: skip
+        muscle = next(iter(by_stat.values()))[0]["muscle_label"]
+        rankings.append({"muscle_id": muscle_id, "muscle": muscle, "main": tables[0], "others": tables[1:]})
     rankings.sort(key=lambda r: -r["main"]["studies"])
     return rankings
 
@@ -132,66 +124,12 @@ def _rank(rows: list[dict[str, Any]], statistic: str) -> dict[str, Any]:
 
 # --- compare ---------------------------------------------------------------------------------
 
-BOTH_SQL = """
-select s.id as study_id, s.citation, s.n, s.population_group, s.population, s.design,
-       s.pedro_score, s.clinical_condition
-from study s
-where exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:a)))
-  and exists (select 1 from condition c where c.study_id = s.id and c.exercise_id in (select value from json_each(:b)))
-order by s.year, s.id
-"""
-
-PAIRS_SQL = """
-select x.study_id, x.muscle_id, x.muscle, x.muscle_region, x.metric, x.statistic, x.phase, x.unit,
-       x.normalisation_category,
-       x.condition as condition_a, y.condition as condition_b, x.value as value_a, y.value as value_b,
-       x.locator
-from contrast_pair p
-join meta_extract x on x.measurement_id = case when p.exercise1_id in (select value from json_each(:a))
-                                               then p.measurement1_id else p.measurement2_id end
-join meta_extract y on y.measurement_id = case when p.exercise1_id in (select value from json_each(:a))
-                                               then p.measurement2_id else p.measurement1_id end
-where p.study_id = :study
-  and x.exercise_id in (select value from json_each(:a)) and y.exercise_id in (select value from json_each(:b))
-  and (:muscles is null or p.muscle_id in (select value from json_each(:muscles)))
-order by x.muscle_id, x.statistic, x.phase
-"""
-
-FINDINGS_SQL = """
-select f.id, f.muscle_id, mu.name as muscle, mu.region as muscle_region, f.metric, f.statistic,
-       f.phase, f.direction, f.p_value, f.p_relation, f.summary, src.kind as provenance,
-       ca.label as label_a, ca.exercise_id as exercise_a, cb.label as label_b, cb.exercise_id as exercise_b
-from finding f
-join condition ca on ca.id = f.condition_a_id
-left join condition cb on cb.id = f.condition_b_id
-join muscle mu on mu.id = f.muscle_id
-join source src on src.id = f.source_id
-where f.study_id = :study and f.muscle_b_id is null
-  and (:muscles is null or f.muscle_id in (select value from json_each(:muscles)))
-  and ca.exercise_id in (select value from json_each(:both))
-  and (cb.id is null or cb.exercise_id in (select value from json_each(:both)))
-order by f.muscle_id, f.id
-"""
-
-APART_SQL = f"""
-select e.exercise, e.muscle, e.muscle_region, e.value, e.unit, e.statistic, e.study_id, e.citation, e.n
-from meta_extract e
-where e.comparable_mvc = 1 and {value_to_use_sql("e.")}
-  and e.exercise_id in (select value from json_each(:exercises))
-  and (:muscles is null or e.muscle_id in (select value from json_each(:muscles)))
-order by e.value desc
-"""
-
 
 async def measured_apart(
     db: Any, exercise_ids: list[str], muscle_ids: list[str] | None
 ) -> list[dict[str, Any]]:
     """An exercise's %MVC values in any study, for when no study did both: not a comparison."""
-    params = {"exercises": _ids(exercise_ids), "muscles": _ids(muscle_ids) if muscle_ids else None}
-    rows = [dict(r) for r in await db.execute(APART_SQL, params)]
-    for r in rows:
-        r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
-    return rows
+    return await _rows(db, "measured_apart", {"exercises": _ids(exercise_ids), "muscles": _ids(muscle_ids)})
 
 
 #: A design that compared the exercises in the same people, and one that compared groups.
@@ -223,15 +161,14 @@ async def compare_evidence(
     between them, its results across all its exercises, and what it found, A first."""
     a_only = [i for i in a_ids if i not in b_ids]
     b_only = [i for i in b_ids if i not in a_ids]
-    params = {"a": _ids(a_only), "b": _ids(b_only), "muscles": _ids(muscle_ids) if muscle_ids else None}
-    studies = [dict(r) for r in await db.execute(BOTH_SQL, params)]
+    params = {"a": _ids(a_only), "b": _ids(b_only), "muscles": _ids(muscle_ids)}
+    studies = await _rows(db, "compare_studies", params)
     for st in studies:
         p = {**params, "study": st["study_id"], "both": _ids(a_only + b_only)}
         st["same_participants"] = same_participants(st["design"])
-        st["pairs"] = [dict(r) for r in await db.execute(PAIRS_SQL, p)]
+        st["pairs"] = await _rows(db, "compare_pairs", p)
         st["findings"], st["across"] = [], []
-        for f in (dict(r) for r in await db.execute(FINDINGS_SQL, p)):
-            f["muscle_label"] = muscle_label(f["muscle"], f["muscle_region"])
+        for f in await _rows(db, "compare_findings", p):
             if f["exercise_b"] is None:
                 st["across"].append(f)  # a result across the study's exercises (no pair named)
             elif (f["exercise_a"] in a_only) != (f["exercise_b"] in a_only):
@@ -239,8 +176,6 @@ async def compare_evidence(
                     f["direction"] = FLIP.get(f["direction"], f["direction"])
                     f["label_a"], f["label_b"] = f["label_b"], f["label_a"]
                 st["findings"].append(f)
-        for r in st["pairs"]:
-            r["muscle_label"] = muscle_label(r["muscle"], r["muscle_region"])
         st["verdicts"] = study_verdicts(st)
     return studies
 
@@ -296,31 +231,6 @@ FACTOR_WORDS = {
 HEAD_WORDS = ("squat", "deadlift", "thrust", "bridge", "lunge", "step", "abduction", "adduction",
               "extension", "curl", "swing", "raise", "press")  # fmt: skip
 
-TECHNIQUE_SQL = """
-select f.id, f.study_id, s.citation, s.n, s.population_group, s.clinical_condition, s.pedro_score,
-       f.muscle_id, mu.name as muscle,
-       mu.region as muscle_region, f.metric, f.statistic, f.direction, f.p_value, f.p_relation,
-       f.summary, src.kind as provenance,
-       ca.label as condition_a, cb.label as condition_b, ea.name as exercise_a, eb.name as exercise_b,
-       ca.exercise_id as exercise_a_id, cb.exercise_id as exercise_b_id,
-       ca.depth as depth_a, cb.depth as depth_b, ca.load as load_a, cb.load as load_b,
-       f.muscle_b_id, mb.name as muscle_b, ca.stance as stance_a, cb.stance as stance_b, ca.cue as cue_a, cb.cue as cue_b
-from finding f
-join study s on s.id = f.study_id
-join source src on src.id = f.source_id
-join muscle mu on mu.id = f.muscle_id
-left join muscle mb on mb.id = f.muscle_b_id
-join condition ca on ca.id = f.condition_a_id
-join exercise ea on ea.id = ca.exercise_id
-left join condition cb on cb.id = f.condition_b_id
-left join exercise eb on eb.id = cb.exercise_id
-where (f.muscle_b_id is null or :exercises is not null)
-  and (:muscles is null or f.muscle_id in (select value from json_each(:muscles))
-       or f.muscle_b_id in (select value from json_each(:muscles)))
-  and (:exercises is null or ca.exercise_id in (select value from json_each(:exercises)))
-order by s.year, f.study_id, f.muscle_id, f.id
-"""
-
 
 def what_changed(r: dict[str, Any]) -> list[str]:
     """The factors two versions of an exercise differ in (a trend across a study's versions: the
@@ -336,31 +246,25 @@ def what_changed(r: dict[str, Any]) -> list[str]:
             f for f, words in FACTOR_WORDS.items() if lead.lower().startswith("factor") and words.search(lead)
         ]
     if r["exercise_a_id"] != r["exercise_b_id"]:
-        a, b = (
-            set(r["exercise_a"].lower().replace("-", " ").split()),
-            set(r["exercise_b"].lower().replace("-", " ").split()),
-        )
+        a, b = (set(r[k].lower().replace("-", " ").split()) for k in ("exercise_a", "exercise_b"))
         return ["variant"] if any(w in a and w in b for w in HEAD_WORDS) else []
     columns = [f for f in ("depth", "load", "stance", "cue") if (r[f + "_a"] or "") != (r[f + "_b"] or "")]
     if columns:
         return columns
-    words = [
-        f
-        for f, pattern in FACTOR_WORDS.items()
-        if pattern.search(r["condition_a"]) and pattern.search(r["condition_b"])
-    ]
-    return words[:1] or ["variant"]
+    words = (f for f, p in FACTOR_WORDS.items() if p.search(r["condition_a"]) and p.search(r["condition_b"]))
+    return [next(words, "variant")]
 
 
 async def technique_evidence(
     db: Any, factor: str, muscle_ids: list[str] | None, exercise_ids: list[str] | None
 ) -> list[dict[str, Any]]:
-    params = {
-        "muscles": _ids(muscle_ids) if muscle_ids else None,
-        "exercises": _ids(exercise_ids) if exercise_ids else None,
-    }
     rows = []
-    found = [dict(x) for x in await db.execute(TECHNIQUE_SQL, params)]
+    found = [
+        dict(x)
+        for x in await db.execute(
+            sql("technique"), {"muscles": _ids(muscle_ids), "exercises": _ids(exercise_ids)}
+        )
+    ]
     versions: dict[tuple[str, str], set[str]] = {}
     for r in found:
         versions.setdefault((r["study_id"], r["exercise_a_id"]), set()).add(r["condition_a"])

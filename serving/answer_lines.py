@@ -6,7 +6,8 @@ studies one by one, graded by grade.py's :func:`unpooled`. Nothing here grades.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -48,25 +49,15 @@ def graded(text: str, g: Grade) -> dict[str, str]:
     return {"text": text, "grade": g.level, "why": g.main, "also": "; ".join(others)}
 
 
-def least_direct(populations: Iterable[str]) -> str:
-    found = set(populations) or {"healthy"}
-    return min(found, key=lambda p: POPULATION_ORDER.index(p) if p in POPULATION_ORDER else 0)
-
-
 def one_by_one(
     kind: str, studies: dict[str, dict[str, Any]], agree: bool = True, normalisation: str | None = None
 ) -> Grade:
     """grade.py's grade of studies read one by one (``studies``: by id, each with its
-    pedro_score, population_group and clinical_condition)."""
-    return unpooled(
-        kind,
-        [st.get("pedro_score") for st in studies.values()],
-        least_direct(
-            population(st.get("population_group"), st.get("clinical_condition")) for st in studies.values()
-        ),
-        normalisation or MVC_CATEGORIES[0],
-        agree,
-    )
+    pedro_score, population_group and clinical_condition), judged by their least direct population."""
+    found = {population(st.get("population_group"), st.get("clinical_condition")) for st in studies.values()}
+    least_direct = min(found or {"healthy"}, key=POPULATION_ORDER.index)
+    pedro = [st.get("pedro_score") for st in studies.values()]
+    return unpooled(kind, pedro, least_direct, normalisation or MVC_CATEGORIES[0], agree)
 
 
 def _interval(lo: float, hi: float, digits: int = 1) -> str:
@@ -116,7 +107,7 @@ def network_line(db_path: Path, muscle: str, network: dict[str, Any]) -> dict[st
     return graded(text + ".", g)
 
 
-def ranking_line(word: str, ranking: dict[str, Any], lead: str = "") -> dict[str, str]:
+def ranking_line(ranking: dict[str, Any], lead: str = "") -> dict[str, str]:
     """The bottom line of one muscle's ranking from its studies one by one: its top exercise,
     the runner-up, how sure (``lead``: words after the muscle's name, as 'study by study, ')."""
     main = ranking["main"]
@@ -145,9 +136,7 @@ def ranking_line(word: str, ranking: dict[str, Any], lead: str = "") -> dict[str
     }
 
 
-def ranking_bottom(
-    db_path: Path, word: str, rankings: list[dict[str, Any]], who: str
-) -> list[dict[str, str]]:
+def ranking_bottom(db_path: Path, rankings: list[dict[str, Any]], who: str) -> list[dict[str, str]]:
     """The ranking page's bottom line: per muscle (the first three), the network model's answer
     first where one exists, then the studies one by one; "no pooled answer" where none does."""
     out: list[dict[str, str]] = []
@@ -158,7 +147,7 @@ def ranking_bottom(
         if network:
             out.append(network_line(db_path, r["muscle"], network))
         lead = "" if not any(networks) else "study by study, " if network else "no pooled answer yet; "
-        out.append(ranking_line(word, r, lead))
+        out.append(ranking_line(r, lead))
     return out
 
 
@@ -187,12 +176,11 @@ def compare_lines(a: str, b: str, studies: list[dict[str, Any]]) -> list[dict[st
     for muscle, items in sorted(by_muscle.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         found = [v["found"] for _, v in items]
         people = sum(st["n"] or 0 for st, _ in items)
-        counted = {f: found.count(f) for f in dict.fromkeys(found)}
         parts = [
             f"{n} found {'it ' if found_words(f, a, b).startswith('higher') else ''}{found_words(f, a, b)}"
             if len(items) > 1
             else found_words(f, a, b)
-            for f, n in counted.items()
+            for f, n in Counter(found).items()
         ]
         of = f"of {studies_and_people(len(items), people)}, " if len(items) > 1 else ""
         diffs = [v["difference"] for _, v in items if v["difference"] is not None]
@@ -206,8 +194,7 @@ def compare_lines(a: str, b: str, studies: list[dict[str, Any]]) -> list[dict[st
                 else f"{fmt_number(round(lo))} to {fmt_number(round(hi))}"
             )
             size = f"; in their values, {a} minus {b} = {span} {'/'.join(sorted(units))} points"
-        decided = set(found) - {"not_given"}
-        agree = len(decided) <= 1
+        agree = len(set(found) - {"not_given"}) <= 1
         other = [
             r["normalisation_category"]
             for st, _ in items
@@ -215,12 +202,7 @@ def compare_lines(a: str, b: str, studies: list[dict[str, Any]]) -> list[dict[st
             if r["muscle_label"] == muscle and r["normalisation_category"] not in MVC_CATEGORIES
         ]
         g = one_by_one("difference", {st["study_id"]: st for st, _ in items}, agree, (other or [None])[0])
-        if len(items) > 1 and not agree:
-            head = "mixed: "
-        elif len(items) == 1:
-            head = f"{studies_and_people(1, people)}: "
-        else:
-            head = ""
+        head = f"{studies_and_people(1, people)}: " if len(items) == 1 else "" if agree else "mixed: "
         lines.append(
             {"muscle": muscle, **graded(f"{muscle.capitalize()}: {head}{of}{'; '.join(parts)}{size}.", g)}
         )
@@ -241,30 +223,28 @@ def pooled_compare_lines(
     muscles = muscle_ids or sorted(names)
     s = cached(db_path)
     found = []
-    for a in a_ids:
-        for b in b_ids:
-            if a == b:
+    for a, b, muscle in product(a_ids, b_ids, muscles):
+        if a == b:
+            continue
+        sign = 1.0 if a < b else -1.0  # pairwise_for turns the pool into a - b; so do its bounds
+        for row in pairwise_for(db_path, a, b, muscle):
+            if row.get("estimate") is None or row["studies"] < MIN_POOLED:
                 continue
-            sign = 1.0 if a < b else -1.0  # pairwise_for turns the pool into a - b; so do its bounds
-            for muscle in muscles:
-                for row in pairwise_for(db_path, a, b, muscle):
-                    if row.get("estimate") is None or row["studies"] < MIN_POOLED:
-                        continue
-                    pool = next(p for p in s.pools if p.key == row["key"])
-                    evidence = pool_evidence(pool, s.raw)
-                    assert evidence is not None  # a pool with an estimate has evidence
-                    lo, hi = sorted((sign * evidence.ci_lb, sign * evidence.ci_ub))
-                    parts = key_parts(row["key"].split("/", 1)[1])
-                    muscle_words = names.get(muscle, muscle.replace("_", " "))
-                    robust = ", cluster-robust as a study gave several comparisons" if pool.robust else ""
-                    text = (
-                        f"{muscle_words.capitalize()} ({_measure(parts)}): pooled over "
-                        f"{studies_and_people(row['studies'], row['people'])}, {s.raw.names.get(a, a)} minus "
-                        f"{s.raw.names.get(b, b)} = {fmt_number(round(row['estimate'], 1))} {_unit(parts)} points "
-                        f"({_interval(lo, hi)}{robust})."
-                    )
-                    line = graded(text, s.grades[("pool", row["key"])])
-                    found.append((muscle_words, row["studies"], row["people"], line))
+            pool = next(p for p in s.pools if p.key == row["key"])
+            evidence = pool_evidence(pool, s.raw)
+            assert evidence is not None  # a pool with an estimate has evidence
+            lo, hi = sorted((sign * evidence.ci_lb, sign * evidence.ci_ub))
+            parts = key_parts(row["key"].split("/", 1)[1])
+            muscle_words = names.get(muscle, muscle.replace("_", " "))
+            robust = ", cluster-robust as a study gave several comparisons" if pool.robust else ""
+            text = (
+                f"{muscle_words.capitalize()} ({_measure(parts)}): pooled over "
+                f"{studies_and_people(row['studies'], row['people'])}, {s.raw.names.get(a, a)} minus "
+                f"{s.raw.names.get(b, b)} = {fmt_number(round(row['estimate'], 1))} {_unit(parts)} points "
+                f"({_interval(lo, hi)}{robust})."
+            )
+            line = graded(text, s.grades[("pool", row["key"])])
+            found.append((muscle_words, row["studies"], row["people"], line))
     # Each muscle's pools together, the muscle with the largest pool first.
     most = {m: max(k for m2, k, _, _ in found if m2 == m) for m, *_ in found}
     found.sort(key=lambda f: (-most[f[0]], f[0], -f[1], -f[2], f[3]["text"]))
@@ -289,13 +269,18 @@ def compare_bottom(
     ]
 
 
+#: What a study found when the technique changed, per muscle: in the order the bottom line says them.
+OUTCOMES = (
+    ({"changed"}, "found activation changed"),
+    ({"changed", "no change"}, "found it changed for some muscles and not others"),
+    ({"no change"}, "found no change"),
+)
+
+
 def technique_line(factor_words: str, rows: list[dict[str, Any]]) -> dict[str, str] | None:
     """How many studies found activation changed with the factor, and how many found no change."""
     if not rows:
         return None
-    per_study: dict[str, set[str]] = {}
-    people: dict[str, int] = {}
-    names: dict[str, str] = {}
     within = [r for r in rows if r["within"]]
     article_only = [r for r in rows if r["provenance"] == "article" and not r["within"]]
     rows = [r for r in rows if r["provenance"] != "article" and not r["within"]]
@@ -328,30 +313,25 @@ def technique_line(factor_words: str, rows: list[dict[str, Any]]) -> dict[str, s
             "grade": "none",
             "why": "no study compared the versions directly",
         }
+    per_study: dict[str, set[str]] = {}
     for r in rows:
         per_study.setdefault(r["study_id"], set()).add(
             "no change" if r["direction"] == "no_difference" else "changed"
         )
-        people[r["study_id"]] = r["n"] or 0
-        names[r["study_id"]] = short_citation(r["citation"])
-    changed = [s for s, v in per_study.items() if v == {"changed"}]
-    unchanged = [s for s, v in per_study.items() if v == {"no change"}]
-    both = [s for s, v in per_study.items() if len(v) == 2]
+    studies = {r["study_id"]: r for r in rows}
     parts = []
-    if changed:
-        parts.append(f"{len(changed)} found activation changed ({', '.join(names[s] for s in changed)})")
-    if both:
-        parts.append(
-            f"{len(both)} found it changed for some muscles and not others ({', '.join(names[s] for s in both)})"
-        )
-    if unchanged:
-        parts.append(f"{len(unchanged)} found no change ({', '.join(names[s] for s in unchanged)})")
-    k = len(per_study)
-    mixed = bool(unchanged or both) and bool(changed or both)
-    g = one_by_one("difference", {r["study_id"]: r for r in rows}, not mixed)
+    for outcome, words in OUTCOMES:
+        ids = [s for s, v in per_study.items() if v == outcome]
+        if ids:
+            parts.append(
+                f"{len(ids)} {words} ({', '.join(short_citation(studies[s]['citation']) for s in ids)})"
+            )
+    k, people = len(studies), sum(st["n"] or 0 for st in studies.values())
+    mixed = {"changed", "no change"} <= set().union(*per_study.values())
+    g = one_by_one("difference", studies, not mixed)
     verdict = "Mixed" if mixed and k > 1 else ("One study" if k == 1 else "Consistent")
     return graded(
-        f"{NOT_POOLED} {verdict}. Of {studies_and_people(k, sum(people.values()))} that changed the "
+        f"{NOT_POOLED} {verdict}. Of {studies_and_people(k, people)} that changed the "
         f"{factor_words}: {'; '.join(parts)}.{extra}",
         g,
     )

@@ -27,7 +27,6 @@ import rispy
 from datasette.utils.asgi import Response
 from pybtex.database import BibliographyData, Entry, Person
 
-STUDY_TABLE = "study"
 STUDY_FIELDS = "id, authors, year, title, journal, volume, issue, pages, doi, pmid"
 
 # Authors are stored as 'Surname Initials' (Vancouver/NLM style): the last word is the initials.
@@ -109,11 +108,9 @@ def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
             "pmid": study.get("pmid"),
             "note": missing_note(study),
         }
-        persons = {
-            "author": [
-                Person(last=bibtex_text(last), first=bibtex_text(first)) for last, first in authors_of(study)
-            ]
-        }
+        authors = [
+            Person(last=bibtex_text(last), first=bibtex_text(first)) for last, first in authors_of(study)
+        ]
         entries[study["id"]] = Entry(
             "article",
             fields=[
@@ -121,11 +118,9 @@ def to_bibtex(studies: Iterable[dict[str, Any]]) -> str:
                 for k, v in fields.items()
                 if v not in (None, "")
             ],
-            persons={k: v for k, v in persons.items() if v},
+            persons={"author": authors} if authors else {},
         )
-    if not entries:
-        return ""
-    return BibliographyData(entries=entries).to_string("bibtex")
+    return BibliographyData(entries=entries).to_string("bibtex") if entries else ""
 
 
 class PlainRisWriter(rispy.RisWriter):
@@ -141,11 +136,11 @@ def to_ris(studies: Iterable[dict[str, Any]]) -> str:
     for study in studies:
         first_page, last_page = page_range(study.get("pages"))
         note = missing_note(study)
-        urls = []
+        urls, pmid = [], str(study.get("pmid") or "")
         if study.get("doi"):
             urls.append("https://doi.org/" + quote(str(study["doi"]), safe="/:;()._-<>"))
-        if str(study.get("pmid") or "").isascii() and str(study.get("pmid") or "").isdigit():
-            urls.append(f"https://pubmed.ncbi.nlm.nih.gov/{study['pmid']}/")
+        if pmid.isascii() and pmid.isdigit():
+            urls.append(f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/")
         record = {
             "type_of_reference": "JOUR",
             "id": study["id"],
@@ -166,21 +161,12 @@ def to_ris(studies: Iterable[dict[str, Any]]) -> str:
             "urls": urls,
             "notes": [note] if note else None,
         }
-        records.append({k: _ris_value(v) for k, v in record.items() if v not in (None, "", [])})
-    if not records:
-        return ""
-    return rispy.dumps(records, implementation=PlainRisWriter)
-
-
-def _ris_value(value: Any) -> Any:
-    if isinstance(value, list):
-        return [ris_text(str(v)) for v in value]
-    return ris_text(str(value))
-
-
-def _plain(value: Any) -> Any:
-    # With _labels=on, foreign-key cells arrive as {"value": ..., "label": ...}.
-    return value.get("value") if isinstance(value, dict) else value
+        records.append({
+            k: [ris_text(str(x)) for x in v] if isinstance(v, list) else ris_text(str(v))
+            for k, v in record.items()
+            if v not in (None, "", [])
+        })  # fmt: skip
+    return rispy.dumps(records, implementation=PlainRisWriter) if records else ""
 
 
 def _column_values(rows: Sequence[Any], column: str) -> list[str]:
@@ -191,7 +177,7 @@ def _column_values(rows: Sequence[Any], column: str) -> list[str]:
 
 async def _study_rows(datasette, database: str, ids: list[str]) -> list[dict[str, Any]]:
     db = datasette.get_database(database)
-    sql = f"select {STUDY_FIELDS} from {STUDY_TABLE} where id in (select value from json_each(?))"
+    sql = f"select {STUDY_FIELDS} from study where id in (select value from json_each(?))"
     by_id = {row["id"]: dict(row) for row in (await db.execute(sql, [json.dumps(ids)])).rows}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -218,7 +204,7 @@ def _study_column(columns, table: str | None) -> str | None:
     """The column through which rows name studies; ``id`` only for study rows (the study table,
     or a query that may be over it); None if none."""
     column = next((c for c in ("study_id", "measurement_id", "condition_id") if c in columns), None)
-    return column or ("id" if "id" in columns and table in (STUDY_TABLE, None) else None)
+    return column or ("id" if "id" in columns and table in ("study", None) else None)
 
 
 async def _studies_named(datasette, database, column, rows_sql, params, time_limit=None) -> list[str]:
@@ -250,19 +236,11 @@ async def cited_study_ids(datasette, database: str, table: str | None, columns, 
     return await _studies_named(datasette, database, column, rows_sql, {"values": json.dumps(values)})
 
 
-class TooManyStudies(Exception):
-    pass
-
-
-async def _page_query(datasette, request, database: str, table: str | None, data) -> tuple[str, Any] | None:
-    """The SQL and parameters of every row the page is a page of; None where it is not known."""
+async def whole_query_study_ids(datasette, request, database, table, column, data) -> list[str] | None:
+    """The studies every row of the page's query names (MAX_STUDIES + 1 at most), in order of
+    first mention; None where that query is not known."""
     query = (data or {}).get("query") or {}
-    sql, params = query.get("sql"), query.get("params") or {}
-    if not sql:
-        return None
-    if table is None:
-        return sql, params  # a canned or arbitrary query, as written: Datasette cut it at the row cap
-    if request is not None and request.args.get("_next"):
+    if table is not None and request.args.get("_next"):
         # The SQL of page two on starts after the last row of the page before: ask for that of
         # page one (the same filters and order), which has none of it.
         kept = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=True) if k != "_next"]
@@ -270,53 +248,39 @@ async def _page_query(datasette, request, database: str, table: str | None, data
         first = await datasette.client.get(
             path + "?" + urlencode([*kept, ("_nocount", "1"), ("_nofacet", "1")])
         )
-        if first.status_code != 200:
-            return None
-        query = first.json().get("query") or {}
-        sql, params = query.get("sql"), query.get("params") or {}
-        if not sql:
-            return None
-    return PAGE_LIMIT.sub("", sql), params
-
-
-async def whole_query_study_ids(
-    datasette, request, database: str, table: str | None, columns, data
-) -> list[str] | None:
-    """The studies every row of the page's query names, in order of first mention, or None if
-    that query is not known. Raises TooManyStudies past MAX_STUDIES."""
-    found = await _page_query(datasette, request, database, table, data)
-    column = _study_column(columns, table)
-    if found is None or column is None:
+        query = (first.json().get("query") or {}) if first.status_code == 200 else {}
+    sql, params = query.get("sql"), query.get("params") or {}
+    if not sql:
         return None
-    sql, params = found
-    limit = (request.args.get("_timelimit") or "") if request is not None else ""
+    if table is not None:  # a table page ends in its own limit; a query runs as written
+        sql = PAGE_LIMIT.sub("", sql)
+    limit = request.args.get("_timelimit") or ""
     # row_number() over () numbers the rows in the order the query gives them.
     rows_sql = f"select *, row_number() over () as [__row] from ({sql})"
-    ids = await _studies_named(
+    return await _studies_named(
         datasette, database, column, rows_sql, params, int(limit) if limit.isdigit() else None
     )
-    if len(ids) > MAX_STUDIES:
-        raise TooManyStudies(
-            f"this query names more than {MAX_STUDIES:,} studies: narrow its filters to cite them"
-        )
-    return ids
 
 
 def _renderer(extension: str, content_type: str, write):
     async def render(datasette, database, table, query_name, columns, rows, request, data, view_name):
         ids = await cited_study_ids(datasette, database, table, columns, rows)
-        if ids is not None and view_name != "row":  # a row page cites its one row
-            try:
-                ids = await whole_query_study_ids(datasette, request, database, table, columns, data) or ids
-            except TooManyStudies as e:
-                return Response.text(str(e), status=400)
-            except Exception as e:  # noqa: BLE001 - SQL Datasette ran once, wrapped: say what failed
-                if (data or {}).get("truncated") or (data or {}).get("next"):  # else the page holds every row
-                    return Response.text(f"could not cite every row of this query: {e}", status=400)
         if ids is None:
             return Response.text(
                 "No studies here: citation export needs rows with a study_id, measurement_id or condition_id"
                 " column, or study rows.",
+                status=400,
+            )
+        if view_name != "row":  # a row page cites its one row
+            column = _study_column(columns, table)
+            try:
+                ids = await whole_query_study_ids(datasette, request, database, table, column, data) or ids
+            except Exception as e:  # noqa: BLE001 - SQL Datasette ran once, wrapped: say what failed
+                if (data or {}).get("truncated") or (data or {}).get("next"):  # else the page holds every row
+                    return Response.text(f"could not cite every row of this query: {e}", status=400)
+        if len(ids) > MAX_STUDIES:
+            return Response.text(
+                f"this query names more than {MAX_STUDIES:,} studies: narrow its filters to cite them",
                 status=400,
             )
         studies = await _study_rows(datasette, database, ids)
@@ -334,7 +298,6 @@ def _renderer(extension: str, content_type: str, write):
 
 
 def renderers() -> list[dict[str, Any]]:
-    """The .bib and .ris output renderers (serving/plugin.py registers them)."""
     return [
         _renderer("bib", "application/x-bibtex", to_bibtex),
         _renderer("ris", "application/x-research-info-systems", to_ris),

@@ -29,7 +29,7 @@ from emg_evidence.analysis.export import ExportError
 from emg_evidence.analysis.imputation import RuleError, parse_rule
 from emg_evidence.analysis.plot import forest_svg
 from emg_evidence.analysis.pooling import METHODS
-from emg_evidence.serving.harden import per_loop
+from emg_evidence.serving.harden import acquire, per_loop
 from emg_evidence.serving.settings import LIMITS
 
 MAX_WORD = 80
@@ -69,9 +69,7 @@ class Plots:
         """The plot of ``key``, drawn now (in a thread) if need be; None if no turn came in time."""
         turns = per_loop("forest", lambda: asyncio.Semaphore(LIMITS.forest_at_once))
         if key not in self.kept:
-            try:
-                await asyncio.wait_for(turns.acquire(), LIMITS.forest_wait_s)
-            except TimeoutError:
+            if not await acquire(turns, LIMITS.forest_wait_s):
                 return None
             try:
                 if key not in self.kept:  # else drawn by the request it waited behind

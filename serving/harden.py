@@ -146,7 +146,6 @@ class ClientSlots:
         self.held: dict[str, int] = {}
 
     def take(self, client: str) -> str | None:
-        """Take a slot for ``client``; if there is none, say why."""
         mine = self.held.get(client, 0)
         if mine >= self.per_client:
             return f"you already have {mine} running"
@@ -161,7 +160,8 @@ class ClientSlots:
             del self.held[client]
 
 
-async def _take(slots: asyncio.Semaphore, wait_s: float) -> bool:
+async def acquire(slots: asyncio.Semaphore, wait_s: float) -> bool:
+    """Take one of ``slots`` within ``wait_s`` seconds; False if none came free."""
     try:
         await asyncio.wait_for(slots.acquire(), wait_s)
     except TimeoutError:
@@ -214,7 +214,6 @@ async def csv_failure(datasette: Any, scope: dict, args: dict[str, list[str]]) -
 
 
 def wrap(datasette: Any, app: Any) -> Any:
-    """``app`` behind the checks and bounds above."""
     known: set[str] | None = None
 
     async def harden(scope, receive, send):
@@ -237,7 +236,7 @@ def wrap(datasette: Any, app: Any) -> Any:
         peer = str(scope["client"][0]) if scope.get("client") else ""
         if _arbitrary_sql(known, args):
             slots = per_loop("arbitrary-sql", lambda: asyncio.Semaphore(LIMITS.arbitrary_sql_at_once))
-            if not await _take(slots, LIMITS.arbitrary_sql_wait_s):
+            if not await acquire(slots, LIMITS.arbitrary_sql_wait_s):
                 return await _send_error(send, 429, "too many arbitrary SQL queries at once; retry shortly",
                                          [RETRY_AFTER])  # fmt: skip
             scope = {**scope, "query_string": _with_time_limit(raw, LIMITS.arbitrary_sql_time_limit_ms)}

@@ -29,7 +29,6 @@ from emg_evidence.serving import (
 
 
 def register() -> None:
-    """Register this plugin with Datasette, once per process."""
     plugin = sys.modules[__name__]
     if not pm.is_registered(plugin):
         pm.register(plugin, name="emg_evidence")

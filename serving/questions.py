@@ -25,21 +25,13 @@ from emg_evidence.serving.answer_words import exercise_words, muscle_words, name
 
 MAX_WORD = 80
 #: Verdict groups of the article page, in the order shown: what holds, what is off, what is open.
-VERDICT_GROUPS = [
-    ("What holds", ["supported", "numbers_match"]),
-    ("Partly right", ["partly_supported"]),
-    (
-        "What the article gets wrong",
-        [
-            "numbers_differ",
-            "metric_not_mvc",
-            "no_difference_reported",
-            "contradicted",
-            "different_muscle_or_task",
-        ],
-    ),
-    ("What cannot be checked", ["not_verifiable", "study_unidentified"]),
-]
+VERDICT_GROUPS = {
+    "What holds": ("supported", "numbers_match"),
+    "Partly right": ("partly_supported",),
+    "What the article gets wrong": ("numbers_differ", "metric_not_mvc", "no_difference_reported",
+                                    "contradicted", "different_muscle_or_task"),
+    "What cannot be checked": ("not_verifiable", "study_unidentified"),
+}  # fmt: skip
 
 #: What /search looks in: each kind's table (with its FTS5 index, {table}_fts) and the columns shown.
 SEARCH = {
@@ -76,8 +68,7 @@ def _csv(name: str, rows: list[dict[str, Any]]) -> Response:
     columns = list(dict.fromkeys(k for r in rows for k in r))
     writer = csv.DictWriter(out, columns, extrasaction="ignore")
     writer.writeheader()
-    for r in rows:
-        writer.writerow({k: safe_cell(v) for k, v in r.items()})
+    writer.writerows({k: safe_cell(v) for k, v in r.items()} for r in rows)
     return Response(out.getvalue(), content_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
 
@@ -119,7 +110,7 @@ async def ranking(request: Any, datasette: Any) -> Response:
         ])  # fmt: skip
     return await _page(datasette, request, "ranking.html", {
         "word": word, "named": named, "rankings": rankings, "who": who, "populations": evidence.POPULATIONS,
-        "bottom": lines.ranking_bottom(Path(db.path), word, rankings, who),
+        "bottom": lines.ranking_bottom(Path(db.path), rankings, who),
         "downloads": _downloads(request, [s["study_id"] for *_, s in found]),
         "over_100": any(s["value"] > 100 for *_, s in found),
     })  # fmt: skip
@@ -127,33 +118,23 @@ async def ranking(request: Any, datasette: Any) -> Response:
 
 async def compare(request: Any, datasette: Any) -> Response:
     db = datasette.get_database("evidence")
-    a, b = _arg(request, "a", "hip thrust"), _arg(request, "b", "squat")
-    muscle = _arg(request, "muscle")
+    a, b, muscle = _arg(request, "a", "hip thrust"), _arg(request, "b", "squat"), _arg(request, "muscle")
     side_a, side_b = await name_exercise(db, a), await name_exercise(db, b)
-    problems = [
-        {"what": w, "named": n}
-        for w, n in (("first exercise", side_a), ("second exercise", side_b))
-        if not n.ids
-    ]
     named_muscle = await name_muscle(db, muscle) if muscle else None
-    if named_muscle and not named_muscle.ids:
-        problems.append({"what": "muscle", "named": named_muscle})
+    muscle_ids = named_muscle.ids if named_muscle else None
+    named = (("first exercise", side_a), ("second exercise", side_b), ("muscle", named_muscle))
+    problems = [{"what": w, "named": n} for w, n in named if n and not n.ids]
     studies: list[dict[str, Any]] = []
-    if not problems:
-        studies = await evidence.compare_evidence(
-            db, side_a.ids, side_b.ids, named_muscle.ids if named_muscle else None
-        )
     pooled: list[dict[str, str]] = []
-    if studies:
-        pooled = lines.pooled_compare_lines(
-            Path(db.path), side_a.ids, side_b.ids, studies, named_muscle.ids if named_muscle else None
-        )
     apart = {}
-    if not problems and not studies:
-        m = named_muscle.ids if named_muscle else None
+    if not problems:
+        studies = await evidence.compare_evidence(db, side_a.ids, side_b.ids, muscle_ids)
+    if studies:
+        pooled = lines.pooled_compare_lines(Path(db.path), side_a.ids, side_b.ids, studies, muscle_ids)
+    elif not problems:
         apart = {
-            a: await evidence.measured_apart(db, side_a.ids, m),
-            b: await evidence.measured_apart(db, side_b.ids, m),
+            a: await evidence.measured_apart(db, side_a.ids, muscle_ids),
+            b: await evidence.measured_apart(db, side_b.ids, muscle_ids),
         }
     if request.args.get("format") == "csv":
         return _csv("compare", [
@@ -177,7 +158,9 @@ async def article(request: Any, datasette: Any) -> Response:
     if request.args.get("format") == "csv":
         return _csv("article_claims", claims)
     recommendations = [dict(r) for r in await db.execute("select * from recommendation order by position")]
-    groups = [(title, [c for c in claims if c["verdict"] in verdicts]) for title, verdicts in VERDICT_GROUPS]
+    groups = [
+        (title, [c for c in claims if c["verdict"] in verdicts]) for title, verdicts in VERDICT_GROUPS.items()
+    ]
     groups = [(t, cs) for t, cs in groups if cs]
     return await _page(datasette, request, "article.html", {
         "groups": groups, "recommendations": recommendations, "count": len(claims),
@@ -199,19 +182,11 @@ async def technique(request: Any, datasette: Any) -> Response:
     ]
     rows: list[dict[str, Any]] = []
     if (factor in evidence.FACTORS or factor == "all") and not problems:
-        rows = await evidence.technique_evidence(
-            db,
-            factor,
-            named_muscle.ids if named_muscle else None,
-            named_exercise.ids if named_exercise else None,
-        )
-    if request.args.get("format") == "csv":
-        # "factors" last, as a list in words
-        listed = [
-            {k: v for k, v in r.items() if k != "factors"} | {"factors": "; ".join(r["factors"])}
-            for r in rows
-        ]
-        return _csv("technique", listed)
+        ids = [n.ids if n else None for n in (named_muscle, named_exercise)]
+        rows = await evidence.technique_evidence(db, factor, *ids)
+    if request.args.get("format") == "csv":  # "factors" last, as a list in words
+        return _csv("technique", [{k: v for k, v in r.items() if k != "factors"} | {"factors": "; ".join(r["factors"])}
+                                  for r in rows])  # fmt: skip
     words = evidence.FACTORS.get(factor, "technique")
     return await _page(datasette, request, "technique.html", {
         "factor": factor, "factors": evidence.FACTORS, "rows": rows, "muscle": muscle, "exercise": exercise,

@@ -108,7 +108,6 @@ def cache_key(scope: dict) -> tuple[str, ...]:
 
 
 def wrap_app(app: Any, release: str, cache: ResponseCache | None = None) -> Any:
-    """``app`` with the cache in front, for the release ``release``."""
     store = cache if cache is not None else ResponseCache()
     etag = f'"{release}"'.encode("ascii")
     extra = [(b"cache-control", f"public, max-age={MAX_AGE}".encode("ascii")), (b"etag", etag)]

@@ -88,7 +88,6 @@ class GuardedResponse:
         self.timer = self.loop.call_later(max(wait, 0.05), self._check)
 
     def abandon(self) -> None:
-        """Stop the response: its client stalled or went away."""
         if not self.stalled:
             self.stalled = True
             if self.task is not None:

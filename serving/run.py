@@ -62,7 +62,6 @@ def head_timeout_protocol() -> type:
 
 
 def run(db_path: Path, host: str, port: int, forwarded_allow_ips: str | None = None) -> None:
-    """Serve ``db_path`` until interrupted."""
     # Datasette's error handler prints every error (404s too) with all local variables through
     # rich when it can import it: 0.25-0.4 s of CPU each. Marked unavailable, as the import
     # system documents; unexpected errors still get a plain traceback.

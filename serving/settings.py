@@ -1,7 +1,7 @@
 """How the database is served: Datasette's options and settings, the limits on what one client may
 make the server do, and the private copy of the database that ``evidence serve`` serves. Tests
-and benchmarks start Datasette from these same values. metadata.yml and templates/ sit beside
-this file, so an installed wheel has them.
+and benchmarks start Datasette from these same values. metadata.yml, templates/ and the pages'
+SQL (sql/) sit beside this file, so an installed wheel has them.
 """
 
 from __future__ import annotations
@@ -13,14 +13,33 @@ import sqlite3
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from emg_evidence.schema.comparability import population_sql, value_to_use_sql
+
 SERVING_DIR = Path(__file__).resolve().parent
 METADATA = SERVING_DIR / "metadata.yml"
 TEMPLATES_DIR = SERVING_DIR / "templates"
+#: Placeholders the pages' SQL may use: schema/comparability.py's rules, over meta_extract ``e``
+#: joined to its study ``s``.
+PLACEHOLDERS = {
+    "{VALUE_TO_USE}": value_to_use_sql("e."),
+    "{POPULATION}": population_sql("e.population_group", "s.clinical_condition"),
+}
+
+
+@cache
+def sql(name: str) -> str:
+    """The SQL of serving/sql/<name>.sql, placeholders filled in."""
+    text = (SERVING_DIR / "sql" / f"{name}.sql").read_text(encoding="utf-8")
+    for placeholder, value in PLACEHOLDERS.items():
+        text = text.replace(placeholder, value)
+    return text
+
 
 #: 200 rows per response: Datasette spends about 45 us a row of a 30-column answer in Python, so a
 #: 1,000-row page held the server 60-100 ms (bench/queries.py). Whole tables stream as CSV

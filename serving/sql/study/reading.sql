@@ -1,0 +1,1 @@
+select url, showed, note from reading_log where study_id = :id order by id
