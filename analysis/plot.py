@@ -173,8 +173,11 @@ def _figure_muscle(s: Synthesis, muscle_id: str, width_in: float) -> tuple[Any, 
         lines: list[tuple[str, str, Any]] = []
         net = networks.get(key)
         levels = {lv.exercise_id: lv for lv in net.levels} if net else {}
+        # Highest network estimate first, then those without one; ties by id (a set's order varies
+        # with PYTHONHASHSEED, and the SVG must not).
         for exercise_id in sorted(
-            {r["exercise_id"] for r in prow}, key=lambda e: -(levels[e].estimate if e in levels else -1e9)
+            {r["exercise_id"] for r in prow},
+            key=lambda e: (-(levels[e].estimate if e in levels else -1e9), e),
         ):
             mine = [r for r in prow if r["exercise_id"] == exercise_id]
             lines.append(("heading", mine[0]["exercise"], None))
