@@ -24,7 +24,6 @@ from .contrasts import direction_words
 from .extracts import ExportError, connect
 from .network import Network
 from .pairwise import PairPool
-from .pooling import METHODS
 from .reml import Z975
 from .synthesis import Options, Synthesis, cached, pools_of
 
@@ -79,10 +78,8 @@ def muscle_targets(db_path: Path, muscle: str) -> list[str]:
 def _synthesis(
     db_path: Path, impute_sd: str | None, method: str, unlabelled_as_sd: bool = False
 ) -> Synthesis:
-    if method not in METHODS:
-        raise ExportError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     options = Options(impute_sd=impute_sd, method=method, unlabelled_as_sd=unlabelled_as_sd)
-    options.rule()  # an --impute-sd that is no rule: ExportError
+    options.check()  # an --impute-sd that is no rule: ExportError
     return cached(Path(db_path), options)
 
 

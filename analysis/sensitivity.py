@@ -58,7 +58,7 @@ def rows(s: Synthesis) -> list[dict[str, Any]]:
         out += again(prepared(s.raw, o.basis, o.rule(), ri)[2], "ri", f"{ri:g}")
     keys = {n.key for n in s.networks}
     for basis in SD_BASES if o.impute_sd is not None else SD_BASES[:2]:
-        single, _, differences, _, _ = prepared(s.raw, basis, o.rule(), o.ri)
+        single, _, differences = prepared(s.raw, basis, o.rule(), o.ri)
         out += again(differences, "sd_basis", basis)
         for n in networks(single):
             if n.key in keys:

@@ -73,8 +73,6 @@ class Synthesis:
     differences: list[dict[str, Any]]
     networks: list[Network]
     pools: list[PairPool]
-    unlabelled: int = 0
-    imputed: int = 0
     #: grade of each answer: ('pool', key), ('level', key, exercise), ('difference', key, a, b)
     grades: dict[tuple[str, ...], Grade] = field(default_factory=dict)
 
@@ -92,27 +90,24 @@ def read_raw(db_path: Path, ri: float = DEFAULT_RI) -> Raw:
     return Raw(single, contrasts, ok, left, pedro, names)
 
 
-def prepared(raw: Raw, basis: str, rule: Rule | None, ri: float) -> tuple[list, list, list, int, int]:
-    """(single rows, contrast rows, differences to pool, unlabelled, imputed) under one choice
-    of SD basis and ri, on copies of ``raw``."""
+def prepared(raw: Raw, basis: str, rule: Rule | None, ri: float) -> tuple[list, list, list]:
+    """(single rows, contrast rows, differences to pool) under one choice of SD basis and ri, on
+    copies of ``raw``."""
     single, contrasts = copy.deepcopy(raw.single), copy.deepcopy(raw.contrasts)
     for r in contrasts:
         r["ri"] = ri
-    unlabelled, imputed = apply_basis(single, contrasts, basis, rule)
-    differences = combine(from_arms(contrasts, ri), copy.deepcopy(raw.printed))
-    return single, contrasts, differences, unlabelled, imputed
+    apply_basis(single, contrasts, basis, rule)
+    return single, contrasts, combine(from_arms(contrasts, ri), copy.deepcopy(raw.printed))
 
 
 def synthesise(db_path: Path, options: Options = Options(), raw: Raw | None = None) -> Synthesis:
     """Fit and pool everything under ``options``; grade every answer."""
     options.check()
     raw = raw or read_raw(db_path, options.ri)
-    single, contrasts, differences, unlabelled, imputed = prepared(
-        raw, options.basis, options.rule(), options.ri
-    )
+    single, contrasts, differences = prepared(raw, options.basis, options.rule(), options.ri)
     result = Synthesis(
         options, raw, single, contrasts, differences, networks(single),
-        pair_pools(differences, options.method, options.knha), unlabelled, imputed,
+        pair_pools(differences, options.method, options.knha),
     )  # fmt: skip
     grade_all(result)
     return result
