@@ -25,9 +25,9 @@ from . import sensitivity
 from .columns import ASSUMPTIONS, PACKAGE, TABLES
 from .contrasts import direction_words
 from .effect_sizes import DEFAULT_RI
-from .extracts import ExportError, connect, contrast_rows, run_query, single_rows  # noqa: F401  (the API)
 from .imputation import BASIS_WORDS
-from .pairwise import PairPool
+from .pooling import PairPool
+from .queries import ExportError, connect, contrast_rows, single_rows  # noqa: F401  (the API)
 from .synthesis import Options, Synthesis, synthesise
 
 DESCRIPTOR_FILE = "datapackage.json"
@@ -169,7 +169,7 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def _release(db_path: Path) -> str | None:
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    connection = connect(db_path)
     try:
         row = connection.execute("SELECT value FROM build_info WHERE key = 'content_hash'").fetchone()
     except sqlite3.Error:

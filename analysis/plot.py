@@ -21,9 +21,9 @@ from ..paths import DB_PATH
 from ..schema.comparability import key_parts
 from ..schema.labels import label
 from .contrasts import direction_words
-from .extracts import ExportError, connect
 from .network import Network
-from .pairwise import PairPool
+from .pooling import PairPool
+from .queries import ExportError, connect
 from .reml import Z975
 from .synthesis import Options, Synthesis, cached, pools_of
 

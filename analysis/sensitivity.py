@@ -10,7 +10,7 @@ from typing import Any
 
 from .imputation import BASIS_SHORT, SD_BASES
 from .network import Network, network, networks
-from .pairwise import PairPool, pair_pool, pair_pools
+from .pooling import PairPool, pair_pool, pair_pools
 from .synthesis import Synthesis, prepared
 
 RI_VALUES = (0.3, 0.5, 0.7)

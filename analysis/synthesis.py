@@ -1,6 +1,6 @@
 """Everything the evidence pools into, computed once from one database and one set of choices:
 the SD basis applied (analysis/imputation.py), a network model per level key
-(analysis/network.py), a pool per contrast key (analysis/pairwise.py), each answer graded
+(analysis/network.py), a pool per contrast key (analysis/pooling.py), each answer graded
 (analysis/grade.py). The exports, the plots and the question pages all read it, so they never
 disagree."""
 
@@ -15,12 +15,11 @@ from typing import Any
 
 from ..schema.comparability import key_parts
 from .effect_sizes import DEFAULT_RI
-from .extracts import ExportError, contrast_rows, single_rows
 from .grade import Evidence, Grade, grade
 from .imputation import Rule, RuleError, apply_basis, parse_rule
 from .network import Network, networks
-from .pairwise import PairPool, combine, from_arms, pair_pools, printed
-from .pooling import METHODS
+from .pooling import METHODS, PairPool, combine, from_arms, pair_pools, printed
+from .queries import ExportError, contrast_rows, single_rows
 from .reml import Z975
 
 
