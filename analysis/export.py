@@ -189,7 +189,6 @@ def _schema(name: str, columns: list[str]) -> dict[str, Any]:
 
 
 def descriptor(columns: dict[str, list[str]], options: Options, release: str | None) -> dict[str, Any]:
-    """The Frictionless data package descriptor (datapackage.json) of one export."""
     rule = options.rule()
     assumptions = [
         *ASSUMPTIONS,
@@ -220,7 +219,6 @@ def descriptor(columns: dict[str, list[str]], options: Options, release: str | N
 
 
 def tables(s: Synthesis) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
-    """Every CSV of the export: name -> (columns, rows)."""
     reruns = sensitivity.rows(s)
     entered = {(n.key, r["measurement_id"]) for n in s.networks for r in n.rows}
     single = [{**r, "in_network": int((r["network_key"], r["measurement_id"]) in entered)} for r in s.single]
@@ -324,7 +322,6 @@ def read_export_r(columns: dict[str, list[str]]) -> str:
 
 
 def validate(out_dir: Path) -> list[str]:
-    """Problems frictionless finds in the package written to ``out_dir`` (empty: valid)."""
     from frictionless import Package
 
     report = Package(str(Path(out_dir) / DESCRIPTOR_FILE)).validate()

@@ -113,7 +113,6 @@ def _fill(single: list[dict[str, Any]], contrasts: list[dict[str, Any]], sd_for:
 def apply_basis(
     single: list[dict[str, Any]], contrasts: list[dict[str, Any]], basis: str, rule: Rule | None
 ) -> None:
-    """Fill SDs of ``single`` and ``contrasts`` (in place) as ``basis`` allows."""
     # The CVs an imputation borrows come from the reported SDs only.
     pairs: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
     for r in single:

@@ -197,7 +197,6 @@ def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
 
 
 def networks(single: Iterable[Mapping[str, Any]], key_column: str = "network_key") -> list[Network]:
-    """One network per level key of ``single`` (the meta_single rows), sorted by key."""
     by_key: dict[str, list[Mapping[str, Any]]] = {}
     for r in single:
         if r.get(key_column):

@@ -324,7 +324,6 @@ def _finish(fig: Any, notes: list[str], width_in: float, top_in: float) -> None:
 
 
 def _save(fig: Any, out: Path | io.StringIO) -> None:
-    """Write ``fig`` to a .png or .svg file, or as SVG text into a buffer, and close it."""
     out = out if isinstance(out, io.StringIO) else Path(out)
     svg = isinstance(out, io.StringIO) or out.suffix.lower() == ".svg"
     try:
@@ -367,7 +366,6 @@ def pair_plot(a: str, b: str, muscle_id: str, out_path: Path, db_path: Path = DB
 
 def network_plot(muscle_id: str, out_path: Path, db_path: Path = DB_PATH, impute_sd: str | None = None,
                  width_in: float = WIDTH_IN, unlabelled_as_sd: bool = False) -> int:  # fmt: skip
-    """Draw the networks of one muscle into ``out_path``; return the number of panels."""
     s = _synthesis(db_path, impute_sd, "REML", unlabelled_as_sd)
     nets = [n for n in s.networks
             if key_parts(n.key)["muscle_id"] == muscle_id and len(n.levels) + len(n.apart) > 1]  # fmt: skip
@@ -395,10 +393,7 @@ def forest_svg(
     or of those the word covers, the one with most values)."""
     s = _synthesis(db_path, impute_sd, method)
     targets = muscle_targets(Path(db_path), muscle)
-    counts = {
-        m: sum(1 for r in s.single if r["muscle_id"] == m and r["comparable_mvc"] == 1) for m in targets
-    }
-    muscle_id = max(targets, key=lambda m: (counts[m], m == muscle.strip().lower()))
+    muscle_id = max(targets, key=lambda m: (len(plot_rows(s, m)), m == muscle.strip().lower()))
     fig, _ = _figure_muscle(s, muscle_id, width_in)
     buffer = io.StringIO()
     _save(fig, buffer)

@@ -66,9 +66,6 @@ class Robust:
 
 
 def tau2(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray, method: str = "REML") -> float:
-    """The between-study variance of ``yi`` (sampling variances ``vi``) by ``method``."""
-    if method not in METHODS:
-        raise ValueError(f"method: {method!r} is not one of {', '.join(METHODS)}")
     if len(yi) < 2:
         return 0.0
     y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
@@ -117,9 +114,6 @@ def _t(df: float) -> float:
 
 
 def pool(yi: Sequence[float], vi: Sequence[float], method: str = "REML", knha: bool = False) -> Pooled:
-    """Random-effects estimate of ``yi`` with sampling variances ``vi`` (all > 0)."""
-    if not len(yi) or len(yi) != len(vi) or any(v <= 0 for v in vi):
-        raise ValueError("pool: needs at least one yi, each with a positive vi")
     y, v = np.asarray(yi, dtype=float), np.asarray(vi, dtype=float)
     k = len(y)
     t2 = tau2(y, v, method)
@@ -319,7 +313,6 @@ def pair_pool(key: str, rows: list[dict[str, Any]], method: str = "REML", knha: 
 
 
 def pair_pools(rows: Iterable[dict[str, Any]], method: str = "REML", knha: bool = False) -> list[PairPool]:
-    """One pool per contrast key, sorted by key."""
     by_key: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         if r.get("contrast_key"):

@@ -28,13 +28,11 @@ PLACEHOLDERS = {
 
 
 def names() -> list[str]:
-    """Every canned query's name, sorted."""
     return sorted(p.stem for p in SQL_DIR.glob("*.sql"))
 
 
 @cache
 def query_sql(name: str) -> str:
-    """The SQL of canned query ``name``, placeholders filled in."""
     path = SQL_DIR / f"{name}.sql"
     if "/" in name or not path.is_file():
         raise LookupError(f"{path}: (file): no canned query {name!r}")

@@ -33,7 +33,6 @@ def _network_rows(n: Network, analysis: str, variant: str) -> list[dict[str, Any
 
 
 def rows(s: Synthesis) -> list[dict[str, Any]]:
-    """Every re-run of every pool and network of ``s``."""
     o = s.options
     out: list[dict[str, Any]] = []
     for p in s.pools:
@@ -67,7 +66,6 @@ def rows(s: Synthesis) -> list[dict[str, Any]]:
 
 
 def summary(all_rows: Iterable[dict[str, Any]], kind: str, key: str, item: str) -> str:
-    """The re-runs of one answer, in words."""
     mine = [r for r in all_rows if r["kind"] == kind and r["key"] == key and r["item"] == item]
     words = []
     loo = [r for r in mine if r["analysis"] == "leave_one_out" and r["estimate"] is not None]

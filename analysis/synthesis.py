@@ -100,7 +100,6 @@ def prepared(raw: Raw, basis: str, rule: Rule | None, ri: float) -> tuple[list, 
 
 
 def synthesise(db_path: Path, options: Options = Options(), raw: Raw | None = None) -> Synthesis:
-    """Fit and pool everything under ``options``; grade every answer."""
     options.check()
     raw = raw or read_raw(db_path, options.ri)
     single, contrasts, differences = prepared(raw, options.basis, options.rule(), options.ri)

@@ -18,7 +18,6 @@ OPPOSITE = {"a_greater": "b_greater", "b_greater": "a_greater", "increases": "de
 
 
 def agreement(asserted: str, reported: str, source_kind: str) -> str:
-    """How one reported finding bears on the direction a claim asserts."""
     if source_kind != "primary" and source_kind != "review":
         return "unclear"  # only the article itself says so
     if reported in ("different", "mixed"):
@@ -130,7 +129,6 @@ PARTIAL = {"partly_supported", "numbers_differ"}
 
 
 def support(verdicts: list[str]) -> tuple[str, str]:
-    """A recommendation's support from the verdicts of the claims it rests on."""
     counts = Counter(verdicts)
     summary = f"{len(verdicts)} claims: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
     if all(v in STRONG for v in verdicts):
