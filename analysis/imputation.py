@@ -18,6 +18,7 @@ from typing import Any
 
 from .dispersion import median_cv
 from .effect_sizes import mc_vi, mn_vi, smcc_vi, smcc_yi
+from .queries import ExportError
 
 MAX_CV = 5.0
 SD_BASES = ("reported", "unlabelled", "imputed")
@@ -35,7 +36,7 @@ BASIS_WORDS = {
 }
 
 
-class RuleError(ValueError):
+class RuleError(ExportError, ValueError):
     """An --impute-sd value that is neither a CV nor a known rule."""
 
 

@@ -7,7 +7,6 @@ disagree."""
 from __future__ import annotations
 
 import copy
-import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,10 +15,10 @@ from typing import Any
 from ..schema.comparability import key_parts
 from .effect_sizes import DEFAULT_RI
 from .grade import Evidence, Grade, grade
-from .imputation import Rule, RuleError, apply_basis, parse_rule
+from .imputation import Rule, apply_basis, parse_rule
 from .network import Network, networks
 from .pooling import METHODS, PairPool, combine, from_arms, pair_pools, printed
-from .queries import ExportError, contrast_rows, single_rows
+from .queries import ExportError, connect, contrast_rows, single_rows
 from .reml import Z975
 
 
@@ -38,10 +37,7 @@ class Options:
         return "unlabelled" if self.unlabelled_as_sd else "reported"
 
     def rule(self) -> Rule | None:
-        try:
-            return parse_rule(self.impute_sd) if self.impute_sd is not None else None
-        except RuleError as e:
-            raise ExportError(str(e)) from None
+        return parse_rule(self.impute_sd) if self.impute_sd is not None else None
 
     def check(self) -> None:
         if not -1 <= self.ri <= 1:
@@ -80,7 +76,7 @@ def read_raw(db_path: Path, ri: float = DEFAULT_RI) -> Raw:
     single = single_rows(db_path)
     contrasts = contrast_rows(db_path, ri)
     ok, left = printed(db_path)
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    connection = connect(db_path)
     try:
         pedro = dict(connection.execute("select id, pedro_score from study").fetchall())
         names = dict(connection.execute("select id, name from exercise").fetchall())
