@@ -169,13 +169,11 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def _release(db_path: Path) -> str | None:
-    connection = connect(db_path)
-    try:
-        row = connection.execute("SELECT value FROM build_info WHERE key = 'content_hash'").fetchone()
-    except sqlite3.Error:
-        row = None
-    finally:
-        connection.close()
+    with connect(db_path) as connection:
+        try:
+            row = connection.execute("SELECT value FROM build_info WHERE key = 'content_hash'").fetchone()
+        except sqlite3.Error:  # a database from before build_info
+            row = None
     return row[0] if row else None
 
 

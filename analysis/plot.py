@@ -9,6 +9,7 @@ footnote is wrapped to the figure's width, and a phone's plot is drawn narrow, n
 
 from __future__ import annotations
 
+import difflib
 import io
 import math
 import textwrap
@@ -57,22 +58,16 @@ class PlotResult:
 def muscle_targets(db_path: Path, muscle: str) -> list[str]:
     """The muscles a word covers, by the muscle_term view's rule (a whole muscle covers its
     regions, a group its muscles); ExportError naming the nearest words if it covers none."""
-    connection = connect(db_path)
-    try:
-        term = muscle.strip().lower()
-        ids = connection.execute(
-            "SELECT DISTINCT muscle_id FROM muscle_term WHERE term = ? ORDER BY muscle_id", (term,)
-        ).fetchall()
-        if not ids:
-            import difflib
-
-            words = [r[0] for r in connection.execute("SELECT DISTINCT term FROM muscle_term")]
-            near = difflib.get_close_matches(term, words, n=5, cutoff=0.5)
-            hint = f"; nearest: {', '.join(near)}" if near else ""
-            raise ExportError(f"--muscle: no muscle is called {muscle!r}{hint}")
-    finally:
-        connection.close()
-    return [r[0] for r in ids]
+    term = muscle.strip().lower()
+    with connect(db_path) as connection:
+        sql = "SELECT DISTINCT muscle_id FROM muscle_term WHERE term = ? ORDER BY muscle_id"
+        ids = [r[0] for r in connection.execute(sql, (term,))]
+        words = [] if ids else [r[0] for r in connection.execute("SELECT DISTINCT term FROM muscle_term")]
+    if not ids:
+        near = difflib.get_close_matches(term, words, n=5, cutoff=0.5)
+        hint = f"; nearest: {', '.join(near)}" if near else ""
+        raise ExportError(f"--muscle: no muscle is called {muscle!r}{hint}")
+    return ids
 
 
 def _synthesis(

@@ -238,13 +238,10 @@ _CONDITIONS_SQL = "select id, exercise_id, label, load, load_pct_1rm, load_kg, d
 def printed(db_path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(differences as printed that may be pooled, those that may not, with why): rows of the
     ``contrast`` table, turned into their pair's direction."""
-    connection = connect(db_path)
-    connection.row_factory = sqlite3.Row
-    try:
+    with connect(db_path) as connection:
+        connection.row_factory = sqlite3.Row
         rows = [dict(r) for r in connection.execute(_PRINTED_SQL)]
         conditions = {r["id"]: dict(r) for r in connection.execute(_CONDITIONS_SQL)}
-    finally:
-        connection.close()
     usable: list[dict[str, Any]] = []
     left: list[dict[str, Any]] = []
     for r in rows:

@@ -9,6 +9,8 @@ become schema/comparability.py's rules."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,26 +48,28 @@ class ExportError(Exception):
     """The export cannot run; the message names the file and field at fault."""
 
 
-def connect(db_path: Path) -> sqlite3.Connection:
-    """A read-only connection to ``db_path`` with the effect-size SQL functions."""
+@contextmanager
+def connect(db_path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to ``db_path`` with the effect-size SQL functions, closed after use."""
     db_path = Path(db_path)
     if not db_path.is_file():
         raise ExportError(f"{db_path}: (file): no such database; run `evidence build` first")
     connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     register_sql_functions(connection)
-    return connection
+    try:
+        yield connection
+    finally:
+        connection.close()
 
 
 def query_rows(db_path: Path, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    connection = connect(db_path)
-    try:
-        cursor = connection.execute(query_sql(name), params or {})
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row)) for row in cursor]
-    except sqlite3.Error as e:
-        raise ExportError(f"analysis/sql/{name}.sql: (query): {e} (on {db_path})") from e
-    finally:
-        connection.close()
+    with connect(db_path) as connection:
+        try:
+            cursor = connection.execute(query_sql(name), params or {})
+            columns = [d[0] for d in cursor.description]
+            return [dict(zip(columns, row)) for row in cursor]
+        except sqlite3.Error as e:
+            raise ExportError(f"analysis/sql/{name}.sql: (query): {e} (on {db_path})") from e
 
 
 def contrast_rows(db_path: Path = DB_PATH, ri: float = DEFAULT_RI) -> list[dict[str, Any]]:

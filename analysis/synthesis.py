@@ -76,12 +76,9 @@ def read_raw(db_path: Path, ri: float = DEFAULT_RI) -> Raw:
     single = single_rows(db_path)
     contrasts = contrast_rows(db_path, ri)
     ok, left = printed(db_path)
-    connection = connect(db_path)
-    try:
+    with connect(db_path) as connection:
         pedro = dict(connection.execute("select id, pedro_score from study").fetchall())
         names = dict(connection.execute("select id, name from exercise").fetchall())
-    finally:
-        connection.close()
     return Raw(single, contrasts, ok, left, pedro, names)
 
 
