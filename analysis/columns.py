@@ -41,12 +41,14 @@ for _group, _specs in _DATA.items():
             column.replace("{i}", i): _field(spec, i, nth)
             for i, nth in (("1", "first"), ("2", "second")) for column, spec in _specs.items()
         })  # fmt: skip
-    elif _group not in ("assumptions", "tables"):
+    elif _group not in ("package", "assumptions", "tables"):
         _GROUPS[_group] = {c: _GROUPS[s][c] if isinstance(s, str) else _field(s) for c, s in _specs.items()}
 
 #: Every column of both extracts (contrasts.csv, single_conditions.csv).
 FIELDS = _GROUPS["extracts"]
 ASSUMPTIONS: list[str] = _DATA["assumptions"]
+#: datapackage.json's fixed fields.
+PACKAGE: dict[str, Any] = _DATA["package"]
 #: Every CSV of the export: its file, title, description, columns and primary key.
 TABLES: dict[str, dict[str, Any]] = {
     name: {**spec, "fields": _GROUPS[spec["fields"]]} for name, spec in _DATA["tables"].items()

@@ -91,7 +91,6 @@ def level(condition: Mapping[str, Any], factor: str, other: Mapping[str, Any]) -
 def orient(
     a: Mapping[str, Any], b: Mapping[str, Any], ca: Mapping[str, Any], cb: Mapping[str, Any]
 ) -> Orientation:
-    """The contrast of values ``a`` and ``b`` (conditions ``ca``, ``cb``) in its direction."""
     if a["exercise_id"] != b["exercise_id"]:
         return (
             Orientation(a, b, None, True)

@@ -1,4 +1,5 @@
-"""Derived tables: what the canned queries would otherwise recompute on every request.
+"""Derived tables (their SQL: derived.sql): what the canned queries would otherwise recompute on
+every request.
 
 Not curated and not in the models: every build (and `evidence publish`) fills them from the
 curated tables, before the content hash; Alembic leaves them out, PostgreSQL never holds them.
@@ -9,9 +10,11 @@ neighbours (over a second per request in meta_contrasts, meta_single and exercis
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..schema.comparability import contrast_key
 from .contrasts import FACTORS, Orientation, pairs
@@ -25,19 +28,6 @@ class DerivedTable:
     fill: str | Callable[[sqlite3.Connection], None]
     indexes: tuple[str, ...] = ()
 
-
-# meta_extract's preferred rows, with the side (a left leg pairs with a left leg), as a temporary
-# table made once per derive(): the view joins five tables for every value, and both fills read it.
-INPUT_COLUMNS = ("measurement_id", "study_id", "exercise_id", "muscle_id", "condition_id", "metric",
-                 "unit", "normalisation_category", "statistic", "phase", "n", "central_tendency",
-                 "provenance", "restates_measurement_id", "population_group")  # fmt: skip
-_PREFERRED = f"""
-CREATE TEMP TABLE preferred_value AS
-    SELECT {", ".join("e." + c for c in INPUT_COLUMNS)}, m.side, s.clinical_condition
-    FROM meta_extract e
-    JOIN measurement m ON m.id = e.measurement_id
-    JOIN study s ON s.id = e.study_id
-    WHERE e.preferred = 1"""
 
 #: The condition columns a technique contrast is labelled and turned by.
 _CONDITION_COLUMNS = ("id", "exercise_id", "load", *sorted({c for cs in FACTORS.values() for c in cs}))
@@ -71,92 +61,26 @@ def _key(o: Orientation) -> str | None:
     return f"{o.pair}/{key}" if key and o.ordered else None
 
 
-CONTRAST_PAIR = DerivedTable(
-    name="contrast_pair",
-    create="""
-CREATE TABLE contrast_pair (
-    id INTEGER PRIMARY KEY,
-    measurement1_id INTEGER NOT NULL REFERENCES measurement (id),
-    measurement2_id INTEGER NOT NULL REFERENCES measurement (id),
-    study_id TEXT NOT NULL REFERENCES study (id),
-    muscle_id TEXT NOT NULL REFERENCES muscle (id),
-    exercise1_id TEXT NOT NULL REFERENCES exercise (id),
-    exercise2_id TEXT NOT NULL REFERENCES exercise (id),
-    -- 'a-vs-b' (two exercises, alphabetical) or 'exercise:factor' (technique)
-    pair TEXT NOT NULL,
-    factor TEXT,
-    -- 1: in the pair's common direction; 0: a technique contrast without ordered levels
-    ordered INTEGER NOT NULL,
-    -- the pool its difference enters (schema/comparability.py's contrast key), or NULL
-    contrast_key TEXT
-)""",
-    # Python, not SQL: the direction of a technique contrast reads the conditions' levels.
-    fill=_fill_contrast_pairs,
-    indexes=(
-        "CREATE INDEX ix_contrast_pair_exercises ON contrast_pair (exercise1_id, exercise2_id)",
-        "CREATE INDEX ix_contrast_pair_study_id ON contrast_pair (study_id)",
-    ),
-)
+def _statements(sql: str) -> list[str]:
+    """The statements of a part of derived.sql, without its comment lines (a column's indented
+    comment stays: SQLite keeps it in the table's schema)."""
+    lines = [line for line in sql.splitlines() if not line.startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";\n") if s.strip()]
 
-SINGLE_VALUE = DerivedTable(
-    name="single_value",
-    create="""
-CREATE TABLE single_value (
-    id INTEGER PRIMARY KEY,
-    measurement_id INTEGER NOT NULL UNIQUE REFERENCES measurement (id),
-    study_id TEXT NOT NULL REFERENCES study (id),
-    exercise_id TEXT NOT NULL REFERENCES exercise (id),
-    muscle_id TEXT NOT NULL REFERENCES muscle (id)
-)""",
-    # Numbered in meta_single's order.
-    fill="""
-INSERT INTO single_value (measurement_id, study_id, exercise_id, muscle_id)
-SELECT x.measurement_id, x.study_id, x.exercise_id, x.muscle_id
-FROM temp.preferred_value x
-ORDER BY x.muscle_id, x.exercise_id, x.study_id, x.statistic, x.phase, x.measurement_id
-""",
-    indexes=("CREATE INDEX ix_single_value_muscle_id ON single_value (muscle_id)",),
-)
 
-# A copy of the views muscle_term and exercise_term (schema/views.py holds the rule), searched
-# through an index: a query joining a view reads every word's rows before it looks one up.
-MUSCLE_TERM_LOOKUP = DerivedTable(
-    name="muscle_term_lookup",
-    create="""
-CREATE TABLE muscle_term_lookup (
-    id INTEGER PRIMARY KEY,
-    term TEXT NOT NULL,
-    muscle_id TEXT NOT NULL REFERENCES muscle (id),
-    named_muscle_id TEXT NOT NULL REFERENCES muscle (id)
-)""",
-    fill="""
-INSERT INTO muscle_term_lookup (term, muscle_id, named_muscle_id)
-SELECT term, muscle_id, named_muscle_id FROM muscle_term ORDER BY term, muscle_id, named_muscle_id
-""",
-    indexes=("CREATE INDEX ix_muscle_term_lookup_term ON muscle_term_lookup (term, muscle_id)",),
-)
+def _table(name: str, sql: str) -> DerivedTable:
+    create, *rest = _statements(sql)
+    fills = [s for s in rest if s.startswith("INSERT")]
+    indexes = tuple(s for s in rest if s not in fills)
+    return DerivedTable(name, create, fills[0] if fills else _fill_contrast_pairs, indexes)
 
-EXERCISE_TERM_LOOKUP = DerivedTable(
-    name="exercise_term_lookup",
-    create="""
-CREATE TABLE exercise_term_lookup (
-    id INTEGER PRIMARY KEY,
-    term TEXT NOT NULL,
-    exercise_id TEXT NOT NULL REFERENCES exercise (id)
-)""",
-    fill="""
-INSERT INTO exercise_term_lookup (term, exercise_id)
-SELECT term, exercise_id FROM exercise_term ORDER BY term, exercise_id
-""",
-    indexes=("CREATE INDEX ix_exercise_term_lookup_term ON exercise_term_lookup (term, exercise_id)",),
-)
 
-TABLES: tuple[DerivedTable, ...] = (
-    CONTRAST_PAIR,
-    SINGLE_VALUE,
-    MUSCLE_TERM_LOOKUP,
-    EXERCISE_TERM_LOOKUP,
+_HEAD, *_PARTS = re.split(
+    r"^-- table: (\w+)$", (Path(__file__).parent / "derived.sql").read_text("utf-8"), flags=re.M
 )
+(_PREFERRED,) = _statements(_HEAD)
+TABLES = tuple(_table(name, sql) for name, sql in zip(_PARTS[::2], _PARTS[1::2]))
+CONTRAST_PAIR, SINGLE_VALUE = TABLES[:2]  # derived.sql's order
 NAMES = frozenset(t.name for t in TABLES)
 
 

@@ -46,10 +46,8 @@ def mc_vi(sd1: Number, sd2: Number, ri: Number, n: Number) -> Number:
 
 
 def smcc_yi(m1: Number, m2: Number, sd1: Number, sd2: Number, ri: Number, n: Number) -> Number:
-    if None in (m1, m2, sd1, sd2, ri, n):
+    if m1 is None or m2 is None or sd1 is None or sd2 is None or ri is None or n is None:
         return None
-    assert m1 is not None and m2 is not None and sd1 is not None and sd2 is not None
-    assert ri is not None and n is not None
     correction = cmi(n - 1)
     sdd_sq = _sd_difference_sq(sd1, sd2, ri)
     if correction is None or sdd_sq <= 0:

@@ -14,19 +14,20 @@ import io
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..paths import DB_PATH
 from ..schema.comparability import key_parts
 from . import sensitivity
-from .columns import ASSUMPTIONS, TABLES
+from .columns import ASSUMPTIONS, PACKAGE, TABLES
 from .contrasts import direction_words
 from .effect_sizes import DEFAULT_RI
-from .extracts import ExportError, connect, contrast_rows, run_query, single_rows  # noqa: F401  (the API)
 from .imputation import BASIS_WORDS
-from .pairwise import PairPool
+from .pooling import PairPool
+from .queries import ExportError, connect, contrast_rows, single_rows  # noqa: F401  (the API)
 from .synthesis import Options, Synthesis, synthesise
 
 DESCRIPTOR_FILE = "datapackage.json"
@@ -35,24 +36,21 @@ READER_FILE = "read_export.R"
 
 @dataclass
 class ExportResult:
-    out_dir: Path
+    """What `evidence export` prints. Usable: rows with yi and vi, as reported or converted;
+    assumed: only with an unlabelled or imputed SD. Pools by studies: 3 for three or more."""
+
     files: list[Path]
     contrasts: int
+    contrasts_usable: int
     single: int
-    ri: float
-    #: single rows with yi and vi without any assumption; with an unlabelled or imputed SD
-    single_usable: int = 0
-    single_assumed: int = 0
-    contrasts_usable: int = 0
-    unlabelled: int = 0
-    imputed: int = 0
-    pools: int = 0
-    #: pools by the studies behind them: {3: pools of >= 3 studies, 2: ..., 1: ..., 0: none usable}
-    pools_by_studies: dict[int, int] = field(default_factory=dict)
-    networks: int = 0
-    networks_fitted: int = 0
-    #: networks of >= 3 studies (the level keys)
-    networks_3: list[str] = field(default_factory=list)
+    single_usable: int
+    single_assumed: int
+    pools: int
+    pools_by_studies: dict[int, int]
+    networks: int
+    networks_fitted: int
+    #: the level keys of the networks of three or more studies
+    networks_3: list[str]
 
 
 def differences_table(s: Synthesis) -> list[dict[str, Any]]:
@@ -171,13 +169,11 @@ def _csv_text(columns: list[str], rows: list[dict[str, Any]]) -> str:
 
 
 def _release(db_path: Path) -> str | None:
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        row = connection.execute("SELECT value FROM build_info WHERE key = 'content_hash'").fetchone()
-    except sqlite3.Error:
-        row = None
-    finally:
-        connection.close()
+    with connect(db_path) as connection:
+        try:
+            row = connection.execute("SELECT value FROM build_info WHERE key = 'content_hash'").fetchone()
+        except sqlite3.Error:  # a database from before build_info
+            row = None
     return row[0] if row else None
 
 
@@ -191,7 +187,6 @@ def _schema(name: str, columns: list[str]) -> dict[str, Any]:
 
 
 def descriptor(columns: dict[str, list[str]], options: Options, release: str | None) -> dict[str, Any]:
-    """The Frictionless data package descriptor (datapackage.json) of one export."""
     rule = options.rule()
     assumptions = [
         *ASSUMPTIONS,
@@ -202,19 +197,8 @@ def descriptor(columns: dict[str, list[str]], options: Options, release: str | N
     ]
     dialect = {"delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"', "header": True}
     package: dict[str, Any] = {
-        "name": "emg-evidence-meta-analysis",
-        "title": "emg-evidence: extracts for meta-analysis, pooled differences and network models",
-        "description": (
-            "Within-study contrasts and single-condition values from evidence.db in the column "
-            "names of R's metafor escalc, the pools and network models made of them (as metafor's "
-            "rma and rma.mv compute them) with a certainty grade and sensitivity analyses. "
-            "Assumptions: " + " ".join(assumptions)
-        ),
-        "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-                      "path": "https://creativecommons.org/licenses/by/4.0/"}],
-        "sources": [{"title": "evidence.db, built by `evidence build` from data/ (emg-evidence)"}],
-        "keywords": ["EMG", "meta-analysis", "network meta-analysis", "metafor", "gluteus maximus",
-                     "hamstrings", "adductors"],
+        **PACKAGE,
+        "description": f"{PACKAGE['description']} Assumptions: {' '.join(assumptions)}",
         "assumptions": assumptions,
         "ri": options.ri,
         "sd_basis": options.basis,
@@ -233,7 +217,6 @@ def descriptor(columns: dict[str, list[str]], options: Options, release: str | N
 
 
 def tables(s: Synthesis) -> dict[str, tuple[list[str], list[dict[str, Any]]]]:
-    """Every CSV of the export: name -> (columns, rows)."""
     reruns = sensitivity.rows(s)
     entered = {(n.key, r["measurement_id"]) for n in s.networks for r in n.rows}
     single = [{**r, "in_network": int((r["network_key"], r["measurement_id"]) in entered)} for r in s.single]
@@ -273,26 +256,24 @@ def export(
     texts = {TABLES[name]["file"]: _csv_text(cols, rows) for name, (cols, rows) in made.items()}
     texts[DESCRIPTOR_FILE] = json.dumps(package, indent=2, ensure_ascii=False) + "\n"
     texts[READER_FILE] = read_export_r(columns)
-    by_studies: dict[int, int] = {}
-    for p in s.pools:
-        by_studies[min(p.studies, 3)] = by_studies.get(min(p.studies, 3), 0) + 1
 
     def has_effect(row: dict[str, Any]) -> bool:
         return row["yi"] is not None and row["vi"] is not None
 
-    def assumed(row: dict[str, Any]) -> bool:
-        return bool(row.get("sd_imputed") or row.get("sd_unlabelled"))
-
+    assumed = [bool(r.get("sd_imputed") or r.get("sd_unlabelled")) for r in s.single if has_effect(r)]
     return ExportResult(
-        out_dir=Path(out_dir), files=_write_files(Path(out_dir), texts), contrasts=len(s.contrasts),
-        single=len(s.single), ri=ri,
-        single_usable=sum(1 for r in s.single if has_effect(r) and not assumed(r)),
-        single_assumed=sum(1 for r in s.single if has_effect(r) and assumed(r)),
-        contrasts_usable=sum(1 for r in s.contrasts if has_effect(r)),
-        unlabelled=s.unlabelled, imputed=s.imputed, pools=len(s.pools), pools_by_studies=by_studies,
-        networks=len(s.networks), networks_fitted=sum(1 for n in s.networks if n.fit),
+        files=_write_files(Path(out_dir), texts),
+        contrasts=len(s.contrasts),
+        contrasts_usable=sum(map(has_effect, s.contrasts)),
+        single=len(s.single),
+        single_usable=assumed.count(False),
+        single_assumed=assumed.count(True),
+        pools=len(s.pools),
+        pools_by_studies=Counter(min(p.studies, 3) for p in s.pools),
+        networks=len(s.networks),
+        networks_fitted=sum(1 for n in s.networks if n.fit),
         networks_3=[n.key for n in s.networks if n.fit and n.studies >= 3],
-    )  # fmt: skip
+    )
 
 
 def _write_files(out_dir: Path, texts: dict[str, str]) -> list[Path]:
@@ -334,32 +315,11 @@ def read_export_r(columns: dict[str, list[str]]) -> str:
             f'  read.csv(path, colClasses = c({classes}), na.strings = "", encoding = "UTF-8",\n'
             f"           check.names = FALSE)\n}}"
         )
-    return f"""# Read the emg-evidence meta-analysis export with each column's type fixed, as UTF-8
-# (written by `evidence export`; see datapackage.json for every column's meaning).
-# Usage: source("read_export.R"); p <- read_pooled(); fit <- pool_model(p$key[1])
-{chr(10).join(readers)}
-
-# One pool of pooled.csv, from the differences it took (differences.csv), with metafor's rma:
-# estimate, se, tau2, I2 and predict()'s interval are pooled.csv's.
-pool_model <- function(key, method = "REML", test = "z") {{
-  d <- read_differences()
-  d <- d[d$contrast_key == key, ]
-  metafor::rma(yi, vi, data = d, method = method, test = test)
-}}
-
-# One network model of network.csv, from the rows that entered it (single_conditions.csv,
-# in_network = 1): each exercise's estimate and se are network.csv's.
-network_model <- function(key) {{
-  s <- read_single_conditions()
-  s <- s[!is.na(s$network_key) & s$network_key == key & s$in_network == 1, ]
-  metafor::rma.mv(yi, vi, mods = ~ 0 + factor(exercise_id),
-                  random = list(~ 1 | study_id, ~ 1 | condition_id), data = s, method = "REML")
-}}
-"""
+    template = (Path(__file__).parent / "read_export.R.in").read_text(encoding="utf-8")
+    return template.replace("@READERS@", "\n".join(readers))
 
 
 def validate(out_dir: Path) -> list[str]:
-    """Problems frictionless finds in the package written to ``out_dir`` (empty: valid)."""
     from frictionless import Package
 
     report = Package(str(Path(out_dir) / DESCRIPTOR_FILE)).validate()

@@ -147,13 +147,7 @@ def _few(studies: int) -> tuple[int, str | None]:
 
 def grade(e: Evidence) -> Grade:
     return _graded(
-        [
-            _risk_of_bias(e.pedro),
-            _inconsistency(e),
-            _imprecision(e),
-            _indirectness(e),
-            _few(e.studies),
-        ]
+        [_risk_of_bias(e.pedro), _inconsistency(e), _imprecision(e), _indirectness(e), _few(e.studies)]
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .dispersion import median_cv
 from .effect_sizes import mc_vi, mn_vi, smcc_vi, smcc_yi
+from .queries import ExportError
 
 MAX_CV = 5.0
 SD_BASES = ("reported", "unlabelled", "imputed")
@@ -35,7 +36,7 @@ BASIS_WORDS = {
 }
 
 
-class RuleError(ValueError):
+class RuleError(ExportError, ValueError):
     """An --impute-sd value that is neither a CV nor a known rule."""
 
 
@@ -78,10 +79,9 @@ def _amplitude_mean(row: dict[str, Any]) -> bool:
 SdFor = Callable[[dict[str, Any], Any, Any, Any], "tuple[float, str] | None"]
 
 
-def _fill(single: list[dict[str, Any]], contrasts: list[dict[str, Any]], sd_for: SdFor, flag: str) -> int:
+def _fill(single: list[dict[str, Any]], contrasts: list[dict[str, Any]], sd_for: SdFor, flag: str) -> None:
     """Give each missing SD of the rows the one ``sd_for`` finds, set ``flag`` on the rows it
-    changed and recompute their yi and vi (as the SQL does); return how many rows changed."""
-    filled = 0
+    changed and recompute their yi and vi (as the SQL does)."""
     for r in single:
         got = (
             None
@@ -92,7 +92,6 @@ def _fill(single: list[dict[str, Any]], contrasts: list[dict[str, Any]], sd_for:
             r.update(sdi=got[0], sd_source=got[1], **{flag: 1})
             r["vi"] = mn_vi(r["sdi"], r["ni"])
             r["reason"] = None if r["vi"] is not None else r["reason"]
-            filled += 1
     for r in contrasts:
         changed = False
         for i in ("1", "2"):
@@ -104,25 +103,17 @@ def _fill(single: list[dict[str, Any]], contrasts: list[dict[str, Any]], sd_for:
         if not changed:
             continue
         r[flag] = 1
-        filled += 1
         if r["measure"] == "SMCC":
             r["yi"] = smcc_yi(r["m1i"], r["m2i"], r["sd1i"], r["sd2i"], r["ri"], r["ni"])
             r["vi"] = smcc_vi(r["yi"], r["ni"])
         else:
             r["vi"] = mc_vi(r["sd1i"], r["sd2i"], r["ri"], r["ni"])
         r["reason"] = None if r["yi"] is not None and r["vi"] is not None else r["reason"]
-    return filled
 
 
 def apply_basis(
     single: list[dict[str, Any]], contrasts: list[dict[str, Any]], basis: str, rule: Rule | None
-) -> tuple[int, int]:
-    """Fill SDs of ``single`` and ``contrasts`` (in place) as ``basis`` allows; return (rows
-    with an unlabelled '±' read as SD, rows with an imputed SD)."""
-    if basis not in SD_BASES:
-        raise RuleError(f"sd basis: {basis!r} is not one of {', '.join(SD_BASES)}")
-    if basis == "imputed" and rule is None:
-        raise RuleError("sd basis 'imputed' needs an --impute-sd rule")
+) -> None:
     # The CVs an imputation borrows come from the reported SDs only.
     pairs: dict[tuple[Any, ...], list[tuple[float, float]]] = {}
     for r in single:
@@ -143,9 +134,7 @@ def apply_basis(
         cv = cvs.get(_group(r))
         return (cv * value, f"imputed:median_cv={cv:.6g}") if cv is not None else None
 
-    n_unlabelled = n_imputed = 0
     if basis != "reported":
-        n_unlabelled = _fill(single, contrasts, unlabelled, "sd_unlabelled")
+        _fill(single, contrasts, unlabelled, "sd_unlabelled")
     if basis == "imputed":
-        n_imputed = _fill(single, contrasts, imputed, "sd_imputed")
-    return n_unlabelled, n_imputed
+        _fill(single, contrasts, imputed, "sd_imputed")

@@ -106,43 +106,31 @@ def usable(row: Mapping[str, Any]) -> bool:
     return row["yi"] is not None and row["vi"] is not None and row["vi"] > 0
 
 
-def components(rows: Iterable[Mapping[str, Any]]) -> list[set[str]]:
+def components(rows: list[Mapping[str, Any]]) -> list[set[str]]:
     """The sets of exercises that studies link (a study links every exercise it measured)."""
-    parent: dict[str, str] = {}
+    from scipy.sparse.csgraph import connected_components
 
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    by_study: dict[str, set[str]] = {}
+    names = sorted({r["exercise_id"] for r in rows})
+    index = {e: i for i, e in enumerate(names)}
+    by_study: dict[str, list[int]] = {}
     for r in rows:
-        by_study.setdefault(r["study_id"], set()).add(r["exercise_id"])
-    for exercises in by_study.values():
-        first, *rest = sorted(exercises)
-        find(first)
-        for e in rest:
-            parent[find(e)] = find(first)
-    groups: dict[str, set[str]] = {}
-    for e in parent:
-        groups.setdefault(find(e), set()).add(e)
-    return list(groups.values())
+        by_study.setdefault(r["study_id"], []).append(index[r["exercise_id"]])
+    links = np.zeros((len(names), len(names)))
+    for members in by_study.values():
+        links[np.ix_(members, members)] = 1
+    _, labels = connected_components(links, directed=False)
+    return [{e for e, label in zip(names, labels) if label == k} for k in set(labels)]
 
 
 def p_scores(beta: np.ndarray, vcov: np.ndarray) -> list[float]:
     """P-score of each coefficient: the mean over the others of P(this one is higher)."""
-    t = len(beta)
     phi = NormalDist().cdf
-    out = []
-    for i in range(t):
-        total = 0.0
-        for j in range(t):
-            if j != i:
-                se = math.sqrt(max(vcov[i, i] + vcov[j, j] - 2 * vcov[i, j], 1e-300))
-                total += phi((beta[i] - beta[j]) / se)
-        out.append(total / (t - 1))
-    return out
+
+    def higher(i: int, j: int) -> float:
+        return phi((beta[i] - beta[j]) / math.sqrt(max(vcov[i, i] + vcov[j, j] - 2 * vcov[i, j], 1e-300)))
+
+    t = len(beta)
+    return [sum(higher(i, j) for j in range(t) if j != i) / (t - 1) for i in range(t)]
 
 
 def _count(rows: list[Mapping[str, Any]], exercise: str) -> tuple[int, int, int]:
@@ -209,7 +197,6 @@ def network(key: str, rows: Iterable[Mapping[str, Any]]) -> Network:
 
 
 def networks(single: Iterable[Mapping[str, Any]], key_column: str = "network_key") -> list[Network]:
-    """One network per level key of ``single`` (the meta_single rows), sorted by key."""
     by_key: dict[str, list[Mapping[str, Any]]] = {}
     for r in single:
         if r.get(key_column):

@@ -9,6 +9,7 @@ footnote is wrapped to the figure's width, and a phone's plot is drawn narrow, n
 
 from __future__ import annotations
 
+import difflib
 import io
 import math
 import textwrap
@@ -21,10 +22,9 @@ from ..paths import DB_PATH
 from ..schema.comparability import key_parts
 from ..schema.labels import label
 from .contrasts import direction_words
-from .extracts import ExportError, connect
 from .network import Network
-from .pairwise import PairPool
-from .pooling import METHODS
+from .pooling import PairPool
+from .queries import ExportError, connect
 from .reml import Z975
 from .synthesis import Options, Synthesis, cached, pools_of
 
@@ -58,31 +58,23 @@ class PlotResult:
 def muscle_targets(db_path: Path, muscle: str) -> list[str]:
     """The muscles a word covers, by the muscle_term view's rule (a whole muscle covers its
     regions, a group its muscles); ExportError naming the nearest words if it covers none."""
-    connection = connect(db_path)
-    try:
-        term = muscle.strip().lower()
-        ids = connection.execute(
-            "SELECT DISTINCT muscle_id FROM muscle_term WHERE term = ? ORDER BY muscle_id", (term,)
-        ).fetchall()
-        if not ids:
-            import difflib
-
-            words = [r[0] for r in connection.execute("SELECT DISTINCT term FROM muscle_term")]
-            near = difflib.get_close_matches(term, words, n=5, cutoff=0.5)
-            hint = f"; nearest: {', '.join(near)}" if near else ""
-            raise ExportError(f"--muscle: no muscle is called {muscle!r}{hint}")
-    finally:
-        connection.close()
-    return [r[0] for r in ids]
+    term = muscle.strip().lower()
+    with connect(db_path) as connection:
+        sql = "SELECT DISTINCT muscle_id FROM muscle_term WHERE term = ? ORDER BY muscle_id"
+        ids = [r[0] for r in connection.execute(sql, (term,))]
+        words = [] if ids else [r[0] for r in connection.execute("SELECT DISTINCT term FROM muscle_term")]
+    if not ids:
+        near = difflib.get_close_matches(term, words, n=5, cutoff=0.5)
+        hint = f"; nearest: {', '.join(near)}" if near else ""
+        raise ExportError(f"--muscle: no muscle is called {muscle!r}{hint}")
+    return ids
 
 
 def _synthesis(
     db_path: Path, impute_sd: str | None, method: str, unlabelled_as_sd: bool = False
 ) -> Synthesis:
-    if method not in METHODS:
-        raise ExportError(f"--method: {method!r} is not one of {', '.join(METHODS)}")
     options = Options(impute_sd=impute_sd, method=method, unlabelled_as_sd=unlabelled_as_sd)
-    options.rule()  # an --impute-sd that is no rule: ExportError
+    options.check()  # an --impute-sd that is no rule: ExportError
     return cached(Path(db_path), options)
 
 
@@ -173,8 +165,11 @@ def _figure_muscle(s: Synthesis, muscle_id: str, width_in: float) -> tuple[Any, 
         lines: list[tuple[str, str, Any]] = []
         net = networks.get(key)
         levels = {lv.exercise_id: lv for lv in net.levels} if net else {}
+        # Highest network estimate first, then those without one; ties by id (a set's order varies
+        # with PYTHONHASHSEED, and the SVG must not).
         for exercise_id in sorted(
-            {r["exercise_id"] for r in prow}, key=lambda e: -(levels[e].estimate if e in levels else -1e9)
+            {r["exercise_id"] for r in prow},
+            key=lambda e: (-(levels[e].estimate if e in levels else -1e9), e),
         ):
             mine = [r for r in prow if r["exercise_id"] == exercise_id]
             lines.append(("heading", mine[0]["exercise"], None))
@@ -324,7 +319,6 @@ def _finish(fig: Any, notes: list[str], width_in: float, top_in: float) -> None:
 
 
 def _save(fig: Any, out: Path | io.StringIO) -> None:
-    """Write ``fig`` to a .png or .svg file, or as SVG text into a buffer, and close it."""
     out = out if isinstance(out, io.StringIO) else Path(out)
     svg = isinstance(out, io.StringIO) or out.suffix.lower() == ".svg"
     try:
@@ -367,7 +361,6 @@ def pair_plot(a: str, b: str, muscle_id: str, out_path: Path, db_path: Path = DB
 
 def network_plot(muscle_id: str, out_path: Path, db_path: Path = DB_PATH, impute_sd: str | None = None,
                  width_in: float = WIDTH_IN, unlabelled_as_sd: bool = False) -> int:  # fmt: skip
-    """Draw the networks of one muscle into ``out_path``; return the number of panels."""
     s = _synthesis(db_path, impute_sd, "REML", unlabelled_as_sd)
     nets = [n for n in s.networks
             if key_parts(n.key)["muscle_id"] == muscle_id and len(n.levels) + len(n.apart) > 1]  # fmt: skip
@@ -395,10 +388,7 @@ def forest_svg(
     or of those the word covers, the one with most values)."""
     s = _synthesis(db_path, impute_sd, method)
     targets = muscle_targets(Path(db_path), muscle)
-    counts = {
-        m: sum(1 for r in s.single if r["muscle_id"] == m and r["comparable_mvc"] == 1) for m in targets
-    }
-    muscle_id = max(targets, key=lambda m: (counts[m], m == muscle.strip().lower()))
+    muscle_id = max(targets, key=lambda m: (len(plot_rows(s, m)), m == muscle.strip().lower()))
     fig, _ = _figure_muscle(s, muscle_id, width_in)
     buffer = io.StringIO()
     _save(fig, buffer)

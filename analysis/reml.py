@@ -212,7 +212,5 @@ def _score(model: _Model, free: np.ndarray, t: np.ndarray, iterations: int = 200
 
 def tau2_reml(yi: Sequence[float] | np.ndarray, vi: Sequence[float] | np.ndarray) -> float:
     """The REML tau² of ``rma(yi, vi)`` (one random effect per row, one intercept)."""
-    if len(yi) < 2:
-        return 0.0
     rows = list(range(len(yi)))
     return float(fit(yi, vi, ["intercept"] * len(yi), [rows]).sigma2[0])

@@ -10,7 +10,7 @@ from typing import Any
 
 from .imputation import BASIS_SHORT, SD_BASES
 from .network import Network, network, networks
-from .pairwise import PairPool, pair_pool, pair_pools
+from .pooling import PairPool, pair_pool, pair_pools
 from .synthesis import Synthesis, prepared
 
 RI_VALUES = (0.3, 0.5, 0.7)
@@ -33,7 +33,6 @@ def _network_rows(n: Network, analysis: str, variant: str) -> list[dict[str, Any
 
 
 def rows(s: Synthesis) -> list[dict[str, Any]]:
-    """Every re-run of every pool and network of ``s``."""
     o = s.options
     out: list[dict[str, Any]] = []
     for p in s.pools:
@@ -58,7 +57,7 @@ def rows(s: Synthesis) -> list[dict[str, Any]]:
         out += again(prepared(s.raw, o.basis, o.rule(), ri)[2], "ri", f"{ri:g}")
     keys = {n.key for n in s.networks}
     for basis in SD_BASES if o.impute_sd is not None else SD_BASES[:2]:
-        single, _, differences, _, _ = prepared(s.raw, basis, o.rule(), o.ri)
+        single, _, differences = prepared(s.raw, basis, o.rule(), o.ri)
         out += again(differences, "sd_basis", basis)
         for n in networks(single):
             if n.key in keys:
@@ -67,7 +66,6 @@ def rows(s: Synthesis) -> list[dict[str, Any]]:
 
 
 def summary(all_rows: Iterable[dict[str, Any]], kind: str, key: str, item: str) -> str:
-    """The re-runs of one answer, in words."""
     mine = [r for r in all_rows if r["kind"] == kind and r["key"] == key and r["item"] == item]
     words = []
     loo = [r for r in mine if r["analysis"] == "leave_one_out" and r["estimate"] is not None]

@@ -1,13 +1,12 @@
 """Everything the evidence pools into, computed once from one database and one set of choices:
 the SD basis applied (analysis/imputation.py), a network model per level key
-(analysis/network.py), a pool per contrast key (analysis/pairwise.py), each answer graded
+(analysis/network.py), a pool per contrast key (analysis/pooling.py), each answer graded
 (analysis/grade.py). The exports, the plots and the question pages all read it, so they never
 disagree."""
 
 from __future__ import annotations
 
 import copy
-import sqlite3
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -15,12 +14,11 @@ from typing import Any
 
 from ..schema.comparability import key_parts
 from .effect_sizes import DEFAULT_RI
-from .extracts import ExportError, contrast_rows, single_rows
 from .grade import Evidence, Grade, grade
-from .imputation import Rule, RuleError, apply_basis, parse_rule
+from .imputation import Rule, apply_basis, parse_rule
 from .network import Network, networks
-from .pairwise import PairPool, combine, from_arms, pair_pools, printed
-from .pooling import METHODS
+from .pooling import METHODS, PairPool, combine, from_arms, pair_pools, printed
+from .queries import ExportError, connect, contrast_rows, single_rows
 from .reml import Z975
 
 
@@ -39,10 +37,7 @@ class Options:
         return "unlabelled" if self.unlabelled_as_sd else "reported"
 
     def rule(self) -> Rule | None:
-        try:
-            return parse_rule(self.impute_sd) if self.impute_sd is not None else None
-        except RuleError as e:
-            raise ExportError(str(e)) from None
+        return parse_rule(self.impute_sd) if self.impute_sd is not None else None
 
     def check(self) -> None:
         if not -1 <= self.ri <= 1:
@@ -73,8 +68,6 @@ class Synthesis:
     differences: list[dict[str, Any]]
     networks: list[Network]
     pools: list[PairPool]
-    unlabelled: int = 0
-    imputed: int = 0
     #: grade of each answer: ('pool', key), ('level', key, exercise), ('difference', key, a, b)
     grades: dict[tuple[str, ...], Grade] = field(default_factory=dict)
 
@@ -83,36 +76,29 @@ def read_raw(db_path: Path, ri: float = DEFAULT_RI) -> Raw:
     single = single_rows(db_path)
     contrasts = contrast_rows(db_path, ri)
     ok, left = printed(db_path)
-    connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
+    with connect(db_path) as connection:
         pedro = dict(connection.execute("select id, pedro_score from study").fetchall())
         names = dict(connection.execute("select id, name from exercise").fetchall())
-    finally:
-        connection.close()
     return Raw(single, contrasts, ok, left, pedro, names)
 
 
-def prepared(raw: Raw, basis: str, rule: Rule | None, ri: float) -> tuple[list, list, list, int, int]:
-    """(single rows, contrast rows, differences to pool, unlabelled, imputed) under one choice
-    of SD basis and ri, on copies of ``raw``."""
+def prepared(raw: Raw, basis: str, rule: Rule | None, ri: float) -> tuple[list, list, list]:
+    """(single rows, contrast rows, differences to pool) under one choice of SD basis and ri, on
+    copies of ``raw``."""
     single, contrasts = copy.deepcopy(raw.single), copy.deepcopy(raw.contrasts)
     for r in contrasts:
         r["ri"] = ri
-    unlabelled, imputed = apply_basis(single, contrasts, basis, rule)
-    differences = combine(from_arms(contrasts, ri), copy.deepcopy(raw.printed))
-    return single, contrasts, differences, unlabelled, imputed
+    apply_basis(single, contrasts, basis, rule)
+    return single, contrasts, combine(from_arms(contrasts, ri), copy.deepcopy(raw.printed))
 
 
 def synthesise(db_path: Path, options: Options = Options(), raw: Raw | None = None) -> Synthesis:
-    """Fit and pool everything under ``options``; grade every answer."""
     options.check()
     raw = raw or read_raw(db_path, options.ri)
-    single, contrasts, differences, unlabelled, imputed = prepared(
-        raw, options.basis, options.rule(), options.ri
-    )
+    single, contrasts, differences = prepared(raw, options.basis, options.rule(), options.ri)
     result = Synthesis(
         options, raw, single, contrasts, differences, networks(single),
-        pair_pools(differences, options.method, options.knha), unlabelled, imputed,
+        pair_pools(differences, options.method, options.knha),
     )  # fmt: skip
     grade_all(result)
     return result

@@ -18,7 +18,6 @@ OPPOSITE = {"a_greater": "b_greater", "b_greater": "a_greater", "increases": "de
 
 
 def agreement(asserted: str, reported: str, source_kind: str) -> str:
-    """How one reported finding bears on the direction a claim asserts."""
     if source_kind != "primary" and source_kind != "review":
         return "unclear"  # only the article itself says so
     if reported in ("different", "mixed"):
@@ -65,78 +64,64 @@ def compute_verdict(
         return "study_unidentified", "The cited study could not be identified.", "computed"
     if judgement is not None:
         return judgement[0], judgement[1], "curated"
-    suffix = f" Not covered: {gaps}" if gaps else ""
     if numbers:
-        checked = [n for n in numbers if n["primary"] is not None]
-        differ = [n for n in checked if not same_at_precision(n["article"], n["primary"]["value"])]
-        not_mvc = [
-            n
-            for n in checked
-            if not is_mvc_comparable(n["primary"]["metric"], n["primary"]["normalisation_category"])
-        ]
-        pairs = "; ".join(
-            f"{fmt_number(n['article'])} vs {fmt_number(n['primary']['value'])}" for n in differ
+        verdict, reason = _from_numbers(numbers, reads_as_mvc, gaps)
+    elif findings:
+        verdict, reason = _from_findings(findings, gaps)
+    else:
+        verdict, reason = "not_verifiable", "No number or finding in the readable sources bears on it."
+    return verdict, reason + (f" Not covered: {gaps}" if gaps else ""), "computed"
+
+
+def _from_numbers(numbers: list[dict[str, Any]], reads_as_mvc: bool, gaps: str | None) -> tuple[str, str]:
+    checked = [n for n in numbers if n["primary"] is not None]
+    differ = [n for n in checked if not same_at_precision(n["article"], n["primary"]["value"])]
+    primaries = [n["primary"] for n in checked]
+    not_mvc = [p for p in primaries if not is_mvc_comparable(p["metric"], p["normalisation_category"])]
+    pairs = "; ".join(f"{fmt_number(n['article'])} vs {fmt_number(n['primary']['value'])}" for n in differ)
+    if reads_as_mvc and not_mvc:
+        metrics = sorted({label("metric", p["metric"]) for p in not_mvc})
+        categories = sorted({label("normalisation_category", p["normalisation_category"]) for p in not_mvc})
+        reason = (
+            f"The article reads these numbers as activation (%MVC), but the paper reports "
+            f"{', '.join(metrics)} ({', '.join(categories)})."
         )
-        if reads_as_mvc and not_mvc:
-            metrics = sorted({label("metric", n["primary"]["metric"]) for n in not_mvc})
-            categories = sorted(
-                {label("normalisation_category", n["primary"]["normalisation_category"]) for n in not_mvc}
-            )
-            reason = (
-                f"The article reads these numbers as activation (%MVC), but the paper reports "
-                f"{', '.join(metrics)} ({', '.join(categories)})."
-            )
-            if differ:
-                reason += f" The numbers also differ from the paper (article vs paper: {pairs})."
-            return "metric_not_mvc", reason + suffix, "computed"
         if differ:
-            return (
-                "numbers_differ",
-                f"{len(differ)} of {len(numbers)} quoted numbers differ from the paper "
-                f"(article vs paper: {pairs})." + suffix,
-                "computed",
-            )
-        if not checked:
-            return (
-                "not_verifiable",
-                "No primary value could be read to check the quoted numbers against." + suffix,
-                "computed",
-            )
-        if len(checked) < len(numbers):
-            return (
-                "partly_supported",
-                f"{len(checked)} of {len(numbers)} quoted numbers match the paper; "
-                f"{len(numbers) - len(checked)} could not be checked in the readable source." + suffix,
-                "computed",
-            )
-        if gaps:
-            return (
-                "partly_supported",
-                f"All {len(numbers)} quoted numbers match the paper." + suffix,
-                "computed",
-            )
-        return "numbers_match", f"All {len(numbers)} quoted numbers match the paper.", "computed"
-    if findings:
-        if all(f["source_kind"] == "article" for f in findings):
-            return (
-                "not_verifiable",
-                "Only the article itself reports this comparison; no readable source does." + suffix,
-                "computed",
-            )
-        counts = Counter(f["agreement"] for f in findings)
-        tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        reason = f"Reported findings linked: {tally}."
-        agree, no_diff, disagree = counts["agrees"], counts["no_difference"], counts["disagrees"]
-        if disagree and not agree:
-            return "contradicted", reason + suffix, "computed"
-        if no_diff and not agree and not disagree:
-            return "no_difference_reported", reason + suffix, "computed"
-        if agree and (disagree or no_diff or counts["unclear"] or gaps):
-            return "partly_supported", reason + suffix, "computed"
-        if agree:
-            return "supported", reason, "computed"
-        return "not_verifiable", reason + " None states the asserted direction." + suffix, "computed"
-    return "not_verifiable", "No number or finding in the readable sources bears on it." + suffix, "computed"
+            reason += f" The numbers also differ from the paper (article vs paper: {pairs})."
+        return "metric_not_mvc", reason
+    if differ:
+        return "numbers_differ", (
+            f"{len(differ)} of {len(numbers)} quoted numbers differ from the paper (article vs paper: {pairs})."
+        )
+    if not checked:
+        return "not_verifiable", "No primary value could be read to check the quoted numbers against."
+    if len(checked) < len(numbers):
+        return "partly_supported", (
+            f"{len(checked)} of {len(numbers)} quoted numbers match the paper; "
+            f"{len(numbers) - len(checked)} could not be checked in the readable source."
+        )
+    return (
+        "partly_supported" if gaps else "numbers_match",
+        f"All {len(numbers)} quoted numbers match the paper.",
+    )
+
+
+def _from_findings(findings: list[dict[str, Any]], gaps: str | None) -> tuple[str, str]:
+    if all(f["source_kind"] == "article" for f in findings):
+        return "not_verifiable", "Only the article itself reports this comparison; no readable source does."
+    counts = Counter(f["agreement"] for f in findings)
+    tally = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    reason = f"Reported findings linked: {tally}."
+    agree, no_diff, disagree = counts["agrees"], counts["no_difference"], counts["disagrees"]
+    if disagree and not agree:
+        return "contradicted", reason
+    if no_diff and not agree and not disagree:
+        return "no_difference_reported", reason
+    if agree and (disagree or no_diff or counts["unclear"] or gaps):
+        return "partly_supported", reason
+    if agree:
+        return "supported", reason
+    return "not_verifiable", reason + " None states the asserted direction."
 
 
 STRONG = {"supported", "numbers_match"}
@@ -144,7 +129,6 @@ PARTIAL = {"partly_supported", "numbers_differ"}
 
 
 def support(verdicts: list[str]) -> tuple[str, str]:
-    """A recommendation's support from the verdicts of the claims it rests on."""
     counts = Counter(verdicts)
     summary = f"{len(verdicts)} claims: " + ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
     if all(v in STRONG for v in verdicts):

@@ -10,10 +10,12 @@ import csv
 import io
 import json
 import math
+import os
 import re
 import shutil
 import sqlite3
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -477,6 +479,31 @@ def test_plot_png_and_svg(fixture_db, tmp_path):
     for label in ("Fixture &amp; Synthetic (2001) · hip thrust", "barbell hip thrust",
                   "peak amplitude, mean of participants"):  # fmt: skip
         assert label in text, label
+
+
+def test_forest_svg_is_the_same_whatever_the_hash_seed(db_path):
+    # Muscles with a panel where two or more exercises have no network estimate: their order was
+    # a set's, which changes with PYTHONHASHSEED.
+    s = cached(db_path)
+    levels = {(n.key, lv.exercise_id) for n in s.networks for lv in n.levels}
+    unestimated: dict[tuple[str, str | None], set[str]] = {}
+    for r in s.single:
+        if r["comparable_mvc"] == 1 and (r["network_key"], r["exercise_id"]) not in levels:
+            unestimated.setdefault((r["muscle_id"], r["network_key"]), set()).add(r["exercise_id"])
+    muscles = sorted({m for (m, _), exercises in unestimated.items() if len(exercises) > 1})
+    assert muscles
+    script = (
+        "import hashlib, sys\n"
+        "from emg_evidence.analysis.plot import forest_svg\n"
+        "for m in sys.argv[2:]:\n"
+        "    print(m, hashlib.sha256(forest_svg(m, sys.argv[1]).encode()).hexdigest())\n"
+    )
+    renders = [
+        subprocess.run([sys.executable, "-c", script, str(db_path), *muscles], capture_output=True, text=True,
+                       check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    ]  # fmt: skip
+    assert renders[0].count("\n") == len(muscles) and renders[0] == renders[1]
 
 
 def test_cli_plot_and_its_errors(db_path, tmp_path):

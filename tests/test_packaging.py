@@ -60,7 +60,8 @@ def installed(tmp_path_factory) -> tuple[Path, Path, dict]:
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("emg_evidence/serving/metadata.yml", "emg_evidence/serving/templates/index.html",
                    "emg_evidence/serving/templates/pages/glossary.html", "emg_evidence/serving/plugin.py",
-                   "emg_evidence/analysis/sql/meta_contrasts.sql", "emg_evidence/analysis/columns.yml"):  # fmt: skip
+                   "emg_evidence/analysis/sql/meta_contrasts.sql", "emg_evidence/analysis/columns.yml",
+                   "emg_evidence/analysis/derived.sql", "emg_evidence/analysis/read_export.R.in"):  # fmt: skip
         assert needed in names, needed
     venv = base / "venv"
     run([sys.executable, "-m", "venv", venv], outside, env, timeout=120)
