@@ -270,3 +270,15 @@ async def test_a_row_page_lists_its_fields_and_a_table_page_keeps_its_table(ds, 
     assert str(escape(study["title"])) in record.group(1)
     table = (await ds.client.get("/evidence/study")).text
     assert '<table class="rows-and-columns">' in table and '<dl class="record">' not in table
+
+
+async def test_the_home_page_is_the_question_page_and_its_json_stays_datasettes(ds, db_rows):
+    """/ is served by serving/routes.py (Datasette's index view would check every table's
+    permissions for a list the page never shows); /.json stays Datasette's."""
+    page = await ds.client.get("/")
+    assert page.status_code == 200
+    (studies,) = db_rows("select count(*) from study")[0]
+    assert f"Answers from {studies} EMG" in page.text
+    assert 'rel="alternate"' in page.headers["link"]
+    data = (await ds.client.get("/.json")).json()
+    assert "evidence" in data
