@@ -13,6 +13,7 @@ import pytest
 import yaml
 from datasette.app import Datasette
 
+from emg_evidence.analysis.export import export
 from emg_evidence.ingest.build import BuildResult, build
 from emg_evidence.paths import DATA_DIR
 from emg_evidence.serving.run import make_datasette as make_serving_datasette
@@ -31,6 +32,15 @@ def fresh_build(tmp_path_factory) -> BuildResult:
 def db_path(fresh_build) -> Path:
     """The session's database file. Read it; a test that writes works on a copy of it."""
     return fresh_build.path
+
+
+@pytest.fixture(scope="session")
+def real_export(db_path, tmp_path_factory) -> Path:
+    """`evidence export` of the session's database with the default options, written once for
+    every test that reads it (read it; a test that exports otherwise writes to its own folder)."""
+    out = tmp_path_factory.mktemp("real_export")
+    export(db_path, out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -83,13 +83,6 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@pytest.fixture(scope="module")
-def real_export(db_path, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("real")
-    export(db_path, out)
-    return out
-
-
 # --- the real data ------------------------------------------------------------------------------
 
 

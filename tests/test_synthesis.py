@@ -43,13 +43,6 @@ def network_export(network_db, tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def real_export(db_path, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("real_export")
-    export(db_path, out)
-    return out
-
-
 def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
