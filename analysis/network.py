@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..schema.comparability import people
+from ..schema.comparability import CountsPeople, people
 from .reml import Z975, Fit, ModelError, fit
 
 
@@ -64,7 +64,7 @@ class Apart:
 
 
 @dataclass
-class Network:
+class Network(CountsPeople):
     key: str
     levels: list[Level] = field(default_factory=list)
     league: list[Difference] = field(default_factory=list)
@@ -74,14 +74,6 @@ class Network:
     rows: list[Mapping[str, Any]] = field(default_factory=list)
     #: why there is no model, in words ('' when there is one)
     note: str = ""
-
-    @property
-    def studies(self) -> int:
-        return len({r["study_id"] for r in self.rows})
-
-    @property
-    def people(self) -> int:
-        return people(self.rows)[1]
 
     @property
     def i2(self) -> float | None:

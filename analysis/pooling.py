@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from ..schema.comparability import contrast_key, key_parts, people
+from ..schema.comparability import CountsPeople, contrast_key, key_parts
 from .contrasts import orient, printed_se
 from .effect_sizes import mc_vi
 from .network import usable
@@ -177,7 +177,7 @@ def robust(
 
 
 @dataclass
-class PairPool:
+class PairPool(CountsPeople):
     key: str
     pair: str
     factor: str | None
@@ -186,14 +186,6 @@ class PairPool:
     without_vi: int = 0
     pooled: Pooled | None = None
     robust: Robust | None = None
-
-    @property
-    def studies(self) -> int:
-        return len({r["study_id"] for r in self.rows})
-
-    @property
-    def people(self) -> int:
-        return people(self.rows)[1]
 
     @property
     def parts(self) -> dict[str, str]:

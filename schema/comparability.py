@@ -32,7 +32,7 @@ tests/test_synthesis.py checks that the Python rule and the SQL select the same 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .allowed_values import HEALTHY_GROUPS, STATISTICS, sql_in
@@ -207,3 +207,18 @@ def people(rows: Iterable[Mapping[str, Any]]) -> tuple[int, int]:
     for r in rows:
         by_study[r["study_id"]] = max(by_study.get(r["study_id"], 0), r.get("n") or r.get("ni") or 0)
     return len(by_study), sum(by_study.values())
+
+
+class CountsPeople:
+    """``studies`` and ``people`` of what a pool or a network model took (``rows``), by
+    :func:`people`."""
+
+    rows: Sequence[Mapping[str, Any]]
+
+    @property
+    def studies(self) -> int:
+        return people(self.rows)[0]
+
+    @property
+    def people(self) -> int:
+        return people(self.rows)[1]
